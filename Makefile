@@ -1,0 +1,37 @@
+# The same commands CI runs (.ci/run calls `make test`).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint fmt clean snapshot
+
+# Set-up: a virtualenv with the project and its dev extras, redone when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/stdnews demo
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate data/snapshot/ from tools/snapshot/ (posts as YAML, page templates per site).
+snapshot: $(STAMP)
+	$(BIN)/python tools/build_snapshot.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

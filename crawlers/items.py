@@ -1,0 +1,24 @@
+"""The crawl -> pipeline contract: what a spider hands over for one article page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ArticleItem:
+    """One fetched article page, before any extraction.
+
+    Spiders only discover and fetch; `pipeline.normalize` turns this into a post. `hints` carries
+    what discovery already knew about the article (from a listing row, a feed entry or an API
+    record: title, published, tags, description), so that the pipeline can prefer a structured
+    value to one scraped from the page.
+    """
+
+    source: str
+    url: str  # the article URL as discovered (real https URL, also in replays)
+    final_url: str  # after redirects
+    status: int
+    html: str
+    fetched_at: str  # ISO 8601 UTC
+    hints: dict = field(default_factory=dict)

@@ -1,0 +1,52 @@
+"""Polite defaults for crawling the live sites; `stdnews crawl --replay` relaxes the politeness.
+
+Every value can be overridden per run (`scrapy crawl iso -s NAME=value`) and the database path and
+contact URL from the environment, so cron jobs need no edited files.
+"""
+
+import os
+
+from pipeline import __version__
+from pipeline.paths import DEFAULT_DB
+
+BOT_NAME = "standards-news"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Where items end up, and who to contact about the crawler (shown in the User-Agent).
+NEWS_DB_PATH = os.environ.get("STDNEWS_DB", str(DEFAULT_DB))
+CONTACT_URL = os.environ.get(
+    "STDNEWS_CONTACT_URL", "https://github.com/standards-news/standards-news"
+)
+USER_AGENT = f"standards-news/{__version__} (+{CONTACT_URL}; news aggregation for research)"
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+# A news article is tens of KB; anything near these sizes is not one.
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REDIRECT_MAX_TIMES = 10
+
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en,fr;q=0.8",
+}
+
+ITEM_PIPELINES = {"crawlers.pipelines.SQLitePipeline": 300}
+
+# The replay handler sends requests for the real hosts to a loopback mirror (crawlers/replay.py);
+# it is switched on by setting REPLAY_ADDRESS (host:port), which `stdnews crawl --replay` does.
+REPLAY_ADDRESS = os.environ.get("STDNEWS_REPLAY_ADDRESS", "")
+
+LOG_LEVEL = os.environ.get("STDNEWS_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"

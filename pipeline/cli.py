@@ -1,0 +1,211 @@
+"""The `stdnews` command: demo, crawl, serve, extract, migrate."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import yaml
+
+from pipeline import __version__
+from pipeline.paths import DEFAULT_DB, METADATA, SNAPSHOT
+
+# Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken.
+EXIT_FAILED = 1
+EXIT_BROKEN = 3
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=lambda: os.environ.get("STDNEWS_DB", str(DEFAULT_DB)),
+    show_default="data/news.db",
+    help="SQLite database file (env STDNEWS_DB).",
+)
+host_option = click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to bind."
+)
+port_option = click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stdnews")
+def cli():
+    """News of standards bodies (IEC, BIPM, ISO, OECD): crawl, normalize, store, serve.
+
+    \b
+        stdnews demo                 crawl the bundled snapshot and serve it
+        stdnews crawl iso oecd       crawl the live sites into data/news.db
+        stdnews serve                browse the database in Datasette
+    """
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@db_option
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Serve this wget-style mirror (<host>/<path>) on loopback and crawl it "
+    "instead of the live sites.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every request (Scrapy INFO level).")
+def crawl(sources, db_path, replay, verbose):
+    """Crawl SOURCES (default: all) into the database.
+
+    Prints one summary line per source. Exit status: 0 all sources healthy, 3 a source looks
+    broken (no articles discovered, none saved, dates missing or many errors), 1 the run failed.
+
+    \b
+        stdnews crawl                       all four sources, live
+        stdnews crawl iso --replay mirror/  replay a mirror of www.iso.org
+    """
+    sys.exit(run_crawl(list(sources), db_path, replay, verbose))
+
+
+def run_crawl(sources: list[str], db_path: Path, replay: Path | None, verbose: bool) -> int:
+    from crawlers import run  # Scrapy is imported only by commands that crawl
+
+    known = run.spider_names()
+    unknown = [s for s in sources if s not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", param_hint="SOURCES"
+        )
+    sources = sources or known
+    where = f"replay of {replay}" if replay else "live sites"
+    click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
+    run_id = run.crawl(sources, db_path, replay, log_level="INFO" if verbose else "WARNING")
+    return report(db_path, run_id, sources)
+
+
+def report(db_path: Path, run_id: str, sources: list[str]) -> int:
+    """Print the run's `crawls` rows, one line per source; the exit status they add up to."""
+    from pipeline.store import open_db
+
+    db = open_db(db_path)
+    rows = {r["source"]: r for r in db.query("select * from crawls where run_id = ?", [run_id])}
+    status = 0
+    for source in sources:
+        row = rows.get(source)
+        if row is None or row["status"] == "running":
+            click.echo(f"{source}: FAILED (the spider did not finish)")
+            status = max(status, EXIT_FAILED)
+            continue
+        click.echo(
+            f"{source}: {row['status']} - {row['articles_discovered']} articles discovered, "
+            f"{row['new_posts']} new, {row['updated_posts']} updated, "
+            f"{row['unchanged_posts']} unchanged, {row['errors']} errors, "
+            f"{row['requests']} requests"
+        )
+        for warning in (row["warnings"] or "").splitlines():
+            click.echo(f"  warning: {warning}")
+        if row["status"] == "broken":
+            status = EXIT_BROKEN if status != EXIT_FAILED else status
+    db.close()
+    return status
+
+
+@cli.command()
+@db_option
+@click.option("--no-serve", is_flag=True, help="Build the database and exit.")
+@host_option
+@port_option
+def demo(db_path, no_serve, host, port):
+    """Crawl the bundled offline snapshot of the four sites, then serve it.
+
+    Uses the real Scrapy engine over loopback HTTP; nothing leaves the machine.
+    """
+    status = run_crawl([], db_path, SNAPSHOT, verbose=False)
+    if status:
+        sys.exit(status)
+    if not no_serve:
+        serve_db(db_path, host, port)
+
+
+@cli.command()
+@db_option
+@host_option
+@port_option
+def serve(db_path, host, port):
+    """Browse the database in Datasette (read-only), with the metadata in data/."""
+    if not db_path.exists():
+        raise click.ClickException(
+            f"{db_path} does not exist: run `stdnews demo --no-serve` or `stdnews crawl` first"
+        )
+    serve_db(db_path, host, port)
+
+
+def metadata_for(db_path: Path) -> dict:
+    """data/metadata.yml, its database section keyed by the name Datasette gives db_path."""
+    metadata = yaml.safe_load(METADATA.read_text("utf-8"))
+    metadata["databases"] = {db_path.stem: metadata["databases"]["news"]}
+    return metadata
+
+
+def datasette_args(db_path: Path, metadata_path: Path, host: str, port: int) -> list[str]:
+    return [
+        "serve",
+        str(db_path),
+        "--metadata",
+        str(metadata_path),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--setting",
+        "sql_time_limit_ms",
+        "3000",
+        "--setting",
+        "allow_download",
+        "on",
+    ]
+
+
+def serve_db(db_path: Path, host: str, port: int) -> None:
+    from pipeline.store import open_db
+
+    open_db(db_path).close()  # bring an older database up to the current schema first
+    click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    metadata_path = Path(tempfile.mkdtemp(prefix="stdnews-")) / "metadata.json"
+    metadata_path.write_text(json.dumps(metadata_for(db_path)), "utf-8")
+    args = [sys.executable, "-m", "datasette", *datasette_args(db_path, metadata_path, host, port)]
+    os.execv(sys.executable, args)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.option("--source", help="Source id (iec, bipm, iso, oecd); default: from the URL's host.")
+def extract(file, url, source):
+    """Normalize one saved page and print the post as JSON.
+
+    \b
+        stdnews extract --url https://www.iso.org/contents/news/2021/05/Ref2667.html page.html
+    """
+    from pipeline.extract import decode_html
+    from pipeline.normalize import NormalizeError, normalize
+
+    item = {"url": url, "source": source or "", "html": decode_html(file.read_bytes())}
+    try:
+        post = normalize(item)
+    except NormalizeError as error:
+        raise click.ClickException(str(error)) from error
+    post.pop("content_hash")
+    click.echo(json.dumps(post, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@db_option
+def migrate(db_path):
+    """Create the database or upgrade its schema in place."""
+    from pipeline.migrations import migrations
+    from pipeline.store import open_db
+
+    db = open_db(db_path)
+    applied = [m.name for m in migrations.applied(db)]
+    click.echo(f"{db_path}: schema at {applied[-1]} ({len(applied)} migrations applied)")

@@ -1,0 +1,298 @@
+"""HTML -> fields of an article: the source's own selectors first, generic signals as fallback.
+
+Each field records the path that produced it (`*_source`), so that analysts can tell a date from
+the page's own metadata from one guessed from its URL. This is the only module that imports
+trafilatura, used when a site's body selector finds nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import lxml.html
+from lxml import etree
+
+from pipeline import dates
+from pipeline.sources import Source
+
+# Never part of an article's text, wherever they stand.
+REMOVE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "footer",
+    "header",
+    "aside",
+    "form",
+    "button",
+    "iframe",
+    "svg",
+    "select",
+)
+BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "dd",
+    "dt",
+    "dl",
+    "figure",
+    "figcaption",
+    "br",
+    "hr",
+}
+# A body shorter than this from a site selector is taken as a selector that missed.
+MIN_BODY_CHARS = 150
+GENERIC_DATE_META = (
+    ("meta[property='article:published_time']", "content"),
+    ("meta[name='article:published_time']", "content"),
+    ("meta[itemprop=datePublished]", "content"),
+    ("meta[name='DC.date.issued']", "content"),
+    ("meta[name='dc.date']", "content"),
+    ("meta[name=date]", "content"),
+    ("meta[name=pubdate]", "content"),
+)
+
+
+@dataclass
+class Extracted:
+    title: str | None = None
+    title_source: str | None = None
+    text: str = ""
+    text_source: str | None = None
+    description: str | None = None
+    published: dates.PubDate | None = None
+    site_tags: list[str] = field(default_factory=list)
+    canonical: str | None = None
+    html_lang: str | None = None
+
+
+def parse_html(html: str | bytes) -> etree._Element | None:
+    if not html or not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def clean(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def first(tree, css: str, attr: str = "") -> str | None:
+    """The first non-empty attribute value or text for a CSS selector."""
+    for element in tree.cssselect(css):
+        value = element.get(attr) if attr else element.text_content()
+        if clean(value):
+            return clean(value)
+    return None
+
+
+def text_blocks(element) -> list[str]:
+    """Paragraph texts of an element, one per block, in document order."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush():
+        text = clean("".join(current))
+        if text:
+            blocks.append(text)
+        current.clear()
+
+    def walk(node):
+        if not isinstance(node.tag, str):  # comments, processing instructions
+            if node.tail:
+                current.append(node.tail)
+            return
+        block = node.tag in BLOCK_TAGS
+        if block:
+            flush()
+        if node.text:
+            current.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            flush()
+        if node.tail:
+            current.append(node.tail)
+
+    walk(element)
+    flush()
+    return blocks
+
+
+def body_text(tree, source: Source | None) -> tuple[str, str | None]:
+    for css in source.body_css if source else ():
+        for container in tree.cssselect(css):
+            container = _pruned(container, source.drop_css)
+            text = "\n\n".join(text_blocks(container))
+            if len(text) >= MIN_BODY_CHARS:
+                return text, f"site:{css}"
+    return generic_text(tree)
+
+
+def _pruned(container, drop_css: tuple[str, ...]):
+    container = lxml.html.fromstring(lxml.html.tostring(container))  # a copy to cut from
+    doomed = [el for tag in REMOVE_TAGS for el in container.iter(tag) if el is not container]
+    doomed += [el for css in drop_css for el in container.cssselect(css) if el is not container]
+    for element in doomed:
+        if element.getparent() is not None:
+            element.drop_tree()
+    return container
+
+
+def generic_text(tree) -> tuple[str, str | None]:
+    """Main-content extraction by trafilatura, for pages no site selector understands."""
+    import trafilatura
+
+    text = trafilatura.extract(tree, include_comments=False, include_tables=False, deduplicate=True)
+    if not text:
+        return "", None
+    return "\n\n".join(clean(line) for line in text.splitlines() if clean(line)), "trafilatura"
+
+
+def title_of(tree, source: Source | None, hints: dict) -> tuple[str | None, str | None]:
+    for css in source.title_css if source else ():
+        value = first(tree, css)
+        if value:
+            return value, f"site:{css}"
+    for css, attr, how in (
+        ("meta[property='og:title']", "content", "og:title"),
+        ("title", "", "title"),
+    ):
+        value = first(tree, css, attr)
+        if value:
+            for suffix in source.title_suffixes if source else ():
+                value = value.removesuffix(suffix).removeprefix(suffix)
+            return value.strip(), how
+    if hints.get("title"):
+        return clean(hints["title"]), hints.get("via", "listing")
+    return None, None
+
+
+def json_ld(tree) -> list[dict]:
+    objects = []
+    for script in tree.cssselect("script[type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except ValueError:
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                objects.append(item)
+                stack.extend(item.get("@graph", []))
+    return objects
+
+
+def published_of(
+    tree, url: str, source: Source | None, hints: dict, text: str, now: datetime | None
+) -> dates.PubDate | None:
+    """The publication date from the strongest signal present (never a date merely mentioned)."""
+    language = source.language if source else None
+    for css, attr in source.date_css if source else ():
+        value = first(tree, css, attr)
+        found = dates.parse_machine(value, "site", now) or dates.parse_human(
+            value, "site", language, now
+        )
+        if found:
+            return found
+    if hints.get("published"):
+        via = hints.get("via", "listing")
+        found = dates.parse_machine(hints["published"], via, now) or dates.parse_human(
+            hints["published"], via, language, now
+        )
+        if found:
+            return found
+    for item in json_ld(tree):
+        found = dates.parse_machine(item.get("datePublished"), "json-ld", now)
+        if found:
+            return found
+    for css, attr in GENERIC_DATE_META:
+        found = dates.parse_machine(first(tree, css, attr), "meta", now)
+        if found:
+            return found
+    for css, attr in (("article time[datetime]", "datetime"), ("time[datetime]", "datetime")):
+        found = dates.parse_machine(first(tree, css, attr), "time", now)
+        if found:
+            return found
+    return dates.from_dateline(text, now) or dates.from_url(url, now)
+
+
+def extract(
+    html: str | bytes,
+    url: str,
+    source: Source | None,
+    hints: dict | None = None,
+    now: datetime | None = None,
+) -> Extracted:
+    hints = hints or {}
+    tree = parse_html(html)
+    if tree is None:
+        # A page we could not read (empty, refused): keep what discovery knew.
+        title = clean(hints.get("title")) or None
+        published = published_of(lxml.html.fromstring("<html></html>"), url, None, hints, "", now)
+        return Extracted(
+            title=title,
+            title_source=hints.get("via") if title else None,
+            description=hints.get("description"),
+            published=published,
+            site_tags=list(hints.get("tags") or []),
+        )
+    text, text_source = body_text(tree, source)
+    title, title_source = title_of(tree, source, hints)
+    tags = [
+        first(el, "*") or clean(el.text_content())
+        for css in (source.tags_css if source else ())
+        for el in tree.cssselect(css)
+    ]
+    return Extracted(
+        title=title,
+        title_source=title_source,
+        text=text,
+        text_source=text_source,
+        description=first(tree, "meta[name=description]", "content")
+        or first(tree, "meta[property='og:description']", "content")
+        or clean(hints.get("description"))
+        or None,
+        published=published_of(tree, url, source, hints, text, now),
+        site_tags=[t for t in tags if t] + list(hints.get("tags") or []),
+        canonical=first(tree, "link[rel=canonical]", "href"),
+        html_lang=(tree.get("lang") or "").split("-")[0].lower() or None,
+    )
+
+
+def decode_html(body: bytes) -> str:
+    """Bytes of a saved page to text, by its declared charset (old BIPM pages are ISO-8859-1)."""
+    import re
+
+    declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", body[:4096], re.IGNORECASE)
+    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8"]:
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("cp1252", errors="replace")

@@ -1,0 +1,26 @@
+"""Language of the body text (not of the page chrome or the URL)."""
+
+from __future__ import annotations
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+# The languages these sources publish in, plus neighbours a short text could be mistaken for.
+LANGUAGES = ["en", "fr", "es", "ru", "de", "it", "pt", "nl", "zh", "ja", "ar"]
+_identifier: LanguageIdentifier | None = None
+
+
+def _model() -> LanguageIdentifier:
+    global _identifier
+    if _identifier is None:
+        _identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        _identifier.set_languages(LANGUAGES)
+    return _identifier
+
+
+def detect(text: str, fallback: str | None = None) -> str | None:
+    """ISO 639-1 code of the text's language; `fallback` when the text is too short to tell."""
+    sample = " ".join(text.split())[:3000]
+    if len(sample) < 40:
+        return fallback
+    language, probability = _model().classify(sample)
+    return language if probability >= 0.5 else fallback

@@ -1,0 +1,106 @@
+"""The database schema as a list of migrations: an existing database is upgraded in place.
+
+Apply with `stdnews migrate` or `sqlite-utils migrate data/news.db pipeline/migrations.py`.
+Never edit a migration that has shipped; add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("standards-news")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["sources"].create(
+        {"id": str, "name": str, "organization": str, "homepage": str, "news_url": str}, pk="id"
+    )
+    db["organizations"].create(
+        {"id": str, "acronym": str, "name": str, "kind": str, "country": str, "homepage": str},
+        pk="id",
+    )
+    db["posts"].create(
+        {
+            "id": str,
+            "source": str,
+            "url": str,
+            "title": str,
+            "title_source": str,
+            "published": str,
+            "published_precision": str,
+            "published_source": str,
+            "published_year": int,
+            "published_month": str,
+            "language": str,
+            "description": str,
+            "text": str,
+            "text_source": str,
+            "word_count": int,
+            "content_hash": str,
+            "http_status": int,
+            "fetched_at": str,
+            "first_seen": str,
+            "last_seen": str,
+            # Denormalized lists (JSON arrays) so that Datasette can facet without joins.
+            "organizations": str,
+            "tags": str,
+            "standards": str,
+            "committees": str,
+        },
+        pk="id",
+        foreign_keys=[("source", "sources", "id")],
+        not_null={"url", "source", "title"},
+    )
+    db["posts"].create_index(["url"], unique=True)
+    db["posts"].create_index(["published"])
+    db["posts"].create_index(["source", "published"])
+    db["posts"].create_index(["published_year"])
+    db["posts"].create_index(["language"])
+    db["post_organizations"].create(
+        {"post_id": str, "organization_id": str, "role": str, "count": int},
+        pk=("post_id", "organization_id"),
+        foreign_keys=[("post_id", "posts", "id"), ("organization_id", "organizations", "id")],
+    )
+    db["post_organizations"].create_index(["organization_id"])
+    db["tags"].create({"id": str, "name": str, "origin": str}, pk="id")
+    db["post_tags"].create(
+        {"post_id": str, "tag_id": str, "matched": str},
+        pk=("post_id", "tag_id"),
+        foreign_keys=[("post_id", "posts", "id"), ("tag_id", "tags", "id")],
+    )
+    db["post_tags"].create_index(["tag_id"])
+    for kind in ("standards", "committees"):
+        singular = {"standards": "standard", "committees": "committee"}[kind]
+        db[kind].create({"id": str}, pk="id")
+        db[f"post_{kind}"].create(
+            {"post_id": str, f"{singular}_id": str},
+            pk=("post_id", f"{singular}_id"),
+            foreign_keys=[("post_id", "posts", "id"), (f"{singular}_id", kind, "id")],
+        )
+        db[f"post_{kind}"].create_index([f"{singular}_id"])
+    db["crawls"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "source": str,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "requests": int,
+            "responses": int,
+            "articles_discovered": int,
+            "items": int,
+            "new_posts": int,
+            "updated_posts": int,
+            "unchanged_posts": int,
+            "errors": int,
+            "warnings": str,
+            "replay": str,
+        },
+        pk="id",
+        foreign_keys=[("source", "sources", "id")],
+    )
+    db["crawls"].create_index(["source", "started"])
+    db["posts"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")

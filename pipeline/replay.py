@@ -1,0 +1,110 @@
+"""A loopback HTTP server over a `wget --mirror`-style folder: <root>/<host>/<path>[?query].
+
+The request's Host header picks the folder, so one server answers for every mirrored host. Lookup
+follows wget's file naming: the path with its query string as the file name, `index.html` for a
+path ending in "/", and the `.html` suffix that `wget --adjust-extension` adds.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+TYPES = {
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".json": "application/json",
+    ".xml": "application/xml",
+    ".rss": "application/rss+xml",
+    ".txt": "text/plain",
+}
+
+
+def candidates(root: Path, host: str, target: str) -> list[Path]:
+    """Files that may hold the answer to `GET target` on `host`, most specific first."""
+    parts = urlsplit(target)
+    base = root / host.rstrip(".").split(":")[0].lower()
+    path = parts.path or "/"
+    names = []
+    if parts.query:
+        names += [f"{path}?{parts.query}", f"{unquote(path)}?{unquote(parts.query)}"]
+    if path.endswith("/"):
+        names.append(path + "index.html")
+    else:
+        names += [path, unquote(path), path + ".html", path + "/index.html"]
+    files = []
+    for name in names:
+        file = (base / name.lstrip("/")).resolve()
+        # Never serve anything outside the mirror, whatever the request path says.
+        if file.is_relative_to(root) and file.is_file():
+            files.append(file)
+    return files
+
+
+def content_type(file: Path, head: bytes) -> str:
+    """By extension, else by sniffing the first bytes (wget stores most pages without one)."""
+    if file.suffix.lower() in TYPES:
+        return TYPES[file.suffix.lower()]
+    start = head.lstrip()[:5].lower()
+    if start.startswith(b"<?xml"):
+        return "application/xml"
+    if start.startswith(b"<"):
+        return "text/html"
+    if start[:1] in (b"{", b"["):
+        return "application/json"
+    return mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+
+
+class MirrorHandler(BaseHTTPRequestHandler):
+    server_version = "standards-news-replay"
+    root: Path
+
+    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        self._answer(send_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        host = self.headers.get("Host", "")
+        files = candidates(self.server.root, host, self.path)
+        if not files:
+            self.send_error(HTTPStatus.NOT_FOUND, f"not in the mirror: {host}{self.path}")
+            return
+        body = files[0].read_bytes()
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type(files[0], body[:64]))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 (the http.server API)
+        pass  # the crawler logs every request already
+
+
+class MirrorServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"replay folder not found: {root}")
+        super().__init__((host, port), MirrorHandler)
+
+    @property
+    def address(self) -> str:
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self) -> MirrorServer:
+        threading.Thread(target=self.serve_forever, name="replay-server", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()

@@ -1,0 +1,165 @@
+"""Writing to SQLite: pure `save_*`/`open_db` functions over a sqlite-utils Database.
+
+A post and all its links are written in one transaction, keyed by the post id (a hash of the
+canonical URL), so that re-running a crawl updates in place and never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from pipeline import vocab
+from pipeline.migrations import migrations
+from pipeline.sources import SOURCES
+
+POST_COLUMNS = (
+    "id",
+    "source",
+    "url",
+    "title",
+    "title_source",
+    "published",
+    "published_precision",
+    "published_source",
+    "published_year",
+    "published_month",
+    "language",
+    "description",
+    "text",
+    "text_source",
+    "word_count",
+    "content_hash",
+    "http_status",
+    "fetched_at",
+)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_db(path: str | Path) -> Database:
+    """Open (creating if needed) a database with the current schema, in WAL mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    # Readers (Datasette) keep reading while a crawl writes; writers wait rather than fail.
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    migrations.apply(db)
+    save_reference_data(db)
+    return db
+
+
+def save_reference_data(db: Database) -> None:
+    """Sources and the organization gazetteer, refreshed from their definitions on every open."""
+    with db.atomic():
+        db["sources"].upsert_all(
+            [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "organization": s.organization,
+                    "homepage": s.homepage,
+                    "news_url": s.news_url,
+                }
+                for s in SOURCES.values()
+            ],
+            pk="id",
+        )
+        db["organizations"].upsert_all(
+            [
+                {
+                    "id": o["id"],
+                    "acronym": o.get("acronym"),
+                    "name": o["name"],
+                    "kind": o.get("kind"),
+                    "country": o.get("country"),
+                    "homepage": o.get("homepage"),
+                }
+                for o in vocab.organizations()
+            ],
+            pk="id",
+        )
+
+
+def save_post(db: Database, post: dict, now: str | None = None) -> str:
+    """Insert or update one post with its links; returns "new", "updated" or "unchanged"."""
+    now = now or utcnow()
+    row = {column: post.get(column) for column in POST_COLUMNS}
+    row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post["organizations"]])
+    row["tags"] = json.dumps(list(dict.fromkeys(t["name"] for t in post["tags"])))
+    row["standards"] = json.dumps(post["standards"])
+    row["committees"] = json.dumps(post["committees"])
+    with db.atomic():
+        previous = db.execute(
+            "select content_hash, first_seen from posts where id = ?", [post["id"]]
+        ).fetchone()
+        row["first_seen"] = previous[1] if previous else now
+        row["last_seen"] = now
+        db["posts"].upsert(row, pk="id")
+        _save_links(db, post)
+    if previous is None:
+        return "new"
+    return "unchanged" if previous[0] == post["content_hash"] else "updated"
+
+
+def _save_links(db: Database, post: dict) -> None:
+    post_id = post["id"]
+    for table in ("post_organizations", "post_tags", "post_standards", "post_committees"):
+        db.execute(f"delete from {table} where post_id = ?", [post_id])
+    db["post_organizations"].insert_all(
+        [
+            {"post_id": post_id, "organization_id": o["id"], "role": o["role"], "count": o["count"]}
+            for o in post["organizations"]
+        ],
+        pk=("post_id", "organization_id"),
+    )
+    if post["tags"]:
+        db["tags"].upsert_all(
+            [{"id": t["id"], "name": t["name"], "origin": t["origin"]} for t in post["tags"]],
+            pk="id",
+        )
+        db["post_tags"].insert_all(
+            [
+                {"post_id": post_id, "tag_id": t["id"], "matched": json.dumps(t["matched"])}
+                for t in post["tags"]
+            ],
+            pk=("post_id", "tag_id"),
+            ignore=True,
+        )
+    for kind, column in (("standards", "standard_id"), ("committees", "committee_id")):
+        if post[kind]:
+            db[kind].insert_all([{"id": name} for name in post[kind]], pk="id", ignore=True)
+            db[f"post_{kind}"].insert_all(
+                [{"post_id": post_id, column: name} for name in post[kind]],
+                pk=("post_id", column),
+                ignore=True,
+            )
+
+
+def start_crawl(db: Database, source: str, run_id: str, replay: str | None = None) -> int:
+    with db.atomic():
+        table = db["crawls"].insert(
+            {
+                "run_id": run_id,
+                "source": source,
+                "started": utcnow(),
+                "status": "running",
+                "replay": replay,
+            }
+        )
+    return table.last_pk
+
+
+def finish_crawl(db: Database, crawl_id: int, **figures) -> None:
+    figures.setdefault("finished", utcnow())
+    if isinstance(figures.get("warnings"), list):
+        figures["warnings"] = "\n".join(figures["warnings"]) or None
+    with db.atomic():
+        db["crawls"].update(crawl_id, figures)

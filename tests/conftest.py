@@ -1,0 +1,44 @@
+"""Shared fixtures: saved pages of the bundled snapshot as Scrapy responses, temporary databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.utils.test import get_crawler
+
+from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.store import open_db
+
+TESTS = ROOT / "tests"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def snapshot_file(url: str) -> Path:
+    """The snapshot file that answers a URL (wget layout: <host>/<path>[?query])."""
+    from pipeline.replay import candidates
+
+    host, _, target = url.removeprefix("https://").partition("/")
+    (found, *_) = candidates(SNAPSHOT, host, "/" + target)
+    return found
+
+
+def fixture_response(url: str, callback=None, cb_kwargs=None) -> TextResponse:
+    """A Scrapy response built from the saved page for url, as if fetched from it."""
+    body = snapshot_file(url).read_bytes()
+    request = Request(url=url, callback=callback, cb_kwargs=cb_kwargs or {})
+    cls = TextResponse if body.lstrip()[:1] in (b"{", b"[") else HtmlResponse
+    return cls(url=url, body=body, request=request, encoding=None)
+
+
+def make_spider(spider_cls):
+    crawler = get_crawler(spider_cls)
+    return spider_cls.from_crawler(crawler)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "news.db")
+    yield database
+    database.close()

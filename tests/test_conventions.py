@@ -1,0 +1,39 @@
+"""Conventions that keep the project whole: every spider tested, every column described."""
+
+import pytest
+import yaml
+
+from crawlers.run import spider_names
+from pipeline.paths import METADATA, SNAPSHOT
+from pipeline.sources import SOURCES
+from tests.conftest import TESTS
+
+SPIDERS = spider_names()
+
+
+def test_the_four_sources_have_spiders():
+    assert SPIDERS == sorted(SOURCES) == ["bipm", "iec", "iso", "oecd"]
+
+
+@pytest.mark.parametrize("name", SPIDERS)
+def test_every_spider_has_a_test_module_and_snapshot_pages(name):
+    assert (TESTS / f"test_spider_{name}.py").exists()
+    hosts = [h for h in SOURCES[name].hosts if (SNAPSHOT / h).is_dir()]
+    assert hosts, f"no snapshot folder for {name}"
+
+
+def test_every_table_and_column_is_described(db):
+    tables = yaml.safe_load(METADATA.read_text())["databases"]["news"]["tables"]
+    for table in db.table_names():
+        meta = tables.get(table)
+        assert meta, f"table {table} missing from data/metadata.yml"
+        if meta.get("hidden"):
+            continue
+        assert meta.get("description"), table
+        described = set(meta.get("columns", {}))
+        assert set(db[table].columns_dict) <= described, (
+            table,
+            set(db[table].columns_dict) - described,
+        )
+    for view in db.view_names():
+        assert view in tables, f"view {view} missing from data/metadata.yml"

@@ -1,0 +1,172 @@
+"""The whole pipeline: the real crawl of the bundled snapshot over loopback, read back in Datasette.
+
+`stdnews crawl --replay` runs in a subprocess (Twisted's reactor runs once per process) with the
+real Scrapy engine, the replay server on 127.0.0.1 and a temporary SQLite file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import pytest
+from datasette.app import Datasette
+
+from pipeline.cli import metadata_for
+from pipeline.paths import ROOT, SNAPSHOT
+
+SOURCES = ("iec", "bipm", "iso", "oecd")
+
+
+def run_crawl(db_path, *args):
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "crawl",
+            "--replay",
+            str(SNAPSHOT),
+            "--db",
+            str(db_path),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT.parent,  # not the repo root: no scrapy.cfg
+    )
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    db_path = tmp_path_factory.mktemp("e2e") / "news.db"
+    first = run_crawl(db_path)
+    second = run_crawl(db_path)
+    return db_path, first, second
+
+
+@pytest.fixture(scope="module")
+def datasette(crawled):
+    db_path = crawled[0]
+    return Datasette([str(db_path)], metadata=metadata_for(db_path))
+
+
+def get_json(ds: Datasette, path: str):
+    async def fetch():
+        await ds.invoke_startup()
+        response = await ds.client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        return response.json()
+
+    return asyncio.run(fetch())
+
+
+def test_crawl_exits_zero_with_a_line_per_source(crawled):
+    _, first, _ = crawled
+    assert first.returncode == 0, first.stdout + first.stderr
+    lines = first.stdout.splitlines()
+    for source in SOURCES:
+        (line,) = [line for line in lines if line.startswith(f"{source}: ")]
+        assert line.startswith(f"{source}: ok - ")
+        assert " 0 errors" in line
+
+
+def test_every_source_has_ten_complete_posts(datasette):
+    rows = get_json(
+        datasette,
+        "/news.json?sql="
+        + (
+            "select source, count(*) n, sum(title != '') titled, sum(published is not null) dated, "
+            "sum(organizations != '[]') with_orgs, sum(tags != '[]') tagged "
+            "from posts group by source"
+        )
+        + "&_shape=objects",
+    )["rows"]
+    by_source = {row["source"]: row for row in rows}
+    assert set(by_source) == set(SOURCES)
+    for row in rows:
+        assert row["n"] >= 10
+        assert row["n"] == row["titled"] == row["dated"] == row["with_orgs"] == row["tagged"], row
+
+
+def test_rerun_updates_in_place(crawled, datasette):
+    _, first, second = crawled
+    assert second.returncode == 0, second.stderr
+    assert " 0 new, 0 updated" in second.stdout
+    counts = get_json(
+        datasette,
+        "/news.json?sql=select count(*) n, count(distinct url) urls from posts&_shape=objects",
+    )["rows"][0]
+    assert counts["n"] == counts["urls"] >= 40
+    crawls = get_json(datasette, "/news/crawls.json?_shape=array&_size=100")
+    assert len(crawls) == 2 * len(SOURCES)
+    assert {c["status"] for c in crawls} == {"ok"}
+
+
+def test_seed_posts_are_stored_with_dates_and_provenance(datasette):
+    rows = get_json(datasette, "/news/posts.json?_shape=array&_size=200")
+    by_url = {row["url"]: row for row in rows}
+    iec = by_url["https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting"]
+    assert (iec["published"][:10], iec["published_source"]) == ("2020-11-09", "site")
+    bipm = by_url["https://www.bipm.org/en/news/full-stories/2020-09-oecd-io-meeting.html"]
+    assert (bipm["published"], bipm["published_precision"], bipm["published_source"]) == (
+        "2020-09",
+        "month",
+        "url",
+    )
+    iso = by_url["https://www.iso.org/contents/news/2021/05/Ref2667.html"]
+    assert (iso["title"], iso["published"]) == (
+        "ISO’s Action Plan for developing countries 2021-2025",
+        "2021-05-10",
+    )
+    kg = by_url["https://www.bipm.org/en/-/2021-kg-consensus"]
+    assert (kg["published"], kg["published_precision"]) == ("2021", "year")
+
+
+def test_oecd_dates_come_from_the_api_record(datasette):
+    rows = get_json(datasette, "/news/posts.json?_shape=array&source=oecd&_size=100")
+    assert {row["published_source"] for row in rows} == {"api"}
+    for row in rows:
+        day, month, year = row["text"][:10].split("/")
+        assert row["published"][:10] == f"{year}-{month}-{day}"  # agrees with the dateline
+
+
+def test_full_text_search_and_facets(datasette):
+    data = get_json(datasette, "/news/posts.json?_search=kilogram&_facet=source")
+    assert data["rows"]
+    sources = {f["value"] for f in data["facet_results"]["source"]["results"]}
+    assert "bipm" in sources
+    default = get_json(datasette, "/news/posts.json?_size=5")
+    assert {"source", "published_year", "language", "organizations", "tags"} <= set(
+        default["facet_results"]
+    )
+    published = [row[default["columns"].index("published")] for row in default["rows"]]
+    assert published == sorted(published, reverse=True)  # newest first by default
+
+
+def test_organizations_are_linked_with_roles(datasette):
+    rows = get_json(
+        datasette,
+        "/news.json?_shape=objects&sql="
+        + (
+            "select p.source, o.acronym, po.role from post_organizations po "
+            "join posts p on p.id = po.post_id join organizations o on o.id = po.organization_id "
+            "where po.role = 'publisher'"
+        ),
+    )["rows"]
+    assert {(r["source"], r["acronym"]) for r in rows} == {
+        ("iec", "IEC"),
+        ("bipm", "BIPM"),
+        ("iso", "ISO"),
+        ("oecd", "OECD"),
+    }
+
+
+def test_table_metadata_reaches_datasette(datasette):
+    data = get_json(datasette, "/-/metadata.json")
+    tables = next(iter(data["databases"].values()))["tables"]
+    assert "Canonical URL" in tables["posts"]["columns"]["url"]
+    assert json.dumps(data)  # serializable, as Datasette serves it

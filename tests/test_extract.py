@@ -1,0 +1,106 @@
+"""The three seed posts: correct titles, and bodies free of navigation, footers and sidebars."""
+
+import pytest
+
+from pipeline.extract import decode_html, extract
+from pipeline.sources import SOURCES
+from tests.conftest import TESTS, snapshot_file
+
+SEEDS = TESTS / "fixtures" / "seeds"
+
+# (source, url, title, first body line in the seed, line after the body in the seed)
+CASES = [
+    (
+        "iec",
+        "https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting",
+        "IEC launches its first virtual General Meeting",
+        "Over 400 participants",
+        "Recents Posts",
+    ),
+    (
+        "bipm",
+        "https://www.bipm.org/en/news/full-stories/2020-09-oecd-io-meeting.html",
+        'OECD Webinar: "International Organisations and their Members Facing the Global Crisis '
+        'Together"',
+        "Dr Martin Milton",
+        "Select a topic:",
+    ),
+    (
+        "iso",
+        "https://www.iso.org/contents/news/2021/05/Ref2667.html",
+        "ISO’s Action Plan for developing countries 2021-2025",
+        "Around 75 %",
+        "Press contact",
+    ),
+]
+CHROME = [
+    "Recents Posts",
+    "Blog digest",
+    "Sign up to receive",
+    "Select a topic:",
+    "Search facility",
+    "Site map",
+    "Press contact",
+    "press@iso.org",
+    "Journalist, blogger or editor?",
+    "Share on",
+    "Published on",
+    "News & blogs",
+    "Cookies",
+    "cookies",
+    "Copyright",
+]
+
+
+def seed_paragraphs(source: str, first_line: str, end_line: str) -> list[str]:
+    lines = [" ".join(line.split()) for line in (SEEDS / f"{source}.txt").read_text().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith(first_line))
+    end = lines.index(end_line)
+    return [line for line in lines[start:end] if line]
+
+
+@pytest.mark.parametrize(
+    ("source", "url", "title", "first", "end"), CASES, ids=[c[0] for c in CASES]
+)
+def test_seed_post_body_is_the_story_only(source, url, title, first, end):
+    html = decode_html(snapshot_file(url).read_bytes())
+    fields = extract(html, url, SOURCES[source])
+    assert fields.title == title
+    paragraphs = fields.text.split("\n\n")
+    assert paragraphs == seed_paragraphs(source, first, end)
+    for chrome in CHROME:
+        assert chrome not in fields.text
+    assert fields.text_source.startswith("site:")
+
+
+def test_generic_fallback_when_no_site_selector_matches():
+    url = "https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting"
+    html = snapshot_file(url).read_text().replace("field--name-body", "field--name-renamed")
+    fields = extract(html, url, SOURCES["iec"])
+    assert fields.text_source == "trafilatura"
+    assert "Over 400 participants" in fields.text
+    assert "Sign up to receive" not in fields.text
+
+
+def test_title_falls_back_to_og_title_without_suffix():
+    html = "<html><head><title>Something | IEC</title></head><body><p>x</p></body></html>"
+    assert extract(html, "https://www.iec.ch/blog/x", SOURCES["iec"]).title == "Something"
+
+
+def test_unreadable_page_keeps_discovery_hints():
+    fields = extract(
+        "",
+        "https://www.oecd.org/en/about/news/press-releases/2024/05/x.html",
+        SOURCES["oecd"],
+        {"title": "A title", "published": "2024-05-03T10:00:00Z", "via": "api", "tags": ["Tax"]},
+    )
+    assert (fields.title, fields.text) == ("A title", "")
+    assert fields.published.value == "2024-05-03T10:00:00Z"
+    assert fields.published.source == "api"
+    assert fields.site_tags == ["Tax"]
+
+
+def test_decode_html_uses_declared_charset():
+    body = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>Sèvres'
+    assert decode_html(body.encode("iso-8859-1")).endswith("Sèvres")
+    assert decode_html("<p>Sèvres".encode()).endswith("Sèvres")

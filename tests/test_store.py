@@ -1,0 +1,120 @@
+"""Storage: idempotent writes, updates in place, links replaced, FTS kept in step."""
+
+import copy
+import json
+
+from pipeline import store
+from pipeline.migrations import migrations
+
+POST = {
+    "id": "abc123",
+    "source": "iso",
+    "url": "https://www.iso.org/contents/news/2021/05/Ref2667.html",
+    "title": "ISO’s Action Plan",
+    "title_source": "site:h1",
+    "published": "2021-05-10",
+    "published_precision": "day",
+    "published_source": "site",
+    "published_year": 2021,
+    "published_month": "2021-05",
+    "language": "en",
+    "description": "Designed with members.",
+    "text": "Around 75 % of ISO members are from developing countries.",
+    "text_source": "site:x",
+    "word_count": 10,
+    "content_hash": "h1",
+    "http_status": 200,
+    "fetched_at": "2026-11-01T00:00:00+00:00",
+    "organizations": [
+        {
+            "id": "iso",
+            "acronym": "ISO",
+            "name": "International Organization for Standardization",
+            "role": "publisher",
+            "count": 2,
+        },
+        {"id": "un", "acronym": "UN", "name": "United Nations", "role": "mentioned", "count": 1},
+    ],
+    "tags": [
+        {
+            "id": "site:capacity-building",
+            "name": "Capacity building",
+            "origin": "site",
+            "matched": [],
+        }
+    ],
+    "standards": ["ISO 9001:2015"],
+    "committees": [],
+}
+
+
+def test_schema_is_created_by_migrations(db):
+    assert [m.name for m in migrations.applied(db)] == ["m001_initial"]
+    assert {
+        "posts",
+        "sources",
+        "organizations",
+        "post_organizations",
+        "tags",
+        "post_tags",
+        "crawls",
+        "posts_fts",
+    } <= set(db.table_names())
+    assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_reopening_applies_nothing_twice(tmp_path):
+    store.open_db(tmp_path / "a.db").close()
+    db = store.open_db(tmp_path / "a.db")
+    assert len(migrations.applied(db)) == 1
+    assert db["sources"].count == 4
+
+
+def test_saving_twice_updates_in_place(db):
+    assert store.save_post(db, POST, now="2026-11-01T00:00:00+00:00") == "new"
+    assert store.save_post(db, POST, now="2026-11-02T00:00:00+00:00") == "unchanged"
+    (row,) = db["posts"].rows
+    assert (row["first_seen"], row["last_seen"]) == (
+        "2026-11-01T00:00:00+00:00",
+        "2026-11-02T00:00:00+00:00",
+    )
+    assert json.loads(row["organizations"]) == ["ISO", "UN"]
+    assert db["post_organizations"].count == 2
+    assert db["post_tags"].count == 1
+
+
+def test_changed_content_is_an_update_and_links_are_replaced(db):
+    store.save_post(db, POST)
+    changed = copy.deepcopy(POST)
+    changed.update(content_hash="h2", text="A rewritten body about metrology.")
+    changed["organizations"] = changed["organizations"][:1]
+    assert store.save_post(db, changed) == "updated"
+    assert db["post_organizations"].count == 1
+    hits = db.execute("select rowid from posts_fts where posts_fts match 'metrology'").fetchall()
+    assert len(hits) == 1
+    assert not db.execute(
+        "select rowid from posts_fts where posts_fts match 'developing'"
+    ).fetchall()
+
+
+def test_a_failed_write_leaves_nothing_half_written(db):
+    broken = copy.deepcopy(POST)
+    broken["organizations"].append(
+        {"id": "no-such-org", "acronym": "X", "name": "X", "role": "mentioned", "count": 1}
+    )
+    try:
+        store.save_post(db, broken)
+    except Exception:
+        pass
+    else:
+        raise AssertionError("a link to an unknown organization must violate the foreign key")
+    assert db["posts"].count == 0
+    assert db["post_organizations"].count == 0
+
+
+def test_crawl_rows(db):
+    crawl_id = store.start_crawl(db, "iec", "run-1")
+    store.finish_crawl(db, crawl_id, status="ok", new_posts=3, warnings=["a", "b"])
+    row = db["crawls"].get(crawl_id)
+    assert (row["status"], row["new_posts"], row["warnings"]) == ("ok", 3, "a\nb")
+    assert row["finished"] >= row["started"]

@@ -48,7 +48,7 @@ def crawl(
     for name, value in (overrides or {}).items():
         settings.set(name, value)
     try:
-        process = CrawlerProcess(settings, install_root_handler=True)
+        process = CrawlerProcess(settings)
         for name in sources:
             process.crawl(name)
         process.start()

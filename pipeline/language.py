@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 # The languages these sources publish in, plus neighbours a short text could be mistaken for.
 LANGUAGES = ["en", "fr", "es", "ru", "de", "it", "pt", "nl", "zh", "ja", "ar"]
@@ -12,7 +12,7 @@ _identifier: LanguageIdentifier | None = None
 def _model() -> LanguageIdentifier:
     global _identifier
     if _identifier is None:
-        _identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        _identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
         _identifier.set_languages(LANGUAGES)
     return _identifier
 

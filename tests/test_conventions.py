@@ -37,3 +37,20 @@ def test_every_table_and_column_is_described(db):
         )
     for view in db.view_names():
         assert view in tables, f"view {view} missing from data/metadata.yml"
+
+
+def test_scrapy_list_works_from_the_repo_root():
+    import subprocess
+    import sys
+
+    from pipeline.paths import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == SPIDERS

@@ -3,8 +3,10 @@
 Mentions are counted in the title and body text only (never navigation or footers, which
 extraction has already removed), after masking e-mail addresses, URLs and standard references:
 "ISO 9001" names a standard, not ISO the organization. Acronyms match case-sensitively as whole
-tokens ("UN" not in "UNESCO" or "fUNd"); an acronym flagged ambiguous (EC, SAC, NPL...) counts only
-when one of the organization's names also appears in the text.
+tokens ("UN" not in "UNESCO" or "fUNd"; a hyphen separates tokens, so "CEN-CENELEC" names both);
+an acronym flagged ambiguous (EC, SAC, NPL...) counts only when one of the organization's names
+also appears in the text; an acronym inside a matched name ("ASTM International") is not counted
+again.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def matcher() -> Matcher:
         )
 
     return Matcher(
-        acronyms=re.compile(rf"(?<![\w-])(?:{alternation(by_acronym)})(?![\w-])"),
+        acronyms=re.compile(rf"(?<![\w])(?:{alternation(by_acronym)})(?![\w])"),
         names=re.compile(rf"(?<![\w-])(?:{alternation(by_name)})(?![\w-])", re.IGNORECASE),
         by_acronym=by_acronym,
         by_name=by_name,
@@ -84,14 +86,17 @@ def mentions(text: str) -> Counter:
     text = mask(text)
     counts: Counter = Counter()
     named: set[str] = set()
+    name_spans = []
     for match in m.names.finditer(text):
         org = m.by_name[_fold(match.group())]
         counts[org["id"]] += 1
         named.add(org["id"])
+        name_spans.append(match.span())
     for match in m.acronyms.finditer(text):
         org = m.by_acronym[match.group()]
-        if org.get("ambiguous_acronym") and org["id"] not in named:
-            continue
+        inside_a_name = any(start <= match.start() < end for start, end in name_spans)
+        if inside_a_name or (org.get("ambiguous_acronym") and org["id"] not in named):
+            continue  # "ASTM" in "ASTM International"; "EC" with no "European Commission"
         counts[org["id"]] += 1
     return counts
 

@@ -39,8 +39,8 @@ def candidates(root: Path, host: str, target: str) -> list[Path]:
     files = []
     for name in names:
         file = (base / name.lstrip("/")).resolve()
-        # Never serve anything outside the mirror, whatever the request path says.
-        if file.is_relative_to(root) and file.is_file():
+        # Never serve anything outside the host's folder, whatever the request path says.
+        if file.is_relative_to(base.resolve()) and file.is_file():
             files.append(file)
     return files
 

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 
 import pytest
 from datasette.app import Datasette
 
-from pipeline.cli import metadata_for
+from pipeline.cli import datasette_args, metadata_for
 from pipeline.paths import ROOT, SNAPSHOT
 
 SOURCES = ("iec", "bipm", "iso", "oecd")
@@ -170,3 +175,52 @@ def test_table_metadata_reaches_datasette(datasette):
     tables = next(iter(data["databases"].values()))["tables"]
     assert "Canonical URL" in tables["posts"]["columns"]["url"]
     assert json.dumps(data)  # serializable, as Datasette serves it
+
+
+def test_datasette_keeps_answering_while_a_crawl_writes(crawled, tmp_path):
+    """A real Datasette process reads the file while a crawl writes it (WAL: no "locked")."""
+
+    db_path = tmp_path / "news.db"  # a copy: the module's database stays as two crawls left it
+    with sqlite3.connect(crawled[0]) as source, sqlite3.connect(db_path) as copy:
+        source.backup(copy)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps(metadata_for(db_path)))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "datasette", *datasette_args(db_path, metadata, "127.0.0.1", port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/news/posts.json?_search=standards&_size=5"
+    statuses: list[int] = []
+    done = threading.Event()
+
+    def poll():
+        while not done.is_set():
+            try:
+                with urllib.request.urlopen(url, timeout=10) as response:
+                    statuses.append(response.status)
+            except OSError as error:  # HTTPError included: a 500 "database is locked" fails
+                statuses.append(getattr(error, "code", -1))
+            time.sleep(0.02)
+
+    try:
+        for _ in range(100):  # wait for the server to listen
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        poller = threading.Thread(target=poll)
+        poller.start()
+        crawl = run_crawl(db_path)
+        done.set()
+        poller.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert crawl.returncode == 0, crawl.stderr
+    assert len(statuses) >= 10
+    assert set(statuses) == {200}

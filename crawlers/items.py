@@ -22,3 +22,4 @@ class ArticleItem:
     html: str
     fetched_at: str  # ISO 8601 UTC
     hints: dict = field(default_factory=dict)
+    redirect_urls: list[str] = field(default_factory=list)  # every hop before final_url

@@ -6,6 +6,7 @@ human-written dates only, called with a language hint because it is slow without
 
 from __future__ import annotations
 
+import email.utils
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -74,6 +75,11 @@ class PubDate:
     def year(self) -> int:
         return int(self.value[:4])
 
+    def first_day(self) -> date:
+        """The earliest day the value can mean ("2021" -> 2021-01-01)."""
+        day = self.value[:10]
+        return date.fromisoformat({4: f"{day}-01-01", 7: f"{day}-01"}.get(len(day), day))
+
 
 def make(
     year: int,
@@ -137,6 +143,27 @@ def parse_human(
     settings = {"REQUIRE_PARTS": ["year", "month"], "RETURN_AS_TIMEZONE_AWARE": False}
     parsed = dateparser.parse(text, languages=[language] if language else None, settings=settings)
     return make(parsed.year, parsed.month, parsed.day, source, now) if parsed else None
+
+
+def parse_rfc822(value: str | None, source: str, now: datetime | None = None) -> PubDate | None:
+    """RSS dates: "Mon, 10 May 2021 08:00:00 +0000"."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return make(moment.year, moment.month, moment.day, source, now, moment)
+
+
+def parse_any(value: str | None, source: str, language: str | None = None,
+              now: datetime | None = None) -> PubDate | None:  # fmt: skip
+    """A date in any of the formats above, most exact first."""
+    return (
+        parse_machine(value, source, now)
+        or parse_rfc822(value, source, now)
+        or parse_human(value, source, language, now)
+    )
 
 
 def from_dateline(text: str | None, now: datetime | None = None) -> PubDate | None:

@@ -2,12 +2,13 @@
 
 Each field records the path that produced it (`*_source`), so that analysts can tell a date from
 the page's own metadata from one guessed from its URL. This is the only module that imports
-trafilatura, used when a site's body selector finds nothing.
+trafilatura, used when no site body selector finds the text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,7 +16,7 @@ import lxml.html
 from lxml import etree
 
 from pipeline import dates
-from pipeline.sources import Source
+from pipeline.sources import Generation, Source
 
 # Never part of an article's text, wherever they stand.
 REMOVE_TAGS = (
@@ -33,35 +34,9 @@ REMOVE_TAGS = (
     "svg",
     "select",
 )
-BLOCK_TAGS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "blockquote",
-    "pre",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "dd",
-    "dt",
-    "dl",
-    "figure",
-    "figcaption",
-    "br",
-    "hr",
-}
+BLOCK_TAGS = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+              "ul", "ol", "blockquote", "pre", "table", "tr", "td", "th", "dd", "dt", "dl",
+              "figure", "figcaption", "br", "hr"}  # fmt: skip
 # A body shorter than this from a site selector is taken as a selector that missed.
 MIN_BODY_CHARS = 150
 GENERIC_DATE_META = (
@@ -70,9 +45,11 @@ GENERIC_DATE_META = (
     ("meta[itemprop=datePublished]", "content"),
     ("meta[name='DC.date.issued']", "content"),
     ("meta[name='dc.date']", "content"),
+    ("meta[name='DC.date']", "content"),
     ("meta[name=date]", "content"),
     ("meta[name=pubdate]", "content"),
 )
+GENERIC_TIME = (("article time[datetime]", "datetime"), ("time[datetime]", "datetime"))
 
 
 @dataclass
@@ -84,8 +61,8 @@ class Extracted:
     description: str | None = None
     published: dates.PubDate | None = None
     site_tags: list[str] = field(default_factory=list)
-    canonical: str | None = None
     html_lang: str | None = None
+    generation: str | None = None
 
 
 def parse_html(html: str | bytes) -> etree._Element | None:
@@ -95,6 +72,17 @@ def parse_html(html: str | bytes) -> etree._Element | None:
         return lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):
         return None
+
+
+def decode_html(body: bytes) -> str:
+    """Bytes of a saved page to text, by its declared charset (old BIPM pages are ISO-8859-1)."""
+    declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", body[:4096], re.IGNORECASE)
+    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8"]:
+        try:
+            return body.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("cp1252", errors="replace")
 
 
 def clean(value: str | None) -> str:
@@ -143,13 +131,21 @@ def text_blocks(element) -> list[str]:
     return blocks
 
 
-def body_text(tree, source: Source | None) -> tuple[str, str | None]:
-    for css in source.body_css if source else ():
-        for container in tree.cssselect(css):
-            container = _pruned(container, source.drop_css)
-            text = "\n\n".join(text_blocks(container))
-            if len(text) >= MIN_BODY_CHARS:
-                return text, f"site:{css}"
+def generations_for(source: Source | None, url: str) -> list[Generation]:
+    """The source's generations, the one whose URLs match first (a page may change address)."""
+    if source is None:
+        return []
+    matched = source.generation(url)
+    return ([matched] if matched else []) + [g for g in source.generations if g is not matched]
+
+
+def body_text(tree, generations: list[Generation]) -> tuple[str, str | None]:
+    for generation in generations:
+        for css in generation.body_css:
+            for container in tree.cssselect(css):
+                text = "\n\n".join(text_blocks(_pruned(container, generation.drop_css)))
+                if len(text) >= MIN_BODY_CHARS:
+                    return text, f"site:{css}"
     return generic_text(tree)
 
 
@@ -173,19 +169,17 @@ def generic_text(tree) -> tuple[str, str | None]:
     return "\n\n".join(clean(line) for line in text.splitlines() if clean(line)), "trafilatura"
 
 
-def title_of(tree, source: Source | None, hints: dict) -> tuple[str | None, str | None]:
-    for css in source.title_css if source else ():
+def title_of(tree, source: Source | None, generations, hints: dict):
+    for css in (css for g in generations for css in g.title_css):
         value = first(tree, css)
         if value:
             return value, f"site:{css}"
-    for css, attr, how in (
-        ("meta[property='og:title']", "content", "og:title"),
-        ("title", "", "title"),
-    ):
+    for css, attr, how in (("meta[property='og:title']", "content", "og:title"),
+                           ("title", "", "title")):  # fmt: skip
         value = first(tree, css, attr)
         if value:
-            for suffix in source.title_suffixes if source else ():
-                value = value.removesuffix(suffix).removeprefix(suffix)
+            for affix in source.title_suffixes if source else ():
+                value = value.removesuffix(affix).removeprefix(affix)
             return value.strip(), how
     if hints.get("title"):
         return clean(hints["title"]), hints.get("via", "listing")
@@ -208,67 +202,54 @@ def json_ld(tree) -> list[dict]:
     return objects
 
 
-def published_of(
-    tree, url: str, source: Source | None, hints: dict, text: str, now: datetime | None
-) -> dates.PubDate | None:
+def published_of(tree, url, source, generations, hints, text, now) -> dates.PubDate | None:
     """The publication date from the strongest signal present (never a date merely mentioned)."""
     language = source.language if source else None
-    for css, attr in source.date_css if source else ():
-        value = first(tree, css, attr)
-        found = dates.parse_machine(value, "site", now) or dates.parse_human(
-            value, "site", language, now
-        )
+    for css, attr in (pair for g in generations for pair in g.date_css):
+        found = dates.parse_any(first(tree, css, attr), "site", language, now)
         if found:
             return found
     if hints.get("published"):
-        via = hints.get("via", "listing")
-        found = dates.parse_machine(hints["published"], via, now) or dates.parse_human(
-            hints["published"], via, language, now
-        )
+        found = dates.parse_any(hints["published"], hints.get("via", "listing"), language, now)
         if found:
             return found
     for item in json_ld(tree):
         found = dates.parse_machine(item.get("datePublished"), "json-ld", now)
         if found:
             return found
-    for css, attr in GENERIC_DATE_META:
-        found = dates.parse_machine(first(tree, css, attr), "meta", now)
-        if found:
-            return found
-    for css, attr in (("article time[datetime]", "datetime"), ("time[datetime]", "datetime")):
-        found = dates.parse_machine(first(tree, css, attr), "time", now)
-        if found:
-            return found
+    for how, selectors in (("meta", GENERIC_DATE_META), ("time", GENERIC_TIME)):
+        for css, attr in selectors:
+            found = dates.parse_machine(first(tree, css, attr), how, now)
+            if found:
+                return found
     return dates.from_dateline(text, now) or dates.from_url(url, now)
 
 
-def extract(
-    html: str | bytes,
-    url: str,
-    source: Source | None,
-    hints: dict | None = None,
-    now: datetime | None = None,
-) -> Extracted:
+EMPTY = lxml.html.fromstring("<html></html>")
+
+
+def extract(html: str | bytes, url: str, source: Source | None, hints: dict | None = None,
+            now: datetime | None = None) -> Extracted:  # fmt: skip
+    """Fields of the article at url (canonical form); hints come from discovery."""
     hints = hints or {}
+    generations = generations_for(source, url)
+    generation = generations[0].name if generations and generations[0].matches(url) else None
     tree = parse_html(html)
     if tree is None:
         # A page we could not read (empty, refused): keep what discovery knew.
         title = clean(hints.get("title")) or None
-        published = published_of(lxml.html.fromstring("<html></html>"), url, None, hints, "", now)
         return Extracted(
             title=title,
-            title_source=hints.get("via") if title else None,
-            description=hints.get("description"),
-            published=published,
+            title_source=hints.get("via", "listing") if title else None,
+            description=clean(hints.get("description")) or None,
+            published=published_of(EMPTY, url, None, [], hints, "", now),
             site_tags=list(hints.get("tags") or []),
+            generation=generation,
         )
-    text, text_source = body_text(tree, source)
-    title, title_source = title_of(tree, source, hints)
-    tags = [
-        first(el, "*") or clean(el.text_content())
-        for css in (source.tags_css if source else ())
-        for el in tree.cssselect(css)
-    ]
+    text, text_source = body_text(tree, generations)
+    title, title_source = title_of(tree, source, generations, hints)
+    tags = [clean(el.text_content()) for g in generations for css in g.tags_css
+            for el in tree.cssselect(css)]  # fmt: skip
     return Extracted(
         title=title,
         title_source=title_source,
@@ -278,21 +259,8 @@ def extract(
         or first(tree, "meta[property='og:description']", "content")
         or clean(hints.get("description"))
         or None,
-        published=published_of(tree, url, source, hints, text, now),
+        published=published_of(tree, url, source, generations, hints, text, now),
         site_tags=[t for t in tags if t] + list(hints.get("tags") or []),
-        canonical=first(tree, "link[rel=canonical]", "href"),
         html_lang=(tree.get("lang") or "").split("-")[0].lower() or None,
+        generation=generation,
     )
-
-
-def decode_html(body: bytes) -> str:
-    """Bytes of a saved page to text, by its declared charset (old BIPM pages are ISO-8859-1)."""
-    import re
-
-    declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", body[:4096], re.IGNORECASE)
-    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8"]:
-        try:
-            return body.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return body.decode("cp1252", errors="replace")

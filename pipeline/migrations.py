@@ -104,3 +104,26 @@ def m001_initial(db: Database) -> None:
     )
     db["crawls"].create_index(["source", "started"])
     db["posts"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m002_generations_stories_aliases(db: Database) -> None:
+    """Which layout generation a page had, language versions as one story, URL aliases."""
+    db["posts"].add_column("generation", str)
+    db["posts"].add_column("story_id", str)
+    db["posts"].add_column("text_missing", int)
+    db["posts"].create_index(["story_id"])
+    db["post_urls"].create(
+        {"url": str, "post_id": str, "kind": str, "first_seen": str},
+        pk="url",
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["post_urls"].create_index(["post_id"])
+    db.create_view(
+        "stories",
+        """select story_id, source, min(published) as published, count(*) as versions,
+  group_concat(language, ' ') as languages, group_concat(url, ' ') as urls,
+  (select p.title from posts p where p.story_id = posts.story_id
+   order by p.language = 'en' desc, p.published limit 1) as title
+from posts group by story_id, source""",
+    )

@@ -7,13 +7,15 @@ committees, organizations, tags. Each stage is a module of its own; this one onl
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipeline import extract, language, organizations, standards, tags
-from pipeline.sources import SOURCES, source_for_url
+from pipeline.sources import SOURCES, Source, source_for_url
 
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
+BARE_HOSTS = ("bipm.org", "iec.ch", "iso.org", "oecd.org")
 
 
 class NormalizeError(ValueError):
@@ -21,36 +23,66 @@ class NormalizeError(ValueError):
 
 
 def canonical_url(url: str) -> str:
-    """The key form of a URL: https, lowercase host, no trailing dot, fragment or trackers."""
+    """The key form of a URL: https, lowercase host, no trailing dot, fragment or trackers, and
+    the source's other addresses of a page (mirrors, internal paths) rewritten to its own."""
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").rstrip(".").lower()
-    if host in ("bipm.org", "iec.ch", "iso.org", "oecd.org"):
+    if host in BARE_HOSTS:
         host = "www." + host
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith(TRACKING_PARAMS)
-    ]
-    path = parts.path or "/"
-    if host == "www.bipm.org":  # Liferay serves every page under /web/guest too
-        path = path.replace("/web/guest/", "/", 1)
-    return urlunsplit(("https", host, path, urlencode(query), ""))
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith(TRACKING_PARAMS)]  # fmt: skip
+    canonical = urlunsplit(("https", host, parts.path or "/", urlencode(query), ""))
+    source = source_for_url(canonical)
+    for pattern, replacement in source.url_rewrites if source else ():
+        canonical = re.sub(pattern, replacement, canonical)
+    return canonical
+
+
+def story_url(url: str, source: Source | None) -> str:
+    """The URL naming the story that all language versions of a post share."""
+    if source is None or source.language_path is None:
+        return url
+    parts = urlsplit(url)
+    pattern, replacement = source.language_path
+    return urlunsplit(parts._replace(path=re.sub(pattern, replacement, parts.path)))
+
+
+def url_id(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def post_id(url: str) -> str:
     """Stable id of a post: a hash of its canonical URL."""
-    return hashlib.sha256(canonical_url(url).encode()).hexdigest()[:16]
+    return url_id(canonical_url(url))
 
 
 def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
 
 
+def aliases(item: dict, url: str) -> list[dict]:
+    seen = {url}
+    found = []
+    hints = item.get("hints") or {}
+    for kind, addresses in (("discovered", [hints.get("discovered_as")]),
+                            ("redirect", item.get("redirect_urls") or []),
+                            ("requested", [item.get("url")]),
+                            ("final", [item.get("final_url")])):  # fmt: skip
+        for address in addresses:
+            if address and address not in seen:
+                seen.add(address)
+                found.append({"url": address, "kind": kind})
+    return found
+
+
 def normalize(item: dict, now: datetime | None = None) -> dict:
     """A post from a fetched page; raises NormalizeError for pages that are not posts."""
     url = canonical_url(item.get("final_url") or item["url"])
     source = SOURCES.get(item.get("source", "")) or source_for_url(url)
-    fields = extract.extract(item.get("html") or "", url, source, item.get("hints"), now)
+    if source and not source.is_article(url):
+        raise NormalizeError(f"not an article URL of {source.id}: {url}")
+    hints = item.get("hints") or {}
+    fields = extract.extract(item.get("html") or "", url, source, hints, now)
     if not fields.title:
         raise NormalizeError(f"no title found: {url}")
     text = fields.text
@@ -59,9 +91,13 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
     found_committees = standards.committees(f"{fields.title}\n{text}")
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
     return {
-        "id": post_id(url),
+        "id": url_id(url),
         "source": source.id if source else urlsplit(url).hostname,
         "url": url,
+        "story_id": url_id(story_url(url, source)),
+        "generation": fields.generation,
+        # Other addresses that led to this post (as discovered, redirects), for the record.
+        "aliases": aliases(item, url),
         "title": fields.title,
         "title_source": fields.title_source,
         "published": published.value if published else None,
@@ -71,10 +107,14 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
         "published_month": published.value[:7]
         if published and published.precision != "year"
         else None,
-        "language": language.detect(text or fields.title, fields.html_lang),
+        "language": language.detect(
+            text or fields.title, fields.html_lang or hints.get("language")
+        ),
         "description": fields.description,
         "text": text,
         "text_source": fields.text_source,
+        # The page was refused or empty (OECD's 403s): the post stands on its discovery record.
+        "text_missing": not text,
         "word_count": len(text.split()),
         "content_hash": content_hash(fields.title, text),
         "http_status": item.get("status"),

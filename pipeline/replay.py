@@ -3,6 +3,10 @@
 The request's Host header picks the folder, so one server answers for every mirrored host. Lookup
 follows wget's file naming: the path with its query string as the file name, `index.html` for a
 path ending in "/", and the `.html` suffix that `wget --adjust-extension` adds.
+
+Answers other than 200 come from an optional `<host>/.responses` file, one rule a line:
+`STATUS PATH [LOCATION]`, e.g. `301 /news/ref2508.html https://www.iso.org/contents/news/...`
+or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that file exists).
 """
 
 from __future__ import annotations
@@ -45,6 +49,19 @@ def candidates(root: Path, host: str, target: str) -> list[Path]:
     return files
 
 
+def read_rules(root: Path, host: str) -> dict[str, tuple[int, str | None]]:
+    """The host's `.responses` rules: request target -> (status, Location)."""
+    file = root / host.rstrip(".").split(":")[0].lower() / ".responses"
+    rules = {}
+    if file.is_file():
+        for line in file.read_text("utf-8").splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and not line.startswith("#"):
+                location = parts[2] if len(parts) > 2 and parts[2] != "-" else None
+                rules[parts[1]] = (int(parts[0]), location)
+    return rules
+
+
 def content_type(file: Path, head: bytes) -> str:
     """By extension, else by sniffing the first bytes (wget stores most pages without one)."""
     if file.suffix.lower() in TYPES:
@@ -71,6 +88,10 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         host = self.headers.get("Host", "")
+        rule = read_rules(self.server.root, host).get(self.path)
+        if rule:
+            self._answer_rule(host, *rule, send_body=send_body)
+            return
         files = candidates(self.server.root, host, self.path)
         if not files:
             self.send_error(HTTPStatus.NOT_FOUND, f"not in the mirror: {host}{self.path}")
@@ -78,6 +99,18 @@ class MirrorHandler(BaseHTTPRequestHandler):
         body = files[0].read_bytes()
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", content_type(files[0], body[:64]))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def _answer_rule(self, host: str, status: int, location: str | None, send_body: bool) -> None:
+        page = self.server.root / host.rstrip(".").split(":")[0].lower() / f".{status}.html"
+        body = page.read_bytes() if page.is_file() else b""
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if send_body:

@@ -1,13 +1,33 @@
-"""What the pipeline knows of each source's article pages: where title, body, date and tags live.
+"""What the pipeline knows of each source's article pages, one entry per layout generation.
 
-Selectors are data, tried in order; each generation of a site's markup adds its selectors to the
-tuple. When none matches, extract.py falls back to generic signals, and records which path gave
-each field. Discovery (listing URLs, pagination) is the spiders' business, in crawlers/spiders/.
+A generation is a page layout the site has used (IEC's Drupal blog, its older WordPress blog and
+its static news releases...): the URLs it serves and where title, body, date and tags live in it.
+Selectors are data, tried in order; when none matches, extract.py falls back to generic signals
+and records which path gave each field. Discovery (listings, feeds, APIs) is the spiders' business.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class Generation:
+    name: str
+    # Article URLs of this generation (canonical form, see normalize.canonical_url).
+    url_re: str
+    title_css: tuple[str, ...] = ()
+    body_css: tuple[str, ...] = ()
+    # Boilerplate that sits inside the body container on some pages.
+    drop_css: tuple[str, ...] = ()
+    # (css, attribute or "" for the element's text): the page's own publication date.
+    date_css: tuple[tuple[str, str], ...] = ()
+    tags_css: tuple[str, ...] = ()
+
+    def matches(self, url: str) -> bool:
+        return re.search(self.url_re, url) is not None
 
 
 @dataclass(frozen=True)
@@ -18,90 +38,168 @@ class Source:
     homepage: str
     news_url: str
     hosts: tuple[str, ...]
-    title_css: tuple[str, ...] = ()
-    body_css: tuple[str, ...] = ()
-    # Boilerplate that sits inside the body container on some pages.
-    drop_css: tuple[str, ...] = ()
-    # (css, attribute or "" for the element's text): the page's own publication date.
-    date_css: tuple[tuple[str, str], ...] = ()
-    tags_css: tuple[str, ...] = ()
+    generations: tuple[Generation, ...]
     # Removed from <title>/og:title when the page title is the fallback.
     title_suffixes: tuple[str, ...] = ()
     language: str = "en"
+    # The language segment of a path, and what it becomes in the URL that names the story that
+    # all language versions share ("/fr/-/x" and "/en/-/x" are one story).
+    language_path: tuple[str, str] | None = None
+    # (pattern, replacement) on the URL: other addresses of the same page -> its canonical one.
+    url_rewrites: tuple[tuple[str, str], ...] = ()
+
+    def generation(self, url: str) -> Generation | None:
+        return next((g for g in self.generations if g.matches(url)), None)
+
+    def is_article(self, url: str) -> bool:
+        return self.generation(url) is not None
 
 
-SOURCES: dict[str, Source] = {
-    source.id: source
-    for source in (
-        Source(
-            id="iec",
-            name="IEC News & blogs",
-            organization="iec",
-            homepage="https://www.iec.ch",
-            news_url="https://www.iec.ch/news-blogs",
-            hosts=("www.iec.ch", "iec.ch", "blog.iec.ch"),
+IEC = Source(
+    id="iec",
+    name="IEC News & blogs",
+    organization="iec",
+    homepage="https://www.iec.ch",
+    news_url="https://www.iec.ch/news-blogs",
+    hosts=("www.iec.ch", "iec.ch", "blog.iec.ch"),
+    title_suffixes=(" | IEC", " | IEC Blog", " – IEC Blog"),
+    generations=(
+        Generation(
+            name="drupal",
+            url_re=r"^https://www\.iec\.ch/blog/[^/?#]+$",
             title_css=("article.node--view-mode-full h1", "h1.page-title"),
-            body_css=(".node--view-mode-full .field--name-body", "article .entry-content"),
+            body_css=(".node--view-mode-full .field--name-body",),
             drop_css=(".social-share",),
             date_css=(
                 ("meta[property='article:published_time']", "content"),
                 (".node__meta time[datetime]", "datetime"),
-                ("time.entry-date.published[datetime]", "datetime"),
             ),
-            title_suffixes=(" | IEC",),
         ),
-        Source(
-            id="bipm",
-            name="BIPM news",
-            organization="bipm",
-            homepage="https://www.bipm.org",
-            news_url="https://www.bipm.org/en/news-detail",
-            hosts=("www.bipm.org", "bipm.org"),
-            title_css=(".journal-content-article h1", "h1.fullstory", "#content h1"),
+        Generation(
+            name="wordpress",  # blog.iec.ch, until the new site took over the blog (2020-21)
+            url_re=r"^https://blog\.iec\.ch/\d{4}/\d{2}/[^/?#]+/?$",
+            title_css=("article h1.entry-title",),
+            body_css=("article .entry-content",),
+            drop_css=(".sharedaddy", ".jp-relatedposts"),
+            date_css=(("time.entry-date.published[datetime]", "datetime"),),
+            tags_css=(".cat-links a", ".tags-links a"),
+        ),
+        Generation(
+            name="newslog",  # the old site's news releases: the date is in a dateline
+            url_re=r"^https://www\.iec\.ch/newslog/\d{4}/nr\d{4}\.htm$",
+            title_css=(".newsrelease h1",),
+            body_css=(".newsrelease .nr-body",),
+        ),
+    ),
+)
+
+BIPM = Source(
+    id="bipm",
+    name="BIPM news",
+    organization="bipm",
+    homepage="https://www.bipm.org",
+    news_url="https://www.bipm.org/en/news-detail",
+    hosts=("www.bipm.org", "bipm.org"),
+    title_suffixes=(" - BIPM", "BIPM - "),
+    language_path=(r"^/(en|fr)(?=/)", "/en"),
+    # Liferay serves every page under /web/guest too.
+    url_rewrites=((r"^https://www\.bipm\.org/(en|fr)/web/guest/", r"https://www.bipm.org/\1/"),),
+    generations=(
+        Generation(
+            name="liferay",  # the date is only in the slug (YYYY-MM-DD- or YYYY-)
+            url_re=r"^https://www\.bipm\.org/(en|fr)/-/\d{4}-[^/?#]+$",
+            title_css=(".journal-content-article h1",),
             body_css=(
                 ".journal-content-article .news-detail__content",
                 ".journal-content-article",
-                ".fullstory-text",
             ),
-            drop_css=("h1", ".news-topics"),
-            title_suffixes=(" - BIPM",),
+            drop_css=("h1",),
         ),
-        Source(
-            id="iso",
-            name="ISO news",
-            organization="iso",
-            homepage="https://www.iso.org",
-            news_url="https://www.iso.org/news.html",
-            hosts=("www.iso.org", "iso.org"),
+        Generation(
+            name="legacy",  # the JSP site until early 2021, ISO-8859-1; YYYY-MM in the URL
+            url_re=r"^https://www\.bipm\.org/en/news/full-stories/\d{4}-\d{2}[-/][^/?#]+\.html$",
+            title_css=("h1.fullstory", "#content h1"),
+            body_css=(".fullstory-text",),
+            drop_css=(".news-topics",),
+        ),
+    ),
+)
+
+ISO = Source(
+    id="iso",
+    name="ISO news",
+    organization="iso",
+    homepage="https://www.iso.org",
+    news_url="https://www.iso.org/news.html",
+    hosts=("www.iso.org", "iso.org"),
+    title_suffixes=("ISO - ",),
+    language_path=(r"^/(fr|ru)(?=/)", ""),
+    url_rewrites=(
+        # Members' mirrors wrap the English article in their own UI language.
+        (
+            r"^https://[a-z0-9-]+\.isolutions\.iso\.org/[a-z]{2}/sites/isoorg/",
+            "https://www.iso.org/",
+        ),
+        # Jahia's internal render path.
+        (r"^https://www\.iso\.org/cms/render/live/en/sites/isoorg/", "https://www.iso.org/"),
+        (
+            r"^https://www\.iso\.org/cms/render/live/(fr|ru)/sites/isoorg/",
+            r"https://www.iso.org/\1/",
+        ),
+        # Dated Ref URLs of the pre-2021 site; the vanity /news/refNNNN.html redirects instead.
+        (
+            r"^https://www\.iso\.org/((?:fr/|ru/)?)news/(\d{4}/\d{2}/)",
+            r"https://www.iso.org/\1contents/news/\2",
+        ),
+    ),
+    generations=(
+        Generation(
+            name="jahia",  # www.iso.org and the members' isolutions mirrors share the template
+            url_re=r"^https://www\.iso\.org/(?:(?:fr|ru)/)?(?:contents/)?news/"
+            r"(?:\d{4}/\d{2}/[^/?#]+|ref\d+)\.html$",
             title_css=("article.news-article h1", "main#content h1"),
             body_css=("article.news-article .news-content",),
             drop_css=(".share-links",),
             date_css=(("meta[name=pubdate]", "content"), ("div.published time", "")),
             tags_css=("#metadata a",),
-            title_suffixes=("ISO - ",),
         ),
-        Source(
-            id="oecd",
-            name="OECD newsroom",
-            organization="oecd",
-            homepage="https://www.oecd.org",
-            news_url="https://www.oecd.org/en/about/newsroom.html",
-            hosts=("www.oecd.org", "oecd.org", "api.oecd.org"),
-            title_css=("h1.cmp-title__text", "#webEditContent h1"),
-            body_css=("main .cmp-text", "#webEditContent"),
+    ),
+)
+
+OECD = Source(
+    id="oecd",
+    name="OECD newsroom",
+    organization="oecd",
+    homepage="https://www.oecd.org",
+    news_url="https://www.oecd.org/en/about/newsroom.html",
+    hosts=("www.oecd.org", "oecd.org", "api.oecd.org"),
+    title_suffixes=(" | OECD", " - OECD"),
+    language_path=(r"^/(en|fr)(?=/)", "/en"),
+    generations=(
+        Generation(
+            name="aem",
+            url_re=r"^https://www\.oecd\.org/(en|fr)/about/news/"
+            r"(press-releases|announcements|media-advisories)/\d{4}/\d{2}/[^/?#]+\.html$",
+            title_css=("h1.cmp-title__text",),
+            body_css=("main .cmp-text",),
             tags_css=(".cmp-related-topics a.cmp-tag",),
-            title_suffixes=(" | OECD", " - OECD"),
         ),
-    )
-}
+        Generation(
+            name="newsroom",  # the site before the AEM relaunch; dates in listings and datelines
+            url_re=r"^https://www\.oecd\.org/newsroom/[^/?#]+\.htm$",
+            title_css=("#webEditContent h1", "h1.title"),
+            body_css=("#webEditContent .webeditcontent-body", "#webEditContent"),
+            drop_css=("h1", ".share-tools"),
+        ),
+    ),
+)
+
+SOURCES: dict[str, Source] = {s.id: s for s in (IEC, BIPM, ISO, OECD)}
 
 
 def source_for_url(url: str) -> Source | None:
-    """The source whose hosts include the URL's host (trailing dots and www. variants allowed)."""
-    from urllib.parse import urlsplit
-
+    """The source whose hosts include the URL's host (trailing dots and mirrors allowed)."""
     host = (urlsplit(url).hostname or "").rstrip(".")
-    for source in SOURCES.values():
-        if host in source.hosts or host.endswith(".isolutions.iso.org") and source.id == "iso":
-            return source
-    return None
+    if host.endswith(".isolutions.iso.org"):
+        return ISO
+    return next((s for s in SOURCES.values() if host in s.hosts), None)

@@ -35,7 +35,12 @@ POST_COLUMNS = (
     "content_hash",
     "http_status",
     "fetched_at",
+    "story_id",
+    "generation",
+    "text_missing",
 )
+# Kept from the stored post when a fetch returns no body (a 403 must not erase a good body).
+BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing")
 
 
 def utcnow() -> str:
@@ -97,16 +102,23 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
     row["standards"] = json.dumps(post["standards"])
     row["committees"] = json.dumps(post["committees"])
     with db.atomic():
-        previous = db.execute(
-            "select content_hash, first_seen from posts where id = ?", [post["id"]]
-        ).fetchone()
-        row["first_seen"] = previous[1] if previous else now
+        previous = next(db["posts"].rows_where("id = ?", [post["id"]]), None)
+        if previous and post["text_missing"] and not previous["text_missing"]:
+            row.update({column: previous[column] for column in BODY_COLUMNS})
+        row["first_seen"] = previous["first_seen"] if previous else now
         row["last_seen"] = now
         db["posts"].upsert(row, pk="id")
         _save_links(db, post)
+        addresses = [{"url": post["url"], "kind": "canonical"}, *post.get("aliases", [])]
+        db["post_urls"].insert_all(
+            [{"url": a["url"], "post_id": post["id"], "kind": a["kind"], "first_seen": now}
+             for a in addresses],
+            pk="url",
+            ignore=True,
+        )  # fmt: skip
     if previous is None:
         return "new"
-    return "unchanged" if previous[0] == post["content_hash"] else "updated"
+    return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"
 
 
 def _save_links(db: Database, post: dict) -> None:

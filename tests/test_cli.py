@@ -62,9 +62,17 @@ def test_extract_prints_the_normalized_post():
 def test_extract_of_a_page_without_title_fails_clearly(tmp_path):
     page = tmp_path / "empty.html"
     page.write_text("<html><body></body></html>")
-    result = CliRunner().invoke(cli, ["extract", "--url", "https://www.iso.org/x.html", str(page)])
+    url = "https://www.iso.org/contents/news/2021/05/x.html"
+    result = CliRunner().invoke(cli, ["extract", "--url", url, str(page)])
     assert result.exit_code == 1
     assert "no title found" in result.output
+
+
+def test_extract_refuses_a_listing_page():
+    url = "https://www.iso.org/news.html"
+    result = CliRunner().invoke(cli, ["extract", "--url", url, str(snapshot_file(url))])
+    assert result.exit_code == 1
+    assert "not an article URL of iso" in result.output
 
 
 def test_crawl_rejects_unknown_sources(tmp_path):
@@ -82,4 +90,4 @@ def test_serve_without_database_explains(tmp_path):
 def test_migrate_creates_the_schema(tmp_path):
     result = CliRunner().invoke(cli, ["migrate", "--db", str(tmp_path / "new.db")])
     assert result.exit_code == 0
-    assert "m001_initial" in result.output
+    assert "m002_generations_stories_aliases" in result.output

@@ -1,4 +1,6 @@
 from crawlers.spiders.iso import IsoSpider
+from pipeline.normalize import canonical_url
+from pipeline.sources import SOURCES
 from tests.conftest import make_spider
 from tests.spider_checks import discover, fetch_article
 
@@ -20,12 +22,38 @@ def test_second_page_ends_the_listing():
     assert listings == []
 
 
-def test_article_url_shapes_are_recognized():
-    pattern = IsoSpider.article_url_re
-    assert pattern.search("https://www.iso.org/news/ref2616.html")
-    assert pattern.search("https://www.iso.org/news/2017/02/Ref2164.html")
-    assert pattern.search(SEED)
-    assert not pattern.search("https://www.iso.org/news.html")
+def test_every_url_shape_of_an_article_is_one_post():
+    shapes = [
+        SEED,
+        "https://www.iso.org/news/2021/05/Ref2667.html",
+        "https://www.iso.org/cms/render/live/en/sites/isoorg/contents/news/2021/05/Ref2667.html",
+        "https://kebs.isolutions.iso.org/es/sites/isoorg/contents/news/2021/05/Ref2667.html",
+        "http://iso.org/contents/news/2021/05/Ref2667.html?utm_source=twitter#top",
+    ]
+    assert {canonical_url(url) for url in shapes} == {SEED}
+    french = canonical_url(
+        "https://www.iso.org/cms/render/live/fr/sites/isoorg/contents/news/2021/05/Ref2667.html"
+    )
+    assert french == "https://www.iso.org/fr/contents/news/2021/05/Ref2667.html"
+
+
+def test_listing_pages_are_not_articles():
+    iso = SOURCES["iso"]
+    assert iso.is_article("https://www.iso.org/news/ref2616.html")
+    assert not iso.is_article("https://www.iso.org/news.html")
+    assert not iso.is_article("https://www.iso.org/contents/news.rss")
+
+
+def test_feed_items_of_every_shape_are_requested_canonically():
+    articles, listings = discover(make_spider(IsoSpider), "https://www.iso.org/contents/news.rss")
+    urls = [r.url for r in articles]
+    assert SEED in urls  # found as a member mirror URL
+    assert "https://www.iso.org/news/ref2508.html" in urls  # vanity: answers 301
+    assert all(u.startswith("https://www.iso.org/") for u in urls)
+    by_url = {r.url: r.cb_kwargs["hints"] for r in articles}
+    assert by_url[SEED]["discovered_as"].startswith("https://kebs.isolutions.iso.org/es/")
+    assert by_url[SEED]["published"].startswith("Mon, 10 May 2021")
+    assert listings == []
 
 
 def test_article_item():

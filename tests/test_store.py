@@ -3,6 +3,8 @@
 import copy
 import json
 
+from sqlite_utils import Database
+
 from pipeline import store
 from pipeline.migrations import migrations
 
@@ -45,11 +47,17 @@ POST = {
     ],
     "standards": ["ISO 9001:2015"],
     "committees": [],
+    "story_id": "story1",
+    "generation": "jahia",
+    "text_missing": False,
+    "aliases": [{"url": "https://www.iso.org/news/ref2667.html", "kind": "discovered"}],
 }
 
 
 def test_schema_is_created_by_migrations(db):
-    assert [m.name for m in migrations.applied(db)] == ["m001_initial"]
+    assert [m.name for m in migrations.applied(db)] == [
+        m.name for m in migrations.pending(Database(memory=True))
+    ]
     assert {
         "posts",
         "sources",
@@ -66,7 +74,7 @@ def test_schema_is_created_by_migrations(db):
 def test_reopening_applies_nothing_twice(tmp_path):
     store.open_db(tmp_path / "a.db").close()
     db = store.open_db(tmp_path / "a.db")
-    assert len(migrations.applied(db)) == 1
+    assert len(migrations.applied(db)) == len(migrations.pending(Database(memory=True)))
     assert db["sources"].count == 4
 
 
@@ -118,3 +126,48 @@ def test_crawl_rows(db):
     row = db["crawls"].get(crawl_id)
     assert (row["status"], row["new_posts"], row["warnings"]) == ("ok", 3, "a\nb")
     assert row["finished"] >= row["started"]
+
+
+def test_an_old_database_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "v1.db"
+    old = Database(path)
+    migrations.apply(old, stop_before="m002_generations_stories_aliases")
+    store.save_reference_data(old)
+    v1_post = {
+        k: v
+        for k, v in POST.items()
+        if k not in ("story_id", "generation", "text_missing", "aliases")
+    }
+    row = {c: v1_post.get(c) for c in store.POST_COLUMNS if c in old["posts"].columns_dict}
+    old["posts"].insert(row)
+    old.close()
+    db = store.open_db(path)
+    assert "generation" in db["posts"].columns_dict
+    assert db["posts"].get("abc123")["title"] == "ISO’s Action Plan"
+    assert store.save_post(db, POST) == "unchanged"
+
+
+def test_aliases_point_to_the_post(db):
+    store.save_post(db, POST)
+    kinds = {r["url"]: r["kind"] for r in db["post_urls"].rows}
+    assert kinds == {
+        POST["url"]: "canonical",
+        "https://www.iso.org/news/ref2667.html": "discovered",
+    }
+
+
+def test_a_refused_fetch_keeps_the_stored_body(db):
+    store.save_post(db, POST)
+    refused = copy.deepcopy(POST)
+    refused.update(text="", word_count=0, content_hash="empty", text_missing=True, http_status=403)
+    assert store.save_post(db, refused) == "unchanged"
+    row = db["posts"].get(POST["id"])
+    assert (row["text"], row["text_missing"], row["http_status"]) == (POST["text"], 0, 403)
+
+
+def test_a_body_arriving_later_fills_the_post(db):
+    refused = copy.deepcopy(POST)
+    refused.update(text="", word_count=0, content_hash="empty", text_missing=True)
+    store.save_post(db, refused)
+    assert store.save_post(db, POST) == "updated"
+    assert db["posts"].get(POST["id"])["text_missing"] == 0

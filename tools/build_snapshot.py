@@ -9,10 +9,12 @@ committed so that a fresh clone crawls it without this script.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -21,15 +23,20 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawlers.spiders.oecd import api_url  # noqa: E402  (the spider's own query URL)
+from crawlers.spiders.oecd import api_url, rss_url  # noqa: E402  (the spider's own URLs)
 
 HERE = ROOT / "tools" / "snapshot"
 OUT = ROOT / "data" / "snapshot"
-MONTHS = "January February March April May June July August September October November December"
-
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",  # noqa: E501
+    "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
+}
 ROBOTS = {
     "www.iec.ch": "User-agent: *\nCrawl-delay: 1\nDisallow: /core/\nDisallow: /admin/\n"
     "Disallow: /user/\nDisallow: /search/\nDisallow: /node/add/\n",
+    "blog.iec.ch": "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n",
     "www.bipm.org": "User-agent: *\nDisallow: /c/\nDisallow: /group/\n"
     "Disallow: /web/guest/search\n",
     "www.iso.org": "User-agent: *\nDisallow: /cms/\nDisallow: /sites/\nDisallow: /obp/ui/\n\n"
@@ -38,14 +45,29 @@ ROBOTS = {
     "www.oecd.org": "User-agent: *\nDisallow: /content/dam/oecd/\n"
     "Disallow: /adobe/dynamicmedia/deliver/\n",
 }
+# What Cloudflare shows a crawler in front of www.oecd.org.
+CLOUDFLARE_403 = (
+    '<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title></head><body>'
+    '<div class="main-wrapper"><h1>www.oecd.org</h1><p>Verifying you are human. This may take a '
+    "few seconds.</p></div></body></html>"
+)
 
 
-def load_posts(source: str) -> list[dict]:
-    posts = yaml.safe_load((HERE / "posts" / f"{source}.yaml").read_text("utf-8"))
+def long_date(day: str, language: str = "en") -> str:
+    year, month, number = day.split("-")
+    return f"{int(number)} {MONTHS[language].split()[int(month) - 1]} {year}"
+
+
+def load_posts(name: str) -> list[dict]:
+    posts = yaml.safe_load((HERE / "posts" / f"{name}.yaml").read_text("utf-8"))
     for post in posts:
         post["published"] = str(post["published"])
         year, month, day = post["published"].split("-")
-        post["published_long"] = f"{int(day)} {MONTHS.split()[int(month) - 1]} {year}"
+        post["published_long"] = long_date(post["published"])
+        post["published_us"] = f"{MONTHS['en'].split()[int(month) - 1]} {int(day)}, {year}"
+        post["published_dashed"] = long_date(post["published"]).replace(" ", "-")
+        moment = datetime(int(year), int(month), int(day), 8, 0, tzinfo=UTC)
+        post["pubdate_rfc822"] = email.utils.format_datetime(moment)
         post["path_tail"] = f"{year}/{month}/{post['slug']}.html"
         post["asset_id"] = int(hashlib.sha1(post["slug"].encode()).hexdigest()[:7], 16)
         post.setdefault("tags", [])
@@ -60,6 +82,16 @@ def write(path: str, text: str, encoding: str = "utf-8") -> None:
     target = OUT / path
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(text.encode(encoding, errors="xmlcharrefreplace"))
+
+
+def write_rules(host: str, rules: list[str]) -> None:
+    """<host>/.responses: answers other than 200 (redirects, refusals); see pipeline/replay.py."""
+    write(f"{host}/.responses", "\n".join(rules) + "\n")
+
+
+def feed(env, path: str, title: str, link: str, items: list[dict]) -> None:
+    meta = {"title": title, "url": "https://" + path, "link": link, "description": title}
+    write(path, env.get_template("rss.xml").render(feed=meta, items=items))
 
 
 def build_iec(env: Environment) -> None:
@@ -80,15 +112,64 @@ def build_iec(env: Environment) -> None:
                 posts=chunk, page=number, has_next=number + 1 < len(chunks)
             ),
         )
+    build_iec_wordpress(env)
+    build_iec_newslog(env)
+
+
+def build_iec_wordpress(env: Environment) -> None:
+    posts = load_posts("iec_wordpress")
+    for post in posts:
+        post["url"] = f"https://blog.iec.ch/{post['path_tail'].removesuffix('.html')}/"
+        recent = [p for p in posts if p is not post]
+        write(
+            post["url"].removeprefix("https://") + "index.html",
+            env.get_template("iec_wp_article.html").render(post=post, recent=recent),
+        )
+    chunks = pages(posts, 2)
+
+    def page_url(number: int) -> str:
+        return "https://blog.iec.ch/" + (f"page/{number}/" if number > 1 else "")
+
+    for index, chunk in enumerate(chunks):
+        write(
+            page_url(index + 1).removeprefix("https://") + "index.html",
+            env.get_template("iec_wp_listing.html").render(
+                posts=chunk, page=index + 1, has_next=index + 1 < len(chunks), page_url=page_url
+            ),
+        )
+    items = [
+        {
+            "title": p["title"],
+            "link": p["url"],
+            "pubdate": p["pubdate_rfc822"],
+            "tags": p["tags"],
+            "summary": p["summary"],
+        }
+        for p in posts
+    ]
+    feed(env, "blog.iec.ch/feed/index.html", "IEC Blog", "https://blog.iec.ch/", items)
+
+
+def build_iec_newslog(env: Environment) -> None:
+    posts = load_posts("iec_newslog")
+    for post in posts:
+        path = f"www.iec.ch/newslog/{post['published'][:4]}/{post['slug']}.htm"
+        post["url"] = "https://" + path
+        write(path, env.get_template("iec_newslog_article.html").render(post=post))
+    write(
+        "www.iec.ch/newslog/index.html",
+        env.get_template("iec_newslog_index.html").render(posts=posts),
+    )
 
 
 BIPM_CUR = (
     "_com_liferay_asset_publisher_web_portlet_AssetPublisherPortlet_INSTANCE_q2UNnrQxlLyK_cur"
 )
-
-
-def bipm_page_url(number: int) -> str:
-    return f"https://www.bipm.org/en/news-detail?{BIPM_CUR}={number}"
+# Links as the listing prints a few of them: host variants of the same pages.
+BIPM_VARIANTS = {
+    "2023-10-06-bipm-rmo-forum": "https://www.bipm.org./en/web/guest/-/2023-10-06-bipm-rmo-forum",
+    "2022-02-24-dissemination-kg": "https://bipm.org/en/-/2022-02-24-dissemination-kg",
+}
 
 
 def build_bipm(env: Environment) -> None:
@@ -97,21 +178,13 @@ def build_bipm(env: Environment) -> None:
     legacy = [p for p in posts if p.get("legacy")]
     for post in current:
         post["url"] = f"https://www.bipm.org/en/-/{post['slug']}"
-        recent = [p for p in current if p is not post][:5]
-        write(
-            f"www.bipm.org/en/-/{post['slug']}",
-            env.get_template("bipm_article.html").render(post=post, recent=recent),
-        )
-    chunks = pages(current, 6)
-    for index, chunk in enumerate(chunks):
-        number = index + 1  # Liferay's _cur is 1-based
-        name = "www.bipm.org/en/news-detail" + (f"?{BIPM_CUR}={number}" if index else "")
-        write(
-            name,
-            env.get_template("bipm_listing.html").render(
-                posts=chunk, page=number, has_next=index + 1 < len(chunks), page_url=bipm_page_url
-            ),
-        )
+        post["listing_href"] = BIPM_VARIANTS.get(post["slug"], post["url"])
+    build_bipm_language(env, current, "en", 6)
+    french = load_posts("bipm_fr")
+    for post in french:
+        post["url"] = f"https://www.bipm.org/fr/-/{post['slug']}"
+        post["listing_href"] = post["url"]
+    build_bipm_language(env, french, "fr", 6)
     # The pre-2021 site served ISO-8859-1 (recorded Content-Type text/html;charset=ISO-8859-1).
     for post in legacy:
         write(
@@ -126,22 +199,145 @@ def build_bipm(env: Environment) -> None:
     )
 
 
+def build_bipm_language(env: Environment, posts: list[dict], language: str, size: int) -> None:
+    lang = {"en": "en-US", "fr": "fr-FR"}[language]
+    listing = f"https://www.bipm.org/{language}/news-detail"
+
+    def page_url(number: int) -> str:
+        return listing + (f"?{BIPM_CUR}={number}" if number > 1 else "")
+
+    for post in posts:
+        recent = [p for p in posts if p is not post][:5]
+        write(
+            post["url"].removeprefix("https://"),
+            env.get_template("bipm_article.html").render(
+                post=post, recent=recent, lang=lang, listing_url=listing
+            ),
+        )
+    chunks = pages(posts, size)
+    for index, chunk in enumerate(chunks):
+        number = index + 1  # Liferay's _cur is 1-based
+        write(
+            page_url(number).removeprefix("https://"),
+            env.get_template("bipm_listing.html").render(
+                posts=chunk,
+                page=number,
+                has_next=index + 1 < len(chunks),
+                page_url=page_url,
+                lang=lang,
+            ),
+        )
+
+
+ISO_UI = {
+    "en": {
+        "read": "Several minutes read",
+        "published": "Published on",
+        "share": "Share on",
+        "tagged": "Tagged as",
+        "news": "News",
+        "news_href": "/news.html",
+    },
+    "fr": {
+        "read": "Plusieurs minutes de lecture",
+        "published": "Publié le",
+        "share": "Partager sur",
+        "tagged": "Mots-clés",
+        "news": "Actualités",
+        "news_href": "/fr/news.html",
+    },
+    "ru": {
+        "read": "Несколько минут чтения",
+        "published": "Опубликовано",
+        "share": "Поделиться",
+        "tagged": "Теги",
+        "news": "Новости",
+        "news_href": "/ru/news.html",
+    },
+    "es": {
+        "read": "Varios minutos de lectura",
+        "published": "Publicado el",
+        "share": "Compartir en",
+        "tagged": "Etiquetado como",
+        "news": "Noticias",
+        "news_href": "/es/sites/isoorg/news.html",
+    },
+}
+# Only in the feed, under its vanity URL (which answers 301): exercises redirects.
+ISO_FEED_ONLY = "Ref2508"
+MIRROR = "kebs.isolutions.iso.org"
+
+
+def iso_article(env: Environment, post: dict, language: str, page_url: str) -> str:
+    post = dict(post, published_local=long_date(post["published"], language))
+    return env.get_template("iso_article.html").render(
+        post=post, lang=language, ui=ISO_UI[language], page_url=page_url
+    )
+
+
 def build_iso(env: Environment) -> None:
     posts = load_posts("iso")
     for post in posts:
         post["url"] = f"https://www.iso.org/contents/news/{post['path_tail']}"
-        write(
-            f"www.iso.org/contents/news/{post['path_tail']}",
-            env.get_template("iso_article.html").render(post=post),
-        )
+        post["listing_href"] = f"/contents/news/{post['path_tail']}"
+        write(post["url"].removeprefix("https://"), iso_article(env, post, "en", post["url"]))
+    listed = [p for p in posts if p["slug"] != ISO_FEED_ONLY]
+    build_iso_listing(env, listed, "/news.html", "en")
+    by_slug = {p["slug"]: p for p in posts}
+    translations = load_posts("iso_translations")
+    for language in ("fr", "ru"):
+        versions = [
+            dict(t, path_tail=by_slug[t["slug"]]["path_tail"])
+            for t in translations
+            if t["lang"] == language
+        ]
+        for post in versions:
+            post["url"] = f"https://www.iso.org/{language}/contents/news/{post['path_tail']}"
+            post["listing_href"] = post["url"].removeprefix("https://www.iso.org")
+            write(
+                post["url"].removeprefix("https://"), iso_article(env, post, language, post["url"])
+            )
+        build_iso_listing(env, versions, f"/{language}/news.html", language)
+    # A member's mirror: the English article in a Spanish UI (the seed was read there).
+    seed = by_slug["Ref2667"]
+    mirror_url = f"https://{MIRROR}/es/sites/isoorg/contents/news/{seed['path_tail']}"
+    write(mirror_url.removeprefix("https://"), iso_article(env, seed, "es", mirror_url))
+    shapes = {  # the URL shapes of one article that feeds and links have used
+        "Ref2667": mirror_url,
+        "Ref2616": "https://www.iso.org/cms/render/live/en/sites/isoorg/contents/news/"
+        + by_slug["Ref2616"]["path_tail"],
+        "Ref2578": "https://www.iso.org/news/" + by_slug["Ref2578"]["path_tail"],
+        ISO_FEED_ONLY: f"https://www.iso.org/news/{ISO_FEED_ONLY.lower()}.html",
+    }
+    items = [
+        {
+            "title": p["title"],
+            "link": shapes.get(p["slug"], p["url"]),
+            "pubdate": p["pubdate_rfc822"],
+            "tags": p["tags"],
+            "summary": p["summary"],
+        }
+        for p in posts
+    ]
+    feed(env, "www.iso.org/contents/news.rss", "ISO news", "https://www.iso.org/news.html", items)
+    write_rules(
+        "www.iso.org", [f"301 /news/{ISO_FEED_ONLY.lower()}.html {by_slug[ISO_FEED_ONLY]['url']}"]
+    )
+
+
+def build_iso_listing(env: Environment, posts: list[dict], path: str, language: str) -> None:
     chunks = pages(posts, 6)
     for index, chunk in enumerate(chunks):
         number = index + 1
-        name = "www.iso.org/news.html" + (f"?page={number}" if index else "")
+        name = "www.iso.org" + path + (f"?page={number}" if index else "")
         write(
             name,
             env.get_template("iso_listing.html").render(
-                posts=chunk, page=number, has_next=index + 1 < len(chunks)
+                posts=[dict(p, published_long=long_date(p["published"], language)) for p in chunk],
+                page=number,
+                has_next=index + 1 < len(chunks),
+                listing_path=path,
+                lang=language,
             ),
         )
 
@@ -151,6 +347,10 @@ OECD_KINDS = {
     "announcements": "Announcement",
     "media-advisories": "Media advisory",
 }
+# Answered by Cloudflare's 403 in the snapshot, as www.oecd.org does to crawlers.
+OECD_REFUSED = (
+    "urgent-policy-action-needed-to-ensure-artificial-intelligence-benefits-workers-says-oecd"
+)
 
 
 def oecd_record(post: dict) -> dict:
@@ -172,6 +372,7 @@ def oecd_record(post: dict) -> dict:
 
 def build_oecd(env: Environment) -> None:
     posts = load_posts("oecd")
+    rules = []
     for post in posts:
         post.setdefault("kind", "press-releases")
         post["kind_label"] = OECD_KINDS[post["kind"]]
@@ -180,6 +381,8 @@ def build_oecd(env: Environment) -> None:
             post["url"].removeprefix("https://"),
             env.get_template("oecd_article.html").render(post=post),
         )
+        if post["slug"] == OECD_REFUSED:
+            rules.append(f"403 {post['url'].removeprefix('https://www.oecd.org')} -")
     size = 10
     chunks = pages(posts, size)
     years = [int(p["published"][:4]) for p in posts]
@@ -191,6 +394,46 @@ def build_oecd(env: Environment) -> None:
             "maxPublicationYear": max(years),
         }
         write(api_url(number, size).removeprefix("https://"), json.dumps(body, indent=1))
+    items = [
+        {
+            "title": p["title"],
+            "link": p["url"],
+            "pubdate": p["pubdate_rfc822"],
+            "tags": [p["kind_label"], *p["tags"]],
+            "summary": p["summary"],
+        }
+        for p in posts
+    ]
+    feed(
+        env,
+        rss_url().removeprefix("https://"),
+        "OECD news",
+        "https://www.oecd.org/en/about/newsroom.html",
+        items,
+    )
+    build_oecd_legacy(env)
+    write("www.oecd.org/.403.html", CLOUDFLARE_403)
+    write_rules("www.oecd.org", rules)
+
+
+def build_oecd_legacy(env: Environment) -> None:
+    posts = load_posts("oecd_legacy")
+    for post in posts:
+        post["url"] = f"https://www.oecd.org/newsroom/{post['slug']}.htm"
+        write(
+            post["url"].removeprefix("https://"),
+            env.get_template("oecd_legacy_article.html").render(post=post),
+        )
+    chunks = pages(posts, 2)
+    for index, chunk in enumerate(chunks):
+        number = index + 1
+        folder = "www.oecd.org/newsroom/publicationsdocuments/bydate/"
+        write(
+            folder + (f"{number}/" if number > 1 else "") + "index.html",
+            env.get_template("oecd_legacy_listing.html").render(
+                posts=chunk, page=number, has_next=index + 1 < len(chunks)
+            ),
+        )
 
 
 def main() -> None:

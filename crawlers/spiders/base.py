@@ -1,21 +1,31 @@
 """Shared flow of every news spider: discovery pages (listings, feeds, APIs) -> article pages.
 
-A source is mostly data on a subclass: start URLs, the CSS that finds article links and the next
-listing page, and the pattern an article URL must match (so that listing and index pages are never
-handed over as posts). Extraction of fields from article pages happens in pipeline/, not here.
+A source is mostly data on a subclass: start URLs and the CSS that finds article links and the
+next listing page. Which URLs are articles, and of which layout generation, is pipeline/sources.py's
+knowledge, so that listing and index pages are never handed over as posts. Extraction of fields
+from article pages happens in pipeline/, not here.
+
+Spider arguments (`-a` or `stdnews crawl --since/--limit`): `since=YYYY-MM-DD` skips older
+articles and stops paginating once a discovery page holds only older ones; `limit=N` caps the
+articles requested.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import scrapy
+from parsel import Selector
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from crawlers.items import ArticleItem
+from pipeline import dates
+from pipeline.normalize import canonical_url
+from pipeline.sources import SOURCES
 
 
 @dataclass
@@ -25,54 +35,158 @@ class ArticleLink:
     url: str
     hints: dict = field(default_factory=dict)
 
+    def published(self) -> date | None:
+        """The date discovery gives for the article, for --since (from the record or the URL)."""
+        found = dates.parse_any(self.hints.get("published"), "hint") or dates.from_url(self.url)
+        return found.first_day() if found else None
+
 
 class NewsSpider(scrapy.Spider):
-    """Listing pages -> article pages. Subclasses set the class attributes below."""
+    """Discovery pages -> article pages. Subclasses set the class attributes below."""
 
     start_urls: list[str] = []
-    # Links to articles on a listing page (CSS, selecting href attributes).
+    # Links to articles on an HTML listing page (CSS selecting href attributes); feeds
+    # (RSS/Atom) are recognized and read without selectors.
     article_links_css: str = ""
-    # The next listing page (CSS, selecting an href or a data attribute), if the listing paginates.
+    # The next listing page (CSS selecting an href or a data attribute).
     next_page_css: str | None = None
-    # Only URLs matching this are articles; everything else found by discovery is ignored.
-    article_url_re: re.Pattern[str] = re.compile(r".")
+
+    def __init__(self, *args, since: str | None = None, limit: str | int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source = SOURCES[self.name]
+        self.since = date.fromisoformat(since) if since else None
+        self.limit = int(limit) if limit else None
+        self.requested: set[str] = set()
 
     async def start(self):
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed)
 
     def parse(self, response: Response, **kwargs) -> Iterator[scrapy.Request]:
-        """A discovery page: request every article on it, then the next discovery page."""
-        for link in self.article_links(response):
-            url = response.urljoin(link.url)
-            if self.article_url_re.search(url):
-                self.crawler.stats.inc_value("stdnews/articles_discovered")
-                yield scrapy.Request(
-                    url, callback=self.parse_article, cb_kwargs={"hints": link.hints}
-                )
-            else:
-                self.logger.debug("not an article URL, skipped: %s", url)
+        """A discovery page: request its articles, then the next discovery page if still useful."""
+        links = list(self.discovered(response))
+        older = 0
+        for link in links:
+            published = link.published()
+            if self.since and published and published < self.since:
+                older += 1
+                continue
+            if link.url in self.requested:
+                continue  # found by another discovery path already (listing and feed)
+            if self.limit is not None and len(self.requested) >= self.limit:
+                return
+            self.requested.add(link.url)
+            self.crawler.stats.inc_value("stdnews/articles_discovered")
+            yield scrapy.Request(
+                link.url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"hints": link.hints},
+            )
+        if links and older == len(links):
+            return  # --since: this page is all older, so are the next ones
         next_page = self.next_page(response)
         if next_page:
             yield scrapy.Request(response.urljoin(next_page), callback=self.parse)
 
+    def discovered(self, response: Response) -> Iterator[ArticleLink]:
+        """Article links of a discovery page, canonical and filtered to article URLs."""
+        seen = set()
+        for link in self.article_links(response):
+            found = response.urljoin(link.url)
+            link.url = canonical_url(found)
+            if found != link.url:
+                link.hints["discovered_as"] = found  # another shape of the URL, for the record
+            if link.url in seen:
+                continue
+            seen.add(link.url)
+            if self.source.is_article(link.url):
+                yield link
+            else:
+                self.logger.debug("not an article URL, skipped: %s", link.url)
+
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
-        """Article links on a listing page; override for feeds and APIs."""
+        """Article links of a listing page or a feed; override for APIs."""
+        if is_feed(response):
+            yield from feed_links(response)
+            return
         for href in response.css(self.article_links_css).getall():
             yield ArticleLink(href.strip())
 
     def next_page(self, response: Response) -> str | None:
-        if not self.next_page_css:
+        if not self.next_page_css or is_feed(response):
             return None
         return response.css(self.next_page_css).get()
 
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
+        redirects = response.request.meta.get("redirect_urls", [])
         yield ArticleItem(
             source=self.name,
-            url=response.request.meta.get("redirect_urls", [response.url])[0],
+            url=redirects[0] if redirects else response.url,
             final_url=response.url,
             status=response.status,
             html=response.text,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             hints=hints or {},
+            redirect_urls=redirects,
+        )
+
+    def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
+        """A refused or failed article: keep the post from its discovery record, if it has one.
+
+        OECD answers 403 to crawlers; the API record still gives title, date and tags. The body
+        is marked missing and the article is requested again on later runs.
+        """
+        request = failure.request
+        status = failure.value.response.status if failure.check(HttpError) else None
+        self.logger.warning("article failed (%s): %s", status or failure.getErrorMessage(),
+                            request.url)  # fmt: skip
+        self.crawler.stats.inc_value("stdnews/articles_failed")
+        hints = request.cb_kwargs.get("hints") or {}
+        if hints.get("title"):
+            yield ArticleItem(
+                source=self.name,
+                url=request.url,
+                final_url=request.url,
+                status=status or 0,
+                html="",
+                fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                hints=hints,
+            )
+
+    def discovery_failed(self, failure: Failure):
+        """A start URL failed (a legacy listing gone from the live site): logged, not fatal."""
+        self.logger.warning("discovery page failed: %s (%s)", failure.request.url,
+                            failure.getErrorMessage())  # fmt: skip
+        return []
+
+
+def is_feed(response: Response) -> bool:
+    content_type = response.headers.get("Content-Type", b"").decode().lower()
+    head = response.body[:300].lstrip().lower()
+    return (
+        "rss" in content_type
+        or "atom" in content_type
+        or head.startswith((b"<?xml", b"<rss", b"<feed"))
+        and (b"<rss" in head or b"<feed" in head or b"<channel" in head)
+    )
+
+
+def feed_links(response: Response) -> Iterator[ArticleLink]:
+    """Items of an RSS 2.0 or Atom feed, with their title, date, summary and categories."""
+    selector = Selector(text=response.text, type="xml")
+    selector.remove_namespaces()
+    for item in selector.xpath("//item | //entry"):
+        url = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+        if not url:
+            continue
+        yield ArticleLink(
+            url.strip(),
+            {
+                "title": item.xpath("title/text()").get(),
+                "published": item.xpath("pubDate/text() | published/text() | updated/text()").get(),
+                "description": item.xpath("description/text() | summary/text()").get(),
+                "tags": item.xpath("category/text() | category/@term").getall(),
+                "via": "feed",
+            },
         )

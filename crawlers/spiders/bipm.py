@@ -1,6 +1,10 @@
-"""BIPM news: the Liferay Asset Publisher listing (/en/news-detail) and the pre-2021 news hub."""
+"""BIPM: the Liferay Asset Publisher listings (English and French) and the pre-2021 news hub.
 
-import re
+* www.bipm.org/{en,fr}/news-detail (pages: ..._cur=N, 1-based) -> /{en,fr}/-/<YYYY-MM-DD-slug>
+* www.bipm.org/en/news/ (old JSP site, ISO-8859-1) -> /en/news/full-stories/YYYY-MM-<slug>.html
+
+Host variants (bipm.org, www.bipm.org., /web/guest/) are canonicalized before requesting.
+"""
 
 from crawlers.spiders.base import NewsSpider
 
@@ -10,14 +14,10 @@ class BipmSpider(NewsSpider):
     allowed_domains = ["www.bipm.org"]
     start_urls = [
         "https://www.bipm.org/en/news-detail",
-        # The old JSP site (ISO-8859-1); gone from the live site, kept for mirrors that have it.
+        "https://www.bipm.org/fr/news-detail",
+        # The old site; gone from the live site, kept for mirrors that have it.
         "https://www.bipm.org/en/news/",
     ]
     article_links_css = ".asset-abstract .asset-title a::attr(href), li.news-item > a::attr(href)"
-    # Liferay pages with ?..._cur=N; the disabled "Next" on the last page has href="javascript:;".
+    # The disabled "Next" of the last page has href="javascript:;".
     next_page_css = ".lfr-pagination-buttons li:not(.disabled) a.next::attr(href)"
-    # News assets carry a YYYY-MM-DD- or YYYY- prefix; /-/ alone also serves resolutions etc.
-    article_url_re = re.compile(
-        r"^https://www\.bipm\.org/(en|fr)/-/\d{4}-[^/?#]+$"
-        r"|^https://www\.bipm\.org/en/news/full-stories/\d{4}-\d{2}-[^/?#]+\.html$"
-    )

@@ -186,6 +186,15 @@ def title_of(tree, source: Source | None, generations, hints: dict):
     return None, None
 
 
+def tags_at(tree, css: str) -> list[str]:
+    """Texts of the elements, or with "::attr(name)" the comma-separated attribute values."""
+    css, _, attr = css.partition("::attr(")
+    if attr:
+        values = [el.get(attr.rstrip(")")) or "" for el in tree.cssselect(css)]
+        return [clean(tag) for value in values for tag in value.split(",") if clean(tag)]
+    return [clean(el.text_content()) for el in tree.cssselect(css) if clean(el.text_content())]
+
+
 def json_ld(tree) -> list[dict]:
     objects = []
     for script in tree.cssselect("script[type='application/ld+json']"):
@@ -248,8 +257,7 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         )
     text, text_source = body_text(tree, generations)
     title, title_source = title_of(tree, source, generations, hints)
-    tags = [clean(el.text_content()) for g in generations for css in g.tags_css
-            for el in tree.cssselect(css)]  # fmt: skip
+    tags = [tag for g in generations for css in g.tags_css for tag in tags_at(tree, css)]
     return Extracted(
         title=title,
         title_source=title_source,

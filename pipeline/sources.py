@@ -190,6 +190,7 @@ OECD = Source(
             title_css=("#webEditContent h1", "h1.title"),
             body_css=("#webEditContent .webeditcontent-body", "#webEditContent"),
             drop_css=("h1", ".share-tools"),
+            tags_css=("meta[name=keywords]::attr(content)",),
         ),
     ),
 )

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawlers.spiders.oecd import api_url, rss_url  # noqa: E402  (the spider's own URLs)
+from pipeline.replay import candidates  # noqa: E402
 
 HERE = ROOT / "tools" / "snapshot"
 OUT = ROOT / "data" / "snapshot"
@@ -436,6 +437,195 @@ def build_oecd_legacy(env: Environment) -> None:
         )
 
 
+# One saved page per case of each layout generation, copied to tests/fixtures/<source>/<generation>/
+# with what extraction must find in it (from the posts above, not from the extraction code).
+FIXTURES = ROOT / "tests" / "fixtures"
+CASES = [
+    # (source, generation, case, URL of the page, posts file, slug, language of the text)
+    (
+        "iec",
+        "drupal",
+        "seed",
+        "https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting",
+        "iec",
+        "iec-launches-its-first-virtual-general-meeting",
+        "en",
+    ),
+    (
+        "iec",
+        "wordpress",
+        "ai-committee",
+        "https://blog.iec.ch/2019/11/international-standards-"
+        "committee-on-ai-ecosystem-achieves-milestone-and-launches-new-areas-of-study/",
+        "iec_wordpress",
+        "international-standards-committee-on-ai-ecosystem-achieves-milestone-and-"
+        "launches-new-areas-of-study",
+        "en",
+    ),
+    (
+        "iec",
+        "newslog",
+        "nr1517",
+        "https://www.iec.ch/newslog/2017/nr1517.htm",
+        "iec_newslog",
+        "nr1517",
+        "en",
+    ),
+    (
+        "bipm",
+        "liferay",
+        "si-prefixes-en",
+        "https://www.bipm.org/en/-/2022-12-19-si-prefixes",
+        "bipm",
+        "2022-12-19-si-prefixes",
+        "en",
+    ),
+    (
+        "bipm",
+        "liferay",
+        "si-prefixes-fr",
+        "https://www.bipm.org/fr/-/2022-12-19-si-prefixes",
+        "bipm_fr",
+        "2022-12-19-si-prefixes",
+        "fr",
+    ),
+    (
+        "bipm",
+        "liferay",
+        "english-under-fr",
+        "https://www.bipm.org/fr/-/2026-10-05-preparing-for-the-28th-cgpm",
+        "bipm_fr",
+        "2026-10-05-preparing-for-the-28th-cgpm",
+        "en",
+    ),
+    (
+        "bipm",
+        "liferay",
+        "year-only-slug",
+        "https://www.bipm.org/en/-/2021-kg-consensus",
+        "bipm",
+        "2021-kg-consensus",
+        "en",
+    ),
+    (
+        "bipm",
+        "legacy",
+        "seed",
+        "https://www.bipm.org/en/news/full-stories/2020-09-oecd-io-meeting.html",
+        "bipm",
+        "2020-09-oecd-io-meeting",
+        "en",
+    ),
+    (
+        "iso",
+        "jahia",
+        "seed-en",
+        "https://www.iso.org/contents/news/2021/05/Ref2667.html",
+        "iso",
+        "Ref2667",
+        "en",
+    ),
+    (
+        "iso",
+        "jahia",
+        "seed-fr",
+        "https://www.iso.org/fr/contents/news/2021/05/Ref2667.html",
+        "iso_translations:fr",
+        "Ref2667",
+        "fr",
+    ),
+    (
+        "iso",
+        "jahia",
+        "seed-ru",
+        "https://www.iso.org/ru/contents/news/2021/05/Ref2667.html",
+        "iso_translations:ru",
+        "Ref2667",
+        "ru",
+    ),
+    (
+        "iso",
+        "jahia",
+        "member-mirror-es-ui",
+        f"https://{MIRROR}/es/sites/isoorg/contents/news/2021/05/Ref2667.html",
+        "iso",
+        "Ref2667",
+        "en",
+    ),
+    (
+        "oecd",
+        "aem",
+        "ai-principles",
+        "https://www.oecd.org/en/about/news/press-releases/2024/05/"
+        "oecd-updates-ai-principles-to-stay-abreast-of-rapid-technological-developments.html",
+        "oecd",
+        "oecd-updates-ai-principles-to-stay-abreast-of-rapid-technological-developments",
+        "en",
+    ),
+    (
+        "oecd",
+        "newsroom",
+        "employment-outlook",
+        "https://www.oecd.org/newsroom/oecd-employment-outlook-2020-facing-the-jobs-crisis.htm",
+        "oecd_legacy",
+        "oecd-employment-outlook-2020-facing-the-jobs-crisis",
+        "en",
+    ),
+]
+
+
+def body_lines(body: list) -> list[str]:
+    lines = []
+    for block in body:
+        if isinstance(block, str):
+            lines.append(block)
+        elif "ul" in block:
+            lines.extend(block["ul"])
+        else:
+            lines.extend(block.values())
+    return [" ".join(line.split()) for line in lines]
+
+
+def expected_date(source: str, generation: str, post: dict) -> tuple[str, str]:
+    """The publication date as the page's best signal gives it, with its precision."""
+    if post.get("precision") == "year":
+        return post["published"][:4], "year"
+    if (source, generation) == ("bipm", "legacy"):
+        return post["published"][:7], "month"  # only YYYY-MM in the URL
+    return post["published"], "day"
+
+
+def build_fixtures() -> None:
+    if FIXTURES.exists():
+        for folder in FIXTURES.iterdir():
+            if folder.is_dir() and folder.name != "seeds":
+                shutil.rmtree(folder)
+    for source, generation, case, url, posts_file, slug, language in CASES:
+        name, _, only = posts_file.partition(":")
+        post = next(
+            p for p in load_posts(name) if p["slug"] == slug and (not only or p.get("lang") == only)
+        )
+        page = next(iter(candidates(OUT, url.split("/")[2], "/" + url.split("/", 3)[3])))
+        folder = FIXTURES / source / generation
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, folder / f"{case}.html")
+        published, precision = expected_date(source, generation, post)
+        lines = body_lines(post["body"])
+        expected = {
+            "url": url,
+            "title": post["title"],
+            "published": published,
+            "published_precision": precision,
+            "language": language,
+            "site_tags": post["tags"],
+            "body_starts": lines[0][:60],
+            "body_ends": lines[-1][-60:],
+        }
+        (folder / f"{case}.expected.json").write_text(
+            json.dumps(expected, ensure_ascii=False, indent=1) + "\n", "utf-8"
+        )
+
+
 def main() -> None:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
@@ -450,6 +640,7 @@ def main() -> None:
     build_bipm(env)
     build_iso(env)
     build_oecd(env)
+    build_fixtures()
     files = sorted(p for p in OUT.rglob("*") if p.is_file())
     print(f"wrote {len(files)} files under {OUT.relative_to(ROOT)}")
 

@@ -47,7 +47,8 @@ class SQLitePipeline:
 
     def close_spider(self) -> None:
         stats = self.crawler.stats.get_stats()
-        report = health.assess(stats, self.counts)
+        discovery = getattr(self.crawler.spider, "discovery_counts", {})
+        report = health.assess(stats, self.counts, discovery)
         store.finish_crawl(self.db, self.crawl_id, **report)
         self.db.close()
         logger.info("crawl %s of %s: %s", self.crawl_id, self.crawler.spider.name, report["status"])

@@ -28,6 +28,7 @@ def crawl(
     replay: Path | None = None,
     log_level: str = "WARNING",
     overrides: dict | None = None,
+    spider_args: dict | None = None,
 ) -> str:
     """Crawl the sources (all at once, one reactor) into db_path; returns the run id."""
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
@@ -50,7 +51,7 @@ def crawl(
     try:
         process = CrawlerProcess(settings)
         for name in sources:
-            process.crawl(name)
+            process.crawl(name, **(spider_args or {}))
         process.start()
     finally:
         if server:

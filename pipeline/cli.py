@@ -53,8 +53,15 @@ def cli():
     help="Serve this wget-style mirror (<host>/<path>) on loopback and crawl it "
     "instead of the live sites.",
 )
+@click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Backfill: walk listings, feeds and APIs back to this date (YYYY-MM-DD) and stop there; "
+    "older articles are skipped.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="At most N articles per source.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (Scrapy INFO level).")
-def crawl(sources, db_path, replay, verbose):
+def crawl(sources, db_path, replay, since, limit, verbose):
     """Crawl SOURCES (default: all) into the database.
 
     Prints one summary line per source. Exit status: 0 all sources healthy, 3 a source looks
@@ -63,11 +70,19 @@ def crawl(sources, db_path, replay, verbose):
     \b
         stdnews crawl                       all four sources, live
         stdnews crawl iso --replay mirror/  replay a mirror of www.iso.org
+        stdnews crawl --since 2024-01-01    backfill everything published since 2024
     """
-    sys.exit(run_crawl(list(sources), db_path, replay, verbose))
+    spider_args = {"since": since.date().isoformat() if since else None, "limit": limit}
+    sys.exit(run_crawl(list(sources), db_path, replay, verbose, spider_args))
 
 
-def run_crawl(sources: list[str], db_path: Path, replay: Path | None, verbose: bool) -> int:
+def run_crawl(
+    sources: list[str],
+    db_path: Path,
+    replay: Path | None,
+    verbose: bool,
+    spider_args: dict | None = None,
+) -> int:
     from crawlers import run  # Scrapy is imported only by commands that crawl
 
     known = run.spider_names()
@@ -79,7 +94,9 @@ def run_crawl(sources: list[str], db_path: Path, replay: Path | None, verbose: b
     sources = sources or known
     where = f"replay of {replay}" if replay else "live sites"
     click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
-    run_id = run.crawl(sources, db_path, replay, log_level="INFO" if verbose else "WARNING")
+    args = {k: v for k, v in (spider_args or {}).items() if v is not None}
+    log_level = "INFO" if verbose else "WARNING"
+    run_id = run.crawl(sources, db_path, replay, log_level=log_level, spider_args=args)
     return report(db_path, run_id, sources)
 
 

@@ -14,12 +14,19 @@ MIN_DATE_COVERAGE = 0.8
 MAX_ERROR_RATE = 0.2
 
 
-def assess(stats: dict, counts: Counter) -> dict:
-    """The `crawls` row figures and status ("ok", "warning" or "broken") of one run."""
+def assess(stats: dict, counts: Counter, discovery: dict[str, int] | None = None) -> dict:
+    """The `crawls` row figures and status ("ok" or "broken") of one run.
+
+    `discovery` maps each discovery start URL that answered to the article links it gave.
+    """
     discovered = stats.get("stdnews/articles_discovered", 0)
     saved = counts["new"] + counts["updated"] + counts["unchanged"]
     errors = stats.get("log_count/ERROR", 0) + counts["rejected"]
-    warnings = []
+    warnings = [
+        f"{url} answered but gave no article links: layout changed?"
+        for url, links in (discovery or {}).items()
+        if links == 0
+    ]
     if discovered == 0:
         warnings.append("discovery found zero articles: listing, feed or API layout changed?")
     elif saved == 0:

@@ -57,14 +57,20 @@ class NewsSpider(scrapy.Spider):
         self.since = date.fromisoformat(since) if since else None
         self.limit = int(limit) if limit else None
         self.requested: set[str] = set()
+        # Article links found from each start URL (its later pages included): a discovery page
+        # that answers but gives none means its layout changed.
+        self.discovery_counts: dict[str, int] = {}
 
     async def start(self):
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed)
+            yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed,
+                                 meta={"root": url})  # fmt: skip
 
     def parse(self, response: Response, **kwargs) -> Iterator[scrapy.Request]:
         """A discovery page: request its articles, then the next discovery page if still useful."""
         links = list(self.discovered(response))
+        root = response.meta.get("root", response.url)
+        self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
         older = 0
         for link in links:
             published = link.published()
@@ -87,7 +93,8 @@ class NewsSpider(scrapy.Spider):
             return  # --since: this page is all older, so are the next ones
         next_page = self.next_page(response)
         if next_page:
-            yield scrapy.Request(response.urljoin(next_page), callback=self.parse)
+            yield scrapy.Request(response.urljoin(next_page), callback=self.parse,
+                                 meta={"root": root})  # fmt: skip
 
     def discovered(self, response: Response) -> Iterator[ArticleLink]:
         """Article links of a discovery page, canonical and filtered to article URLs."""

@@ -1,0 +1,143 @@
+"""A crawl that meets a changed or hostile site: loud when broken, keeps what it can.
+
+Each test replays a modified copy of the snapshot through the real crawl (`stdnews crawl
+--replay`, in a subprocess) and reads the database it leaves.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from sqlite_utils import Database
+
+from pipeline.paths import ROOT, SNAPSHOT
+
+REFUSED = (
+    "https://www.oecd.org/en/about/news/press-releases/2023/07/urgent-policy-action-needed-to-"
+    "ensure-artificial-intelligence-benefits-workers-says-oecd.html"
+)
+
+
+def mirror(tmp_path, *hosts):
+    root = tmp_path / "mirror"
+    for host in hosts:
+        shutil.copytree(SNAPSHOT / host, root / host)
+    return root
+
+
+def crawl(tmp_path, root, *args):
+    db_path = tmp_path / "news.db"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "crawl", "--replay", str(root), "--db", str(db_path),
+         *args],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    return result, Database(db_path)
+
+
+def edit(files, pattern, replacement):
+    for file in files:
+        file.write_text(re.sub(pattern, replacement, file.read_text("utf-8")), "utf-8")
+
+
+def test_a_listing_whose_layout_changed_breaks_the_source_loudly(tmp_path):
+    root = mirror(tmp_path, "www.iec.ch")
+    edit((root / "www.iec.ch").glob("news-blogs*"), "node__title", "teaser-heading")
+    result, db = crawl(tmp_path, root, "iec")
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "iec: broken - 3 articles discovered" in result.stdout  # only the old releases left
+    assert "https://www.iec.ch/news-blogs answered but gave no article links" in result.stdout
+    (row,) = db["crawls"].rows
+    assert row["status"] == "broken"
+
+
+def test_zero_articles_is_broken_with_a_warning(tmp_path):
+    root = mirror(tmp_path, "www.iec.ch")
+    shutil.rmtree(root / "www.iec.ch" / "newslog")
+    edit((root / "www.iec.ch").glob("news-blogs*"), "node__title", "teaser-heading")
+    result, db = crawl(tmp_path, root, "iec")
+    assert result.returncode == 3
+    (row,) = db["crawls"].rows
+    assert row["articles_discovered"] == 0
+    assert "discovery found zero articles" in row["warnings"]
+    assert "warning: discovery found zero articles" in result.stdout
+    assert db["posts"].count == 0
+
+
+def test_articles_without_dates_break_the_source(tmp_path):
+    root = mirror(tmp_path, "www.iec.ch")
+    pages = list((root / "www.iec.ch" / "blog").iterdir())
+    edit(pages, r'<meta property="article:published_time"[^>]*>', "")
+    edit(pages, r"<time [^>]*>[^<]*</time>", "")
+    result, db = crawl(tmp_path, root, "iec")
+    assert result.returncode == 3
+    (row,) = db["crawls"].rows
+    assert "have a publication date" in row["warnings"]
+    assert db["posts"].count == 15  # stored all the same, with what could be found
+
+
+def test_since_walks_back_to_the_date_and_stops(tmp_path):
+    result, db = crawl(tmp_path, SNAPSHOT, "bipm", "--since", "2024-01-01")
+    assert result.returncode == 0, result.stderr
+    published = [r["published"] for r in db["posts"].rows]
+    assert published
+    assert min(published) >= "2024-01-01"
+    assert len(published) == 8  # 6 English and 2 French posts since 2024
+    (row,) = db["crawls"].rows
+    assert row["requests"] < 15  # no article older than 2024 was fetched
+
+
+def test_limit_caps_articles_per_source(tmp_path):
+    result, db = crawl(tmp_path, SNAPSHOT, "iso", "oecd", "--limit", "3")
+    assert result.returncode == 0, result.stderr
+    counts = {r["source"]: r["n"] for r in db.query(
+        "select source, count(*) n from posts group by source")}  # fmt: skip
+    assert counts == {"iso": 3, "oecd": 3}
+
+
+@pytest.fixture(scope="module")
+def oecd_db(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("oecd")
+    result, db = crawl(tmp_path, SNAPSHOT, "oecd")
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def test_a_refused_article_is_kept_from_its_api_record(oecd_db):
+    post = next(oecd_db["posts"].rows_where("url = ?", [REFUSED]))
+    assert post["http_status"] == 403
+    assert post["text_missing"] == 1
+    assert post["text"] == ""
+    assert post["title"].startswith("Urgent policy action needed")
+    assert (post["published"], post["published_source"]) == ("2023-07-11T10:00:00Z", "api")
+    assert "Artificial intelligence" in post["tags"]
+
+
+def test_a_refused_article_gets_its_body_on_a_later_run(tmp_path, oecd_db):
+    root = mirror(tmp_path, "api.oecd.org", "www.oecd.org")
+    (root / "www.oecd.org" / ".responses").unlink()  # Cloudflare lets us through this time
+    db_path = tmp_path / "news.db"
+    oecd_db.conn.backup(Database(db_path).conn)
+    result, db = crawl(tmp_path, root, "oecd")
+    assert result.returncode == 0, result.stderr
+    assert "1 updated" in result.stdout
+    post = next(db["posts"].rows_where("url = ?", [REFUSED]))
+    assert (post["text_missing"], post["http_status"]) == (0, 200)
+    assert post["text"].startswith("11/07/2023")
+
+
+def test_the_rss_twin_replaces_a_failing_search_api(tmp_path):
+    root = mirror(tmp_path, "api.oecd.org", "www.oecd.org")
+    for page in (root / "api.oecd.org" / "webcms" / "search").glob("faceted-search*"):
+        page.unlink()
+    result, db = crawl(tmp_path, root, "oecd")
+    assert result.returncode == 0, result.stderr
+    via_feed = list(db["posts"].rows_where("published_source = 'feed'"))
+    refused = next(db["posts"].rows_where("url = ?", [REFUSED]))
+    assert refused["published_source"] == "feed"  # the only one whose page gives no date
+    assert len(list(db["posts"].rows_where("generation = 'aem'"))) == 12
+    assert via_feed

@@ -85,19 +85,22 @@ def run_crawl(
 ) -> int:
     from crawlers import run  # Scrapy is imported only by commands that crawl
 
-    known = run.spider_names()
-    unknown = [s for s in sources if s not in known]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", param_hint="SOURCES"
-        )
-    sources = sources or known
+    sources = validate_sources(sources, run.spider_names())
     where = f"replay of {replay}" if replay else "live sites"
     click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
     args = {k: v for k, v in (spider_args or {}).items() if v is not None}
     log_level = "INFO" if verbose else "WARNING"
     run_id = run.crawl(sources, db_path, replay, log_level=log_level, spider_args=args)
     return report(db_path, run_id, sources)
+
+
+def validate_sources(sources: list[str], known: list[str]) -> list[str]:
+    unknown = [s for s in sources if s not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", param_hint="SOURCES"
+        )
+    return sources or known
 
 
 def report(db_path: Path, run_id: str, sources: list[str]) -> int:
@@ -123,6 +126,75 @@ def report(db_path: Path, run_id: str, sources: list[str]) -> int:
             click.echo(f"  warning: {warning}")
         if row["status"] == "broken":
             status = EXIT_BROKEN if status != EXIT_FAILED else status
+    db.close()
+    return status
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--articles",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Recent articles to fetch from each listing, feed or API of a source.",
+)
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Check a wget-style mirror instead of the live sites.",
+)
+def check(sources, articles, replay):
+    """Live canary: fetch a few recent articles per source and report each source's health.
+
+    For a machine with internet access (or a mirror with --replay). Nothing is written to your
+    database: the check crawls into a temporary one. Per source it prints the articles
+    discovered, how many have a title, a date, a body and tags, and which layout generation
+    each page matched. Exit status: 0 all healthy, 3 a source is broken, 1 the check failed.
+
+    \b
+        stdnews check                 all four sources, 3 articles per listing
+        stdnews check oecd --articles 10
+    """
+    from crawlers import run
+
+    with tempfile.TemporaryDirectory(prefix="stdnews-check-") as folder:
+        db_path = Path(folder) / "check.db"
+        sources = validate_sources(list(sources), run.spider_names())
+        run_id = run.crawl(sources, db_path, replay, spider_args={"sample": articles})
+        sys.exit(check_report(db_path, run_id, sources))
+
+
+def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
+    from pipeline.store import open_db
+
+    db = open_db(db_path)
+    status = 0
+    for source in sources:
+        crawl_row = next(db["crawls"].rows_where("run_id = ? and source = ?", [run_id, source]),
+                         None)  # fmt: skip
+        fields = db.execute(
+            """select count(*), count(title), count(published), sum(not text_missing),
+                 sum(tags != '[]') from posts where source = ?""",
+            [source],
+        ).fetchone()
+        generations = ", ".join(f"{g or 'unknown'} {n}" for g, n in db.execute(
+            "select generation, count(*) from posts where source = ? group by 1 order by 2 desc",
+            [source]))  # fmt: skip
+        verdict = crawl_row["status"] if crawl_row else "FAILED"
+        n = fields[0]
+        click.echo(
+            f"{source}: {verdict} - {crawl_row['articles_discovered'] if crawl_row else 0} "
+            f"articles discovered, {n} stored; title {fields[1]}/{n}, date {fields[2]}/{n}, "
+            f"body {fields[3] or 0}/{n}, tags {fields[4] or 0}/{n}; "
+            f"generations: {generations or '-'}"
+        )
+        for warning in ((crawl_row or {}).get("warnings") or "").splitlines():
+            click.echo(f"  warning: {warning}")
+        if verdict == "FAILED":
+            status = EXIT_FAILED
+        elif verdict == "broken" and status != EXIT_FAILED:
+            status = EXIT_BROKEN
     db.close()
     return status
 

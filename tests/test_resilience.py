@@ -141,3 +141,32 @@ def test_the_rss_twin_replaces_a_failing_search_api(tmp_path):
     assert refused["published_source"] == "feed"  # the only one whose page gives no date
     assert len(list(db["posts"].rows_where("generation = 'aem'"))) == 12
     assert via_feed
+
+
+def check(root, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", "--replay", str(root), *args],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )  # fmt: skip
+
+
+def test_check_reports_health_and_generations_per_source():
+    result = check(SNAPSHOT, "iec", "oecd", "--articles", "2")
+    assert result.returncode == 0, result.stderr
+    iec = next(line for line in result.stdout.splitlines() if line.startswith("iec: "))
+    assert iec.startswith("iec: ok - ")
+    for generation in ("drupal", "wordpress", "newslog"):
+        assert generation in iec.split("generations: ")[1]
+    assert re.search(r"title (\d+)/\1, date (\d+)/\2", iec)
+    oecd = next(line for line in result.stdout.splitlines() if line.startswith("oecd: "))
+    assert "aem" in oecd
+    assert "newsroom" in oecd
+
+
+def test_check_fails_on_a_broken_source(tmp_path):
+    root = mirror(tmp_path, "www.iso.org")
+    edit((root / "www.iso.org").glob("**/news.html*"), "entry-name", "teaser")
+    (root / "www.iso.org" / "contents" / "news.rss").unlink()
+    result = check(root, "iso")
+    assert result.returncode == 3
+    assert "iso: broken - 0 articles discovered" in result.stdout

@@ -7,7 +7,8 @@ from article pages happens in pipeline/, not here.
 
 Spider arguments (`-a` or `stdnews crawl --since/--limit`): `since=YYYY-MM-DD` skips older
 articles and stops paginating once a discovery page holds only older ones; `limit=N` caps the
-articles requested.
+articles requested; `sample=N` takes at most N articles from each discovery start URL (the
+live canary, `stdnews check`, so that every discovery path and generation is looked at).
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ class NewsSpider(scrapy.Spider):
     # The next listing page (CSS selecting an href or a data attribute).
     next_page_css: str | None = None
 
-    def __init__(self, *args, since: str | None = None, limit: str | int | None = None, **kwargs):
+    def __init__(self, *args, since: str | None = None, limit: str | int | None = None,
+                 sample: str | int | None = None, **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
+        self.sample = int(sample) if sample else None
+        self.sampled: dict[str, int] = {}
         self.source = SOURCES[self.name]
         self.since = date.fromisoformat(since) if since else None
         self.limit = int(limit) if limit else None
@@ -81,6 +85,9 @@ class NewsSpider(scrapy.Spider):
                 continue  # found by another discovery path already (listing and feed)
             if self.limit is not None and len(self.requested) >= self.limit:
                 return
+            if self.sample is not None and self.sampled.get(root, 0) >= self.sample:
+                return
+            self.sampled[root] = self.sampled.get(root, 0) + 1
             self.requested.add(link.url)
             self.crawler.stats.inc_value("stdnews/articles_discovered")
             yield scrapy.Request(

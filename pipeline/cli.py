@@ -1,4 +1,4 @@
-"""The `stdnews` command: demo, crawl, serve, extract, migrate."""
+"""The `stdnews` command: demo, crawl, check, serve, extract, migrate."""
 
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ from pipeline.paths import DEFAULT_DB, METADATA, SNAPSHOT
 # Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken.
 EXIT_FAILED = 1
 EXIT_BROKEN = 3
+VERDICT_STATUS = {"ok": 0, "broken": EXIT_BROKEN}  # any other verdict: the spider did not finish
+SEVERITY = {0: 0, EXIT_BROKEN: 1, EXIT_FAILED: 2}
+
+
+def worse(status: int, verdict: str) -> int:
+    """The exit status after one more source's verdict: failed > broken > ok."""
+    return max(status, VERDICT_STATUS.get(verdict, EXIT_FAILED), key=SEVERITY.__getitem__)
+
 
 db_option = click.option(
     "--db",
@@ -94,6 +102,11 @@ def run_crawl(
     return report(db_path, run_id, sources)
 
 
+def echo_warnings(row: dict | None) -> None:
+    for warning in ((row or {}).get("warnings") or "").splitlines():
+        click.echo(f"  warning: {warning}")
+
+
 def validate_sources(sources: list[str], known: list[str]) -> list[str]:
     unknown = [s for s in sources if s not in known]
     if unknown:
@@ -112,9 +125,9 @@ def report(db_path: Path, run_id: str, sources: list[str]) -> int:
     status = 0
     for source in sources:
         row = rows.get(source)
+        status = worse(status, row["status"] if row else "missing")
         if row is None or row["status"] == "running":
             click.echo(f"{source}: FAILED (the spider did not finish)")
-            status = max(status, EXIT_FAILED)
             continue
         click.echo(
             f"{source}: {row['status']} - {row['articles_discovered']} articles discovered, "
@@ -122,10 +135,7 @@ def report(db_path: Path, run_id: str, sources: list[str]) -> int:
             f"{row['unchanged_posts']} unchanged, {row['errors']} errors, "
             f"{row['requests']} requests"
         )
-        for warning in (row["warnings"] or "").splitlines():
-            click.echo(f"  warning: {warning}")
-        if row["status"] == "broken":
-            status = EXIT_BROKEN if status != EXIT_FAILED else status
+        echo_warnings(row)
     db.close()
     return status
 
@@ -189,12 +199,8 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
             f"body {fields[3] or 0}/{n}, tags {fields[4] or 0}/{n}; "
             f"generations: {generations or '-'}"
         )
-        for warning in ((crawl_row or {}).get("warnings") or "").splitlines():
-            click.echo(f"  warning: {warning}")
-        if verdict == "FAILED":
-            status = EXIT_FAILED
-        elif verdict == "broken" and status != EXIT_FAILED:
-            status = EXIT_BROKEN
+        echo_warnings(crawl_row)
+        status = worse(status, verdict)
     db.close()
     return status
 

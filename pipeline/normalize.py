@@ -48,12 +48,8 @@ def story_url(url: str, source: Source | None) -> str:
 
 
 def url_id(url: str) -> str:
+    """Stable id of a post (or story): a hash of its canonical URL."""
     return hashlib.sha256(url.encode()).hexdigest()[:16]
-
-
-def post_id(url: str) -> str:
-    """Stable id of a post: a hash of its canonical URL."""
-    return url_id(canonical_url(url))
 
 
 def content_hash(title: str, text: str) -> str:

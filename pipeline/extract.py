@@ -63,6 +63,9 @@ class Extracted:
     site_tags: list[str] = field(default_factory=list)
     html_lang: str | None = None
     generation: str | None = None
+    # hreflang -> URL of the page's language versions (<link rel="alternate" hreflang>).
+    alternates: dict[str, str] = field(default_factory=dict)
+    related: list[str] = field(default_factory=list)
 
 
 def parse_html(html: str | bytes) -> etree._Element | None:
@@ -271,4 +274,14 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         site_tags=[t for t in tags if t] + list(hints.get("tags") or []),
         html_lang=(tree.get("lang") or "").split("-")[0].lower() or None,
         generation=generation,
+        alternates={
+            el.get("hreflang").split("-")[0].lower(): el.get("href")
+            for el in tree.cssselect("link[rel=alternate][hreflang][href]")
+        },
+        related=[
+            clean(el.text_content())
+            for g in generations
+            for css in g.related_css
+            for el in tree.cssselect(css)
+        ],  # fmt: skip
     )

@@ -127,3 +127,10 @@ def m002_generations_stories_aliases(db: Database) -> None:
    order by p.language = 'en' desc, p.published limit 1) as title
 from posts group by story_id, source""",
     )
+
+
+@migrations()
+def m003_standard_origin(db: Database) -> None:
+    """Whether a standard is named in the story (text) or listed beside it (related)."""
+    db["post_standards"].add_column("origin", str)
+    db.execute("update post_standards set origin = 'text'")

@@ -38,8 +38,12 @@ def canonical_url(url: str) -> str:
     return canonical
 
 
-def story_url(url: str, source: Source | None) -> str:
-    """The URL naming the story that all language versions of a post share."""
+def story_url(url: str, source: Source | None, alternates: dict[str, str] | None = None) -> str:
+    """The URL naming the story that all language versions of a post share: the default (or
+    English) version the page declares with hreflang, else the URL without its language."""
+    declared = (alternates or {}).get("x") or (alternates or {}).get("en")  # "x-default" -> "x"
+    if declared:
+        url = canonical_url(declared)
     if source is None or source.language_path is None:
         return url
     parts = urlsplit(url)
@@ -84,13 +88,16 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
     text = fields.text
     published = fields.published
     found_standards = standards.standards(f"{fields.title}\n{text}")
+    related = [
+        s for s in standards.standards("\n".join(fields.related)) if s not in found_standards
+    ]
     found_committees = standards.committees(f"{fields.title}\n{text}")
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
     return {
         "id": url_id(url),
         "source": source.id if source else urlsplit(url).hostname,
         "url": url,
-        "story_id": url_id(story_url(url, source)),
+        "story_id": url_id(story_url(url, source, fields.alternates)),
         "generation": fields.generation,
         # Other addresses that led to this post (as discovered, redirects), for the record.
         "aliases": aliases(item, url),
@@ -121,5 +128,7 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
         ),
         "tags": post_tags,
         "standards": found_standards,
+        # Standards the page lists beside the story (ISO's "Related standards" aside).
+        "related_standards": related,
         "committees": found_committees,
     }

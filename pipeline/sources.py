@@ -25,6 +25,8 @@ class Generation:
     # (css, attribute or "" for the element's text): the page's own publication date.
     date_css: tuple[tuple[str, str], ...] = ()
     tags_css: tuple[str, ...] = ()
+    # Asides listing related standards (ISO's "Related standards"), kept with the post.
+    related_css: tuple[str, ...] = ()
 
     def matches(self, url: str) -> bool:
         return re.search(self.url_re, url) is not None
@@ -162,6 +164,7 @@ ISO = Source(
             drop_css=(".share-links",),
             date_css=(("meta[name=pubdate]", "content"), ("div.published time", "")),
             tags_css=("#metadata a",),
+            related_css=(".related-standards .entry-name",),
         ),
     ),
 )

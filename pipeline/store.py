@@ -99,7 +99,7 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
     row = {column: post.get(column) for column in POST_COLUMNS}
     row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post["organizations"]])
     row["tags"] = json.dumps(list(dict.fromkeys(t["name"] for t in post["tags"])))
-    row["standards"] = json.dumps(post["standards"])
+    row["standards"] = json.dumps(post["standards"] + post.get("related_standards", []))
     row["committees"] = json.dumps(post["committees"])
     with db.atomic():
         previous = next(db["posts"].rows_where("id = ?", [post["id"]]), None)
@@ -145,14 +145,21 @@ def _save_links(db: Database, post: dict) -> None:
             pk=("post_id", "tag_id"),
             ignore=True,
         )
-    for kind, column in (("standards", "standard_id"), ("committees", "committee_id")):
-        if post[kind]:
-            db[kind].insert_all([{"id": name} for name in post[kind]], pk="id", ignore=True)
-            db[f"post_{kind}"].insert_all(
-                [{"post_id": post_id, column: name} for name in post[kind]],
-                pk=("post_id", column),
-                ignore=True,
-            )
+    related = post.get("related_standards", [])
+    names = {"standards": post["standards"] + related, "committees": post["committees"]}
+    db["standards"].insert_all([{"id": n} for n in names["standards"]], pk="id", ignore=True)
+    db["post_standards"].insert_all(
+        [{"post_id": post_id, "standard_id": name, "origin": "text"} for name in post["standards"]]
+        + [{"post_id": post_id, "standard_id": name, "origin": "related"} for name in related],
+        pk=("post_id", "standard_id"),
+        ignore=True,
+    )
+    db["committees"].insert_all([{"id": n} for n in names["committees"]], pk="id", ignore=True)
+    db["post_committees"].insert_all(
+        [{"post_id": post_id, "committee_id": name} for name in post["committees"]],
+        pk=("post_id", "committee_id"),
+        ignore=True,
+    )
 
 
 def start_crawl(db: Database, source: str, run_id: str, replay: str | None = None) -> int:

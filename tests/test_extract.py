@@ -104,3 +104,28 @@ def test_decode_html_uses_declared_charset():
     body = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>Sèvres'
     assert decode_html(body.encode("iso-8859-1")).endswith("Sèvres")
     assert decode_html("<p>Sèvres".encode()).endswith("Sèvres")
+
+
+def test_iso_related_standards_aside_is_kept():
+    from pipeline.normalize import normalize
+
+    url = "https://www.iso.org/contents/news/2021/05/Ref2667.html"
+    post = normalize({"source": "iso", "url": url, "html": snapshot_file(url).read_text()})
+    assert post["related_standards"] == ["ISO 9001:2015", "ISO 14001:2015"]
+    assert "ISO 9001" not in post["text"]  # only in the aside
+
+
+def test_generic_signals_fill_in_and_say_so():
+    html = (
+        """<html lang="en"><head><meta property="og:title" content="A new body | IEC">
+    <script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",
+     "datePublished": "2023-04-05T09:30:00+02:00"}</script></head>
+    <body><div class="redesigned"><p>"""
+        + "The IEC met. " * 30
+        + """</p></div></body></html>"""
+    )
+    fields = extract(html, "https://www.iec.ch/blog/a-new-body", SOURCES["iec"])
+    assert (fields.title, fields.title_source) == ("A new body", "og:title")
+    assert (fields.published.value, fields.published.source) == ("2023-04-05T07:30:00Z", "json-ld")
+    assert fields.text_source == "trafilatura"
+    assert fields.generation == "drupal"  # by its URL, although its markup changed

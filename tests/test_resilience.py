@@ -139,7 +139,7 @@ def test_the_rss_twin_replaces_a_failing_search_api(tmp_path):
     via_feed = list(db["posts"].rows_where("published_source = 'feed'"))
     refused = next(db["posts"].rows_where("url = ?", [REFUSED]))
     assert refused["published_source"] == "feed"  # the only one whose page gives no date
-    assert len(list(db["posts"].rows_where("generation = 'aem'"))) == 12
+    assert len(list(db["posts"].rows_where("generation = 'aem'"))) == 14  # 12 English, 2 French
     assert via_feed
 
 

@@ -371,30 +371,53 @@ def oecd_record(post: dict) -> dict:
     }
 
 
+def oecd_url(post: dict, language: str) -> str:
+    return f"https://www.oecd.org/{language}/about/news/{post['kind']}/{post['path_tail']}"
+
+
 def build_oecd(env: Environment) -> None:
     posts = load_posts("oecd")
-    rules = []
-    for post in posts:
+    french = load_posts("oecd_fr")
+    for post in posts + french:
         post.setdefault("kind", "press-releases")
         post["kind_label"] = OECD_KINDS[post["kind"]]
-        post["url"] = f"https://www.oecd.org/en/about/news/{post['kind']}/{post['path_tail']}"
+        post["lang"] = "fr" if "en_slug" in post else "en"
+        post["url"] = oecd_url(post, post["lang"])
+    # Language versions point at each other with <link rel="alternate" hreflang>.
+    english = {p["slug"]: p for p in posts}
+    for post in posts:
+        post["alternates"] = [("en", post["url"])]
+    for post in french:
+        original = english[post["en_slug"]]
+        original["alternates"].append(("fr", post["url"]))
+        post["alternates"] = original["alternates"]
+    rules = []
+    for post in posts + french:
         write(
             post["url"].removeprefix("https://"),
             env.get_template("oecd_article.html").render(post=post),
         )
         if post["slug"] == OECD_REFUSED:
             rules.append(f"403 {post['url'].removeprefix('https://www.oecd.org')} -")
+    for language, versions in (("en", posts), ("fr", french)):
+        build_oecd_api(env, versions, language)
+    build_oecd_legacy(env)
+    write("www.oecd.org/.403.html", CLOUDFLARE_403)
+    write_rules("www.oecd.org", rules)
+
+
+def build_oecd_api(env: Environment, posts: list[dict], language: str) -> None:
     size = 10
-    chunks = pages(posts, size)
     years = [int(p["published"][:4]) for p in posts]
-    for number, chunk in enumerate(chunks):
+    for number, chunk in enumerate(pages(posts, size)):
         body = {
             "results": [oecd_record(post) for post in chunk],
             "facets": [],
             "minPublicationYear": min(years),
             "maxPublicationYear": max(years),
         }
-        write(api_url(number, size).removeprefix("https://"), json.dumps(body, indent=1))
+        path = api_url(number, size, language).removeprefix("https://")
+        write(path, json.dumps(body, indent=1, ensure_ascii=False))
     items = [
         {
             "title": p["title"],
@@ -407,14 +430,11 @@ def build_oecd(env: Environment) -> None:
     ]
     feed(
         env,
-        rss_url().removeprefix("https://"),
-        "OECD news",
-        "https://www.oecd.org/en/about/newsroom.html",
+        rss_url(language).removeprefix("https://"),
+        f"OECD news ({language})",
+        f"https://www.oecd.org/{language}/about/newsroom.html",
         items,
     )
-    build_oecd_legacy(env)
-    write("www.oecd.org/.403.html", CLOUDFLARE_403)
-    write_rules("www.oecd.org", rules)
 
 
 def build_oecd_legacy(env: Environment) -> None:
@@ -570,6 +590,17 @@ CASES = [
         "oecd_legacy",
         "oecd-employment-outlook-2020-facing-the-jobs-crisis",
         "en",
+    ),
+    (
+        "oecd",
+        "aem",
+        "ai-principles-fr",
+        "https://www.oecd.org/fr/about/news/press-releases/2024/05/l-ocde-actualise-ses-principes"
+        "-sur-l-ia-pour-tenir-compte-de-l-evolution-rapide-des-technologies.html",
+        "oecd_fr",
+        "l-ocde-actualise-ses-principes-sur-l-ia-pour-tenir-compte-de-l-evolution-rapide-des-"
+        "technologies",
+        "fr",
     ),
 ]
 

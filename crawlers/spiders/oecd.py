@@ -49,10 +49,15 @@ def rss_url(language: str = "en") -> str:
     return f"{API}/rss?{urlencode(query)}"
 
 
+def query_language(url: str) -> str:
+    match = re.search(r"[?&]interfaceLanguage=(\w+)", url)
+    return match.group(1) if match else "en"
+
+
 class OecdSpider(NewsSpider):
     name = "oecd"
     allowed_domains = ["api.oecd.org", "www.oecd.org"]
-    start_urls = [api_url(0), LEGACY_LISTING]
+    start_urls = [api_url(0, language="en"), api_url(0, language="fr"), LEGACY_LISTING]
     custom_settings = {
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "application/json, text/html;q=0.9, */*;q=0.8",
@@ -71,7 +76,9 @@ class OecdSpider(NewsSpider):
     def api_failed(self, failure):
         """The JSON search failed: discover through its RSS twin instead."""
         self.logger.warning("OECD search API failed (%s); using its RSS feed", failure.value)
-        yield scrapy.Request(rss_url(), callback=self.parse, errback=self.discovery_failed)
+        url = rss_url(query_language(failure.request.url))
+        yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed,
+                             meta={"root": failure.request.url})  # fmt: skip
 
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
         if is_feed(response):
@@ -89,7 +96,7 @@ class OecdSpider(NewsSpider):
                 "description": record.get("description"),
                 "published": record.get("publicationDateTime"),
                 "tags": tags,
-                "language": "en",
+                "language": query_language(response.url),
                 "via": "api",
             }
             # Records carry site-relative URLs.
@@ -114,4 +121,4 @@ class OecdSpider(NewsSpider):
         if len(json.loads(response.text).get("results", [])) < PAGE_SIZE:
             return None
         page = int(re.search(r"[?&]page=(\d+)", response.url).group(1))
-        return api_url(page + 1)
+        return api_url(page + 1, language=query_language(response.url))

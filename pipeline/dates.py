@@ -185,3 +185,48 @@ def from_url(url: str, now: datetime | None = None) -> PubDate | None:
             day = int(parts["day"]) if precision == "day" else None
             return make(int(parts["year"]), month, day, "url", now)
     return None
+
+
+MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:de\s+)?(?P<year>(?:19|20)\d{{2}})\b", re.IGNORECASE)
+ISO_DATE = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
+DAY_FIRST = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)\d{2})\b")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A date the text mentions (an event, a deadline), with the sentence it stands in."""
+
+    date: str
+    precision: str
+    text: str
+    sentence: str
+
+
+def mentions(text: str) -> list[Mention]:
+    """Dates mentioned in a text, in order: day-level forms first, then "Month YYYY"."""
+    found: list[tuple[int, int, PubDate]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in (DAY_MONTH_YEAR, MONTH_DAY_YEAR, ISO_DATE, DAY_FIRST, MONTH_YEAR):
+        for match in pattern.finditer(text):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            parts = match.groupdict()
+            month = parts["month"]
+            month = MONTHS[month.lower().rstrip(".")] if not month.isdigit() else int(month)
+            day = int(parts["day"]) if parts.get("day") else None
+            date_ = make(int(parts["year"]), month, day, "text", datetime(2100, 1, 1, tzinfo=UTC))
+            if date_:
+                found.append((match.start(), match.end(), date_))
+                taken.append(match.span())
+    return [
+        Mention(d.value, d.precision, text[start:end], _sentence(text, start, end))
+        for start, end, d in sorted(found, key=lambda f: f[0])
+    ]
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    bounds = [0] + [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text) + 1]
+    first = max(b for b in bounds if b <= start)
+    last = min((b for b in bounds if b > end), default=len(text))
+    return " ".join(text[first:last].split())

@@ -60,6 +60,7 @@ class Extracted:
     text_source: str | None = None
     description: str | None = None
     published: dates.PubDate | None = None
+    updated: dates.PubDate | None = None
     site_tags: list[str] = field(default_factory=list)
     html_lang: str | None = None
     generation: str | None = None
@@ -237,6 +238,30 @@ def published_of(tree, url, source, generations, hints, text, now) -> dates.PubD
     return dates.from_dateline(text, now) or dates.from_url(url, now)
 
 
+GENERIC_UPDATED = (
+    ("meta[property='article:modified_time']", "content"),
+    ("meta[itemprop=dateModified]", "content"),
+    ("meta[name='DC.date.modified']", "content"),
+)
+
+
+def updated_of(tree, generations, now) -> dates.PubDate | None:
+    """The date of the last update, only where the page states one."""
+    for css, attr in (pair for g in generations for pair in g.updated_css):
+        found = dates.parse_any(first(tree, css, attr), "site", None, now)
+        if found:
+            return found
+    for item in json_ld(tree):
+        found = dates.parse_machine(item.get("dateModified"), "json-ld", now)
+        if found:
+            return found
+    for css, attr in GENERIC_UPDATED:
+        found = dates.parse_machine(first(tree, css, attr), "meta", now)
+        if found:
+            return found
+    return None
+
+
 EMPTY = lxml.html.fromstring("<html></html>")
 
 
@@ -271,6 +296,7 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         or clean(hints.get("description"))
         or None,
         published=published_of(tree, url, source, generations, hints, text, now),
+        updated=updated_of(tree, generations, now),
         site_tags=[t for t in tags if t] + list(hints.get("tags") or []),
         html_lang=(tree.get("lang") or "").split("-")[0].lower() or None,
         generation=generation,

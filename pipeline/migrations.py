@@ -134,3 +134,27 @@ def m003_standard_origin(db: Database) -> None:
     """Whether a standard is named in the story (text) or listed beside it (related)."""
     db["post_standards"].add_column("origin", str)
     db.execute("update post_standards set origin = 'text'")
+
+
+@migrations()
+def m004_updated_mentions_duplicates(db: Database) -> None:
+    """Updated dates, dates mentioned in the text, and (near-)duplicate detection."""
+    db["posts"].add_column("updated", str)
+    db["posts"].add_column("updated_source", str)
+    db["posts"].add_column("simhash", int)
+    db["posts"].add_column("duplicate_of", str)
+    db["posts"].add_column("duplicate_similarity", float)
+    db["posts"].create_index(["duplicate_of"])
+    db["post_dates"].create(
+        {"post_id": str, "date": str, "precision": str, "text": str, "sentence": str},
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["post_dates"].create_index(["post_id"])
+    db["post_dates"].create_index(["date"])
+    # Four 16-bit bands of each post's simhash: near-duplicates share at least one band.
+    db["simhash_bands"].create(
+        {"post_id": str, "band": int, "value": int},
+        pk=("post_id", "band"),
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["simhash_bands"].create_index(["band", "value"])

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeline import extract, language, organizations, standards, tags
+from pipeline import dates, duplicates, extract, language, organizations, standards, tags
 from pipeline.sources import SOURCES, Source, source_for_url
 
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
@@ -107,6 +107,11 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
         "published_precision": published.precision if published else None,
         "published_source": published.source if published else None,
         "published_year": published.year if published else None,
+        "updated": fields.updated.value if fields.updated else None,
+        "updated_source": fields.updated.source if fields.updated else None,
+        # Dates the text mentions (events, deadlines): never the publication date.
+        "mentioned_dates": [vars(m) for m in dates.mentions(text)],
+        "simhash": duplicates.simhash(text),
         "published_month": published.value[:7]
         if published and published.precision != "year"
         else None,

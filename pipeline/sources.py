@@ -24,6 +24,8 @@ class Generation:
     drop_css: tuple[str, ...] = ()
     # (css, attribute or "" for the element's text): the page's own publication date.
     date_css: tuple[tuple[str, str], ...] = ()
+    # The same for the date of the last update, where the page gives one.
+    updated_css: tuple[tuple[str, str], ...] = ()
     tags_css: tuple[str, ...] = ()
     # Asides listing related standards (ISO's "Related standards"), kept with the post.
     related_css: tuple[str, ...] = ()
@@ -84,6 +86,7 @@ IEC = Source(
             body_css=("article .entry-content",),
             drop_css=(".sharedaddy", ".jp-relatedposts"),
             date_css=(("time.entry-date.published[datetime]", "datetime"),),
+            updated_css=(("time.updated[datetime]", "datetime"),),
             tags_css=(".cat-links a", ".tags-links a"),
         ),
         Generation(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from pipeline import vocab
+from pipeline import duplicates, vocab
 from pipeline.migrations import migrations
 from pipeline.sources import SOURCES
 
@@ -38,9 +38,12 @@ POST_COLUMNS = (
     "story_id",
     "generation",
     "text_missing",
+    "updated",
+    "updated_source",
+    "simhash",
 )
 # Kept from the stored post when a fetch returns no body (a 403 must not erase a good body).
-BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing")
+BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing", "simhash")
 
 
 def utcnow() -> str:
@@ -107,8 +110,11 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
             row.update({column: previous[column] for column in BODY_COLUMNS})
         row["first_seen"] = previous["first_seen"] if previous else now
         row["last_seen"] = now
+        original = duplicates.find_original(db, post["id"], row["simhash"], row["first_seen"])
+        row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
         db["posts"].upsert(row, pk="id")
         _save_links(db, post)
+        duplicates.save_bands(db, post["id"], row["simhash"])
         addresses = [{"url": post["url"], "kind": "canonical"}, *post.get("aliases", [])]
         db["post_urls"].insert_all(
             [{"url": a["url"], "post_id": post["id"], "kind": a["kind"], "first_seen": now}
@@ -123,7 +129,8 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
 
 def _save_links(db: Database, post: dict) -> None:
     post_id = post["id"]
-    for table in ("post_organizations", "post_tags", "post_standards", "post_committees"):
+    for table in ("post_organizations", "post_tags", "post_standards", "post_committees",
+                  "post_dates"):  # fmt: skip
         db.execute(f"delete from {table} where post_id = ?", [post_id])
     db["post_organizations"].insert_all(
         [
@@ -145,6 +152,9 @@ def _save_links(db: Database, post: dict) -> None:
             pk=("post_id", "tag_id"),
             ignore=True,
         )
+    db["post_dates"].insert_all(
+        [{"post_id": post_id, **mention} for mention in post.get("mentioned_dates", [])]
+    )
     related = post.get("related_standards", [])
     names = {"standards": post["standards"] + related, "committees": post["committees"]}
     db["standards"].insert_all([{"id": n} for n in names["standards"]], pk="id", ignore=True)

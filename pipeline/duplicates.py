@@ -1,0 +1,75 @@
+"""Duplicates: the same text under two URLs or two sources (a joint statement, a republication).
+
+A 64-bit simhash over word 3-shingles of the body; two bodies whose hashes differ in at most
+MAX_DISTANCE bits are near-duplicates. Candidates come from an index of four 16-bit bands (two
+hashes within 3 bits share at least one band), so a new post is compared with a handful of
+stored ones, not all of them. Language versions are different texts, so never duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from sqlite_utils import Database
+
+MAX_DISTANCE = 3
+# Short texts (a refused page, a teaser) say too little to call two posts the same.
+MIN_WORDS = 50
+_WORD = re.compile(r"\w+")
+
+
+def simhash(text: str) -> int | None:
+    """Signed 64-bit simhash (SQLite integers are signed), None for texts too short to tell."""
+    words = _WORD.findall(text.lower())
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = (" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2))
+    digests = np.array(
+        [int.from_bytes(hashlib.blake2b(s, digest_size=8).digest(), "big") for s in shingles],
+        dtype=np.uint64,
+    )
+    ones = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).sum(axis=0)
+    value = sum(1 << bit for bit in range(64) if ones[bit] * 2 > len(digests))
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def bands(value: int) -> list[int]:
+    unsigned = value & (1 << 64) - 1
+    return [unsigned >> (16 * band) & 0xFFFF for band in range(4)]
+
+
+def distance(a: int, b: int) -> int:
+    return ((a ^ b) & (1 << 64) - 1).bit_count()
+
+
+def find_original(db: Database, post_id: str, value: int | None, first_seen: str
+                  ) -> tuple[str, float] | None:  # fmt: skip
+    """The first stored post whose text is the same or nearly so: (its id, similarity)."""
+    if value is None:
+        return None
+    candidates = db.execute(
+        """select distinct p.id, p.simhash, p.first_seen from simhash_bands b
+           join posts p on p.id = b.post_id
+           where b.post_id != ? and ("""
+        + " or ".join(["(b.band = ? and b.value = ?)"] * 4)
+        + ")",
+        [post_id, *[x for band, v in enumerate(bands(value)) for x in (band, v)]],
+    ).fetchall()
+    close = [(seen, pid, distance(value, other)) for pid, other, seen in candidates
+             if other is not None and distance(value, other) <= MAX_DISTANCE
+             and (seen, pid) < (first_seen, post_id)]  # fmt: skip
+    if not close:
+        return None
+    _, original, bits = min(close)
+    return original, round(1 - bits / 64, 3)
+
+
+def save_bands(db: Database, post_id: str, value: int | None) -> None:
+    db.execute("delete from simhash_bands where post_id = ?", [post_id])
+    if value is not None:
+        db["simhash_bands"].insert_all(
+            [{"post_id": post_id, "band": band, "value": v} for band, v in enumerate(bands(value))],
+            pk=("post_id", "band"),
+        )

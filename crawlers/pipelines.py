@@ -8,8 +8,8 @@ from collections import Counter
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipeline import health, store
-from pipeline.normalize import NormalizeError, normalize
+from pipeline import health, raw, store
+from pipeline.normalize import NormalizeError, canonical_url, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ class SQLitePipeline:
 
     def open_spider(self) -> None:
         self.db = store.open_db(self.settings.get("NEWS_DB_PATH"))
+        self.raw = raw.open_raw(self.settings.get("NEWS_DB_PATH"))
         self.crawl_id = store.start_crawl(
             self.db,
             self.crawler.spider.name,
@@ -36,8 +37,11 @@ class SQLitePipeline:
         )
 
     def process_item(self, item):
+        fields = ItemAdapter(item).asdict()
+        # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
+        raw.save_page(self.raw, canonical_url(fields["final_url"] or fields["url"]), fields)
         try:
-            post = normalize(ItemAdapter(item).asdict())
+            post = normalize(fields)
         except NormalizeError as error:
             self.counts["rejected"] += 1
             raise DropItem(str(error)) from error
@@ -51,4 +55,5 @@ class SQLitePipeline:
         report = health.assess(stats, self.counts, discovery)
         store.finish_crawl(self.db, self.crawl_id, **report)
         self.db.close()
+        self.raw.close()
         logger.info("crawl %s of %s: %s", self.crawl_id, self.crawler.spider.name, report["status"])

@@ -187,6 +187,7 @@ def from_url(url: str, now: datetime | None = None) -> PubDate | None:
     return None
 
 
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:de\s+)?(?P<year>(?:19|20)\d{{2}})\b", re.IGNORECASE)
 ISO_DATE = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
 DAY_FIRST = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)\d{2})\b")
@@ -207,8 +208,10 @@ def mentions(text: str) -> list[Mention]:
     """Dates mentioned in a text, in order: day-level forms first, then "Month YYYY"."""
     found: list[tuple[int, int, PubDate]] = []
     taken: list[tuple[int, int]] = []
+    # Every form holds a four-digit year: only the text around years is searched (it is fast).
+    windows = [(max(0, m.start() - 40), m.end() + 1) for m in YEAR.finditer(text)]
     for pattern in (DAY_MONTH_YEAR, MONTH_DAY_YEAR, ISO_DATE, DAY_FIRST, MONTH_YEAR):
-        for match in pattern.finditer(text):
+        for match in (m for start, end in windows for m in pattern.finditer(text, start, end)):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
             parts = match.groupdict()

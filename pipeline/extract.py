@@ -11,9 +11,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 import lxml.html
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from pipeline import dates
 from pipeline.sources import Generation, Source
@@ -93,9 +95,19 @@ def clean(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+@cache
+def _selector(css: str) -> CSSSelector:
+    return CSSSelector(css)
+
+
+def select(tree, css: str) -> list:
+    """Elements matching a CSS selector (compiled once per process: compiling costs more)."""
+    return _selector(css)(tree)
+
+
 def first(tree, css: str, attr: str = "") -> str | None:
     """The first non-empty attribute value or text for a CSS selector."""
-    for element in tree.cssselect(css):
+    for element in select(tree, css):
         value = element.get(attr) if attr else element.text_content()
         if clean(value):
             return clean(value)
@@ -146,7 +158,7 @@ def generations_for(source: Source | None, url: str) -> list[Generation]:
 def body_text(tree, generations: list[Generation]) -> tuple[str, str | None]:
     for generation in generations:
         for css in generation.body_css:
-            for container in tree.cssselect(css):
+            for container in select(tree, css):
                 text = "\n\n".join(text_blocks(_pruned(container, generation.drop_css)))
                 if len(text) >= MIN_BODY_CHARS:
                     return text, f"site:{css}"
@@ -156,7 +168,7 @@ def body_text(tree, generations: list[Generation]) -> tuple[str, str | None]:
 def _pruned(container, drop_css: tuple[str, ...]):
     container = lxml.html.fromstring(lxml.html.tostring(container))  # a copy to cut from
     doomed = [el for tag in REMOVE_TAGS for el in container.iter(tag) if el is not container]
-    doomed += [el for css in drop_css for el in container.cssselect(css) if el is not container]
+    doomed += [el for css in drop_css for el in select(container, css) if el is not container]
     for element in doomed:
         if element.getparent() is not None:
             element.drop_tree()
@@ -194,14 +206,14 @@ def tags_at(tree, css: str) -> list[str]:
     """Texts of the elements, or with "::attr(name)" the comma-separated attribute values."""
     css, _, attr = css.partition("::attr(")
     if attr:
-        values = [el.get(attr.rstrip(")")) or "" for el in tree.cssselect(css)]
+        values = [el.get(attr.rstrip(")")) or "" for el in select(tree, css)]
         return [clean(tag) for value in values for tag in value.split(",") if clean(tag)]
-    return [clean(el.text_content()) for el in tree.cssselect(css) if clean(el.text_content())]
+    return [clean(el.text_content()) for el in select(tree, css) if clean(el.text_content())]
 
 
 def json_ld(tree) -> list[dict]:
     objects = []
-    for script in tree.cssselect("script[type='application/ld+json']"):
+    for script in select(tree, "script[type='application/ld+json']"):
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -302,12 +314,12 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         generation=generation,
         alternates={
             el.get("hreflang").split("-")[0].lower(): el.get("href")
-            for el in tree.cssselect("link[rel=alternate][hreflang][href]")
+            for el in select(tree, "link[rel=alternate][hreflang][href]")
         },
         related=[
             clean(el.text_content())
             for g in generations
             for css in g.related_css
-            for el in tree.cssselect(css)
+            for el in select(tree, css)
         ],  # fmt: skip
     )

@@ -13,23 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 from functools import cache
 
 from pipeline import standards, vocab
+from pipeline.phrases import PhraseMatcher
 
 _MASKS = (
     re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),  # e-mail addresses
     re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE),  # URLs
 )
-
-
-@dataclass(frozen=True)
-class Matcher:
-    acronyms: re.Pattern[str]
-    names: re.Pattern[str]
-    by_acronym: dict[str, dict]
-    by_name: dict[str, dict]
 
 
 def _names(org: dict) -> list[str]:
@@ -44,30 +36,19 @@ def _acronyms(org: dict) -> list[str]:
 
 
 @cache
-def matcher() -> Matcher:
-    by_acronym: dict[str, dict] = {}
-    by_name: dict[str, dict] = {}
-    for org in vocab.organizations():
-        for acronym in _acronyms(org):
-            by_acronym.setdefault(acronym, org)
-        for name in _names(org):
-            by_name.setdefault(_fold(name), org)
-
-    def alternation(words):
-        return "|".join(
-            re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True)
-        )
-
-    return Matcher(
-        acronyms=re.compile(rf"(?<![\w])(?:{alternation(by_acronym)})(?![\w])"),
-        names=re.compile(rf"(?<![\w-])(?:{alternation(by_name)})(?![\w-])", re.IGNORECASE),
-        by_acronym=by_acronym,
-        by_name=by_name,
-    )
-
-
-def _fold(name: str) -> str:
-    return " ".join(name.lower().split())
+def matchers() -> tuple[PhraseMatcher, PhraseMatcher]:
+    """(names in any case, acronyms in exact case) -> organization."""
+    names, acronyms = PhraseMatcher(), PhraseMatcher(case_sensitive=True)
+    seen_acronyms: set[str] = set()
+    seen_names: set[str] = set()
+    for org in vocab.organizations():  # the first entry to claim a name or acronym keeps it
+        for acronym in set(_acronyms(org)) - seen_acronyms:
+            seen_acronyms.add(acronym)
+            acronyms.add(acronym, org)
+        for name in {n.lower(): n for n in _names(org)}.keys() - seen_names:
+            seen_names.add(name)
+            names.add(name, org)
+    return names, acronyms
 
 
 def mask(text: str) -> str:
@@ -82,19 +63,16 @@ def mask(text: str) -> str:
 
 def mentions(text: str) -> Counter:
     """Mention counts per organization id."""
-    m = matcher()
+    names, acronyms = matchers()
     text = mask(text)
     counts: Counter = Counter()
-    named: set[str] = set()
     name_spans = []
-    for match in m.names.finditer(text):
-        org = m.by_name[_fold(match.group())]
+    for start, end, _, org in names.finditer(text):
         counts[org["id"]] += 1
-        named.add(org["id"])
-        name_spans.append(match.span())
-    for match in m.acronyms.finditer(text):
-        org = m.by_acronym[match.group()]
-        inside_a_name = any(start <= match.start() < end for start, end in name_spans)
+        name_spans.append((start, end))
+    named = set(counts)
+    for start, _, _, org in acronyms.finditer(text):
+        inside_a_name = any(s <= start < e for s, e in name_spans)
         if inside_a_name or (org.get("ambiguous_acronym") and org["id"] not in named):
             continue  # "ASTM" in "ASTM International"; "EC" with no "European Commission"
         counts[org["id"]] += 1

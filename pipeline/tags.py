@@ -9,46 +9,42 @@ import re
 from functools import cache
 
 from pipeline import vocab
+from pipeline.phrases import PhraseMatcher
 
 
 def slug(name: str) -> str:
     return re.sub(r"[^\w]+", "-", name.lower()).strip("-")
 
 
-def _keyword_pattern(keyword: str) -> str:
-    prefix = keyword.endswith("*")
-    word = re.escape(keyword.rstrip("*")).replace(r"\ ", r"\s+")
-    body = f"{word}\\w*" if prefix else word
-    # Short all-caps keywords (AI, SDG, UTC) are acronyms: match them case-sensitively.
-    if keyword.rstrip("*").isupper() and len(keyword) <= 5:
-        body = f"(?-i:{body})"
-    return rf"(?<![\w-]){body}(?![\w-])"
-
-
 @cache
-def _topic_patterns() -> tuple[tuple[dict, re.Pattern[str]], ...]:
-    return tuple(
-        (topic, re.compile("|".join(_keyword_pattern(k) for k in topic["keywords"]), re.IGNORECASE))
-        for topic in vocab.topics()
-    )
+def matchers() -> tuple[PhraseMatcher, PhraseMatcher]:
+    """(words in any case, acronyms in exact case) -> the topics each keyword belongs to."""
+    by_keyword: dict[str, list[dict]] = {}
+    for topic in vocab.topics():
+        for keyword in topic["keywords"]:
+            by_keyword.setdefault(keyword, []).append(topic)
+    words, acronyms = PhraseMatcher(), PhraseMatcher(case_sensitive=True)
+    for keyword, topics_of_keyword in by_keyword.items():
+        # Short all-caps keywords (AI, SDG, UTC) are acronyms: matched case-sensitively.
+        acronym = keyword.rstrip("*").isupper() and len(keyword) <= 5
+        (acronyms if acronym else words).add(keyword, topics_of_keyword)
+    return words, acronyms
 
 
 def topics(title: str, text: str) -> list[dict]:
-    """Topics whose keywords occur often enough in the title and body."""
+    """Topics whose keywords occur often enough in the title and body, with the words matched."""
     content = f"{title}\n\n{text}"
+    hits: dict[str, list[str]] = {}
+    for matcher in matchers():
+        for _, _, matched, topics_of_keyword in matcher.finditer(content):
+            for topic in topics_of_keyword:
+                hits.setdefault(topic["id"], []).append(" ".join(matched.split()))
     found = []
-    for topic, pattern in _topic_patterns():
-        hits = [m.group() for m in pattern.finditer(content)]
-        if len(hits) >= topic.get("min_matches", 1):
-            matched = sorted({" ".join(h.split()) for h in hits}, key=str.lower)
-            found.append(
-                {
-                    "id": f"topic:{topic['id']}",
-                    "name": topic["name"],
-                    "origin": "topic",
-                    "matched": matched,
-                }
-            )
+    for topic in vocab.topics():  # vocabulary order
+        words = hits.get(topic["id"], [])
+        if words and len(words) >= topic.get("min_matches", 1):
+            found.append({"id": f"topic:{topic['id']}", "name": topic["name"], "origin": "topic",
+                          "matched": sorted(set(words), key=str.lower)})  # fmt: skip
     return found
 
 

@@ -25,7 +25,8 @@ class PhraseMatcher:
 
     case_sensitive: bool = False
     _by_first: dict[str, list[tuple[tuple[str, ...], bool, object]]] = field(default_factory=dict)
-    _prefixes: list[tuple[str, object]] = field(default_factory=list)
+    # Single-word prefixes, indexed by their first (up to) three letters.
+    _prefixes: dict[str, list[tuple[str, object]]] = field(default_factory=dict)
 
     def add(self, phrase: str, payload: object) -> None:
         prefix = phrase.endswith("*")
@@ -33,7 +34,7 @@ class PhraseMatcher:
         if not words:
             return
         if prefix and len(words) == 1:
-            self._prefixes.append((words[0], payload))
+            self._prefixes.setdefault(words[0][:3], []).append((words[0], payload))
             return
         entries = self._by_first.setdefault(words[0], [])
         entries.append((words, prefix, payload))
@@ -43,9 +44,16 @@ class PhraseMatcher:
         """(start, end, matched text, payload) for each match, in order."""
         spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
         words = [self._fold(text[start:end]) for start, end in spans]
+        by_first, prefixes = self._by_first, self._prefixes
         i = 0
         while i < len(words):
-            length, payload = self._match_at(words, i)
+            word = words[i]
+            length, payload = 0, None
+            if word in by_first:
+                length, payload = self._phrase_at(words, i)
+            if not length and prefixes:
+                payload = self._prefix_of(word)
+                length = 1 if payload is not None else 0
             if length:
                 start, end = spans[i][0], spans[i + length - 1][1]
                 yield start, end, text[start:end], payload
@@ -53,8 +61,15 @@ class PhraseMatcher:
             else:
                 i += 1
 
-    def _match_at(self, words: list[str], i: int) -> tuple[int, object]:
-        for phrase, prefix, payload in self._by_first.get(words[i], ()):
+    def _prefix_of(self, word: str) -> object | None:
+        for key in (word[:3], word[:2], word[:1]):
+            for start, payload in self._prefixes.get(key, ()):
+                if word.startswith(start):
+                    return payload
+        return None
+
+    def _phrase_at(self, words: list[str], i: int) -> tuple[int, object]:
+        for phrase, prefix, payload in self._by_first[words[i]]:
             n = len(phrase)
             window = words[i : i + n]
             if len(window) == n and (
@@ -64,9 +79,6 @@ class PhraseMatcher:
                 and window[-1].startswith(phrase[-1])
             ):
                 return n, payload
-        for start, payload in self._prefixes:
-            if words[i].startswith(start):
-                return 1, payload
         return 0, None
 
     def _fold(self, word: str) -> str:

@@ -12,7 +12,7 @@ import click
 import yaml
 
 from pipeline import __version__
-from pipeline.paths import DEFAULT_DB, METADATA, SNAPSHOT
+from pipeline.paths import DEFAULT_DB, GOLD, METADATA, SNAPSHOT
 
 # Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken.
 EXIT_FAILED = 1
@@ -328,6 +328,42 @@ def reprocess(db_path, source):
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     click.echo(f"{total} pages reprocessed in {seconds:.1f} s ({rate:.0f}/s): {summary}")
     sys.exit(EXIT_FAILED if counts["rejected"] else 0)
+
+
+@cli.command()
+@click.option(
+    "--gold",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=lambda: str(GOLD),
+    show_default="tests/gold",
+    help="Folder with labels/*.json, pages/*.html and floors.json.",
+)
+@click.option("--errors", "show_errors", is_flag=True, help="List every page a field got wrong.")
+def evaluate(gold, show_errors):
+    """Score normalization on the labelled gold pages; fail under the pinned floors.
+
+    Prints accuracy (publication date, language) and precision, recall and F1 (organizations,
+    standards, committees, topics). Exit status 1 when a figure is under its floor in
+    floors.json.
+    """
+    from pipeline import evaluate as evaluation
+
+    scores = evaluation.evaluate(gold)
+    values = evaluation.figures(scores)
+    floors = json.loads((gold / "floors.json").read_text("utf-8"))
+    pages = scores["published"].total
+    click.echo(f"{pages} gold pages")
+    for key, value in values.items():
+        floor = f"  (floor {floors[key]})" if key in floors else ""
+        click.echo(f"  {key:<26} {value:.3f}{floor}")
+    if show_errors:
+        for key, score in scores.items():
+            for error in score.errors:
+                click.echo(f"{key}: {error}")
+    failures = evaluation.below_floors(values, floors)
+    for failure in failures:
+        click.echo(f"UNDER FLOOR: {failure}", err=True)
+    sys.exit(EXIT_FAILED if failures else 0)
 
 
 @cli.command()

@@ -4,8 +4,8 @@ Mentions are counted in the title and body text only (never navigation or footer
 extraction has already removed), after masking e-mail addresses, URLs and standard references:
 "ISO 9001" names a standard, not ISO the organization. Acronyms match case-sensitively as whole
 tokens ("UN" not in "UNESCO" or "fUNd"; a hyphen separates tokens, so "CEN-CENELEC" names both);
-an acronym flagged ambiguous (EC, SAC, NPL...) counts only when one of the organization's names
-also appears in the text; an acronym inside a matched name ("ASTM International") is not counted
+an acronym flagged ambiguous (EC, SAC, NPL...) counts only when one of the organization's names,
+or another organization of the same kind, also appears in the text; an acronym inside a matched name ("ASTM International") is not counted
 again.
 """
 
@@ -70,13 +70,30 @@ def mentions(text: str) -> Counter:
     for start, end, _, org in names.finditer(text):
         counts[org["id"]] += 1
         name_spans.append((start, end))
-    named = set(counts)
-    for start, _, _, org in acronyms.finditer(text):
-        inside_a_name = any(s <= start < e for s, e in name_spans)
-        if inside_a_name or (org.get("ambiguous_acronym") and org["id"] not in named):
-            continue  # "ASTM" in "ASTM International"; "EC" with no "European Commission"
-        counts[org["id"]] += 1
+    found = [
+        (start, org)
+        for start, _, _, org in acronyms.finditer(text)
+        if not any(s <= start < e for s, e in name_spans)
+    ]  # not "ASTM" in "ASTM International"
+    for _, org in found:
+        if not org.get("ambiguous_acronym"):
+            counts[org["id"]] += 1
+    # An ambiguous acronym ("NPL", "EC") counts when its name is in the text too, or when bodies
+    # of its kind are (NPL beside PTB and NIST is the metrology institute).
+    kinds = {org_kind(org_id) for org_id in counts}
+    for _, org in found:
+        if org.get("ambiguous_acronym") and (org["id"] in counts or org.get("kind") in kinds):
+            counts[org["id"]] += 1
     return counts
+
+
+@cache
+def _kinds() -> dict[str, str]:
+    return {org["id"]: org.get("kind") for org in vocab.organizations()}
+
+
+def org_kind(org_id: str) -> str | None:
+    return _kinds().get(org_id)
 
 
 def find(title: str, text: str, publisher: str | None = None) -> list[dict]:

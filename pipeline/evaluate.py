@@ -1,0 +1,108 @@
+"""Measuring normalization against the labelled gold set in tests/gold/.
+
+Each gold page (pages/<name>.html) has labels (labels/<name>.json): publication date and
+precision, language, organizations, standards, committees and topics. Dates and languages are
+scored by accuracy, the sets by micro-averaged precision, recall and F1; floors.json pins the
+minimum each must reach.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.extract import decode_html
+from pipeline.normalize import normalize
+from pipeline.sources import source_for_url
+
+SET_FIELDS = ("organizations", "standards", "committees", "topics")
+
+
+@dataclass
+class Score:
+    """Counts for one field: accuracy fields use right/total, set fields tp/fp/fn."""
+
+    right: int = 0
+    total: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def predicted(post: dict) -> dict[str, set[str]]:
+    return {
+        "organizations": {o["id"] for o in post["organizations"]},
+        "standards": set(post["standards"]),
+        "committees": set(post["committees"]),
+        "topics": {t["id"].removeprefix("topic:") for t in post["tags"] if t["origin"] == "topic"},
+    }
+
+
+def score_page(name: str, label: dict, post: dict, scores: dict[str, Score]) -> None:
+    date_ok = (post["published"] or "")[: len(label["published"])] == label["published"] and (
+        post["published_precision"] == label["published_precision"]
+    )
+    for key, ok, shown in (
+        ("published", date_ok, f"{post['published']} ({post['published_precision']})"),
+        ("language", post["language"] == label["language"], post["language"]),
+    ):
+        scores[key].total += 1
+        scores[key].right += ok
+        if not ok:
+            scores[key].errors.append(f"{name}: got {shown}, expected {label[key]}")
+    found = predicted(post)
+    for key in SET_FIELDS:
+        gold, got = set(label[key]), found[key]
+        score = scores[key]
+        score.tp += len(gold & got)
+        score.fp += len(got - gold)
+        score.fn += len(gold - got)
+        if gold != got:
+            score.errors.append(f"{name}: extra {sorted(got - gold)}, missing {sorted(gold - got)}")
+
+
+def evaluate(gold: Path) -> dict[str, Score]:
+    scores = {key: Score() for key in ("published", "language", *SET_FIELDS)}
+    for file in sorted((gold / "labels").glob("*.json")):
+        label = json.loads(file.read_text("utf-8"))
+        html = decode_html((gold / "pages" / f"{file.stem}.html").read_bytes())
+        source = source_for_url(label["url"])
+        post = normalize({"url": label["url"], "html": html, "source": source.id})
+        score_page(file.stem, label, post, scores)
+    return scores
+
+
+def figures(scores: dict[str, Score]) -> dict[str, float]:
+    """The figures floors.json pins: <field>_accuracy and <field>_precision/recall/f1."""
+    result = {}
+    for key, score in scores.items():
+        if key in SET_FIELDS:
+            result |= {f"{key}_precision": score.precision, f"{key}_recall": score.recall,
+                       f"{key}_f1": score.f1}  # fmt: skip
+        else:
+            result[f"{key}_accuracy"] = score.accuracy
+    return {k: round(v, 4) for k, v in result.items()}
+
+
+def below_floors(values: dict[str, float], floors: dict[str, float]) -> list[str]:
+    return [f"{k} {values.get(k, 0):.3f} < {floor}" for k, floor in floors.items()
+            if values.get(k, 0) < floor]  # fmt: skip

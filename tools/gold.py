@@ -1,0 +1,73 @@
+"""Complete the gold set: page copies and the facts known by construction.
+
+tests/gold/labels/<name>.json carry human labels (organizations, standards, committees, topics)
+and the page's URL. This adds what the snapshot's posts define (publication date and precision,
+language of the text) and copies the page to tests/gold/pages/<name>.html. Run after labelling:
+`python tools/gold.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from build_snapshot import expected_date, load_posts  # noqa: E402
+
+from pipeline.replay import candidates  # noqa: E402
+from pipeline.sources import source_for_url  # noqa: E402
+
+GOLD = ROOT / "tests" / "gold"
+SNAPSHOT = ROOT / "data" / "snapshot"
+FILES = {  # posts file -> language of its texts
+    "iec": "en", "iec_wordpress": "en", "iec_newslog": "en", "bipm": "en", "bipm_fr": "fr",
+    "iso": "en", "iso_translations": None, "oecd": "en", "oecd_fr": "fr", "oecd_legacy": "en",
+}  # fmt: skip
+
+
+def slug_of(url: str) -> str:
+    return url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".html").removesuffix(".htm")
+
+
+def truth(url: str) -> dict:
+    source = source_for_url(url)
+    generation = source.generation(url).name if source.generation(url) else None
+    path_language = url.split("/")[3] if url.split("/")[3] in ("fr", "ru") else "en"
+    english = {p["slug"]: p for p in load_posts("bipm")}
+    for name, language in FILES.items():
+        for post in load_posts(name):
+            if post["slug"] != slug_of(url) or not name.startswith(source.id):
+                continue
+            if name == "iso_translations" and post["lang"] != path_language:
+                continue
+            if name != "iso_translations" and (language == "fr") != (path_language == "fr"):
+                continue
+            language = language or post["lang"]
+            if name == "bipm_fr" and post["body"] == english[post["slug"]]["body"]:
+                language = "en"  # bipm.org serves some French pages with the English text
+            published, precision = expected_date(source.id, generation, post)
+            return {"published": published, "published_precision": precision,
+                    "language": language}  # fmt: skip
+    raise LookupError(f"no post for {url}")
+
+
+def main() -> None:
+    (GOLD / "pages").mkdir(parents=True, exist_ok=True)
+    labels = sorted((GOLD / "labels").glob("*.json"))
+    for file in labels:
+        label = json.loads(file.read_text("utf-8"))
+        host, _, path = label["url"].removeprefix("https://").partition("/")
+        (page, *_) = candidates(SNAPSHOT, host, "/" + path)
+        shutil.copyfile(page, GOLD / "pages" / f"{file.stem}.html")
+        label.update(truth(label["url"]))
+        file.write_text(json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print(f"{len(labels)} gold pages completed")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,8 +5,8 @@ extraction has already removed), after masking e-mail addresses, URLs and standa
 "ISO 9001" names a standard, not ISO the organization. Acronyms match case-sensitively as whole
 tokens ("UN" not in "UNESCO" or "fUNd"; a hyphen separates tokens, so "CEN-CENELEC" names both);
 an acronym flagged ambiguous (EC, SAC, NPL...) counts only when one of the organization's names,
-or another organization of the same kind, also appears in the text; an acronym inside a matched name ("ASTM International") is not counted
-again.
+or another organization of the same kind, also appears in the text; an acronym inside a matched
+name ("ASTM International") is not counted again.
 """
 
 from __future__ import annotations

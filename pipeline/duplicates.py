@@ -8,8 +8,8 @@ stored ones, not all of them. Language versions are different texts, so never du
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 
 import numpy as np
 from sqlite_utils import Database
@@ -25,14 +25,20 @@ def simhash(text: str) -> int | None:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
-    shingles = (" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2))
-    digests = np.array(
-        [int.from_bytes(hashlib.blake2b(s, digest_size=8).digest(), "big") for s in shingles],
-        dtype=np.uint64,
-    )
+    shingles = [" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)]
+    # CRC-32 (C speed, stable across runs and machines), spread over 64 bits by splitmix64.
+    digests = _mix(np.array([zlib.crc32(s) for s in shingles], dtype=np.uint64))
     ones = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).sum(axis=0)
     value = sum(1 << bit for bit in range(64) if ones[bit] * 2 > len(digests))
     return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer, vectorized: every input bit moves about half the output bits."""
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
 
 
 def bands(value: int) -> list[int]:

@@ -36,19 +36,19 @@ def _acronyms(org: dict) -> list[str]:
 
 
 @cache
-def matchers() -> tuple[PhraseMatcher, PhraseMatcher]:
-    """(names in any case, acronyms in exact case) -> organization."""
-    names, acronyms = PhraseMatcher(), PhraseMatcher(case_sensitive=True)
+def matcher() -> PhraseMatcher:
+    """Names (any case) and acronyms (exact case) -> (organization, "name" or "acronym")."""
+    matcher = PhraseMatcher()
     seen_acronyms: set[str] = set()
     seen_names: set[str] = set()
     for org in vocab.organizations():  # the first entry to claim a name or acronym keeps it
-        for acronym in set(_acronyms(org)) - seen_acronyms:
+        for acronym in sorted(set(_acronyms(org)) - seen_acronyms):
             seen_acronyms.add(acronym)
-            acronyms.add(acronym, org)
-        for name in {n.lower(): n for n in _names(org)}.keys() - seen_names:
+            matcher.add(acronym, (org, "acronym"), exact=True)
+        for name in sorted({n.lower() for n in _names(org)} - seen_names):
             seen_names.add(name)
-            names.add(name, org)
-    return names, acronyms
+            matcher.add(name, (org, "name"))
+    return matcher
 
 
 def mask(text: str) -> str:
@@ -62,27 +62,23 @@ def mask(text: str) -> str:
 
 
 def mentions(text: str) -> Counter:
-    """Mention counts per organization id."""
-    names, acronyms = matchers()
-    text = mask(text)
+    """Mention counts per organization id.
+
+    Matches are leftmost-longest, so an acronym inside a matched name ("ASTM" in "ASTM
+    International") is part of that name, not a second mention.
+    """
     counts: Counter = Counter()
-    name_spans = []
-    for start, end, _, org in names.finditer(text):
-        counts[org["id"]] += 1
-        name_spans.append((start, end))
-    found = [
-        (start, org)
-        for start, _, _, org in acronyms.finditer(text)
-        if not any(s <= start < e for s, e in name_spans)
-    ]  # not "ASTM" in "ASTM International"
-    for _, org in found:
-        if not org.get("ambiguous_acronym"):
+    ambiguous = []
+    for _, _, _, (org, how) in matcher().finditer(mask(text)):
+        if how == "acronym" and org.get("ambiguous_acronym"):
+            ambiguous.append(org)
+        else:
             counts[org["id"]] += 1
     # An ambiguous acronym ("NPL", "EC") counts when its name is in the text too, or when bodies
     # of its kind are (NPL beside PTB and NIST is the metrology institute).
     kinds = {org_kind(org_id) for org_id in counts}
-    for _, org in found:
-        if org.get("ambiguous_acronym") and (org["id"] in counts or org.get("kind") in kinds):
+    for org in ambiguous:
+        if org["id"] in counts or org.get("kind") in kinds:
             counts[org["id"]] += 1
     return counts
 

@@ -11,48 +11,57 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 WORD = re.compile(r"\w+")
+Entry = tuple[
+    tuple[str, ...], bool, bool, object
+]  # words, last word is a prefix, exact case, payload
+
+
+@lru_cache(maxsize=4)
+def words_of(text: str) -> tuple[list[tuple[int, int]], list[str], list[str]]:
+    """(spans, words, lowercased words) of a text; cached, as several stages read one text."""
+    spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
+    words = [text[start:end] for start, end in spans]
+    return spans, words, [w.lower() for w in words]
 
 
 @dataclass
 class PhraseMatcher:
     """Phrases -> payloads; matches are leftmost-longest and do not overlap, like a regex.
 
+    Phrases match in any case, or with `exact=True` only as written (acronyms: "UN", not "un").
     A phrase ending in "*" matches any word starting with its last word ("measurement*").
-    Case-insensitive matchers fold case; case-sensitive ones (for acronyms) do not.
     """
 
-    case_sensitive: bool = False
-    _by_first: dict[str, list[tuple[tuple[str, ...], bool, object]]] = field(default_factory=dict)
+    _folded: dict[str, list[Entry]] = field(default_factory=dict)
+    _exact: dict[str, list[Entry]] = field(default_factory=dict)
     # Single-word prefixes, indexed by their first (up to) three letters.
     _prefixes: dict[str, list[tuple[str, object]]] = field(default_factory=dict)
+    _seen: dict[str, object] = field(default_factory=dict)
 
-    def add(self, phrase: str, payload: object) -> None:
+    def add(self, phrase: str, payload: object, exact: bool = False) -> None:
         prefix = phrase.endswith("*")
-        words = tuple(self._fold(w) for w in WORD.findall(phrase.rstrip("*")))
+        words = tuple(w if exact else w.lower() for w in WORD.findall(phrase.rstrip("*")))
         if not words:
             return
-        if prefix and len(words) == 1:
+        if prefix and len(words) == 1 and not exact:
             self._prefixes.setdefault(words[0][:3], []).append((words[0], payload))
             return
-        entries = self._by_first.setdefault(words[0], [])
-        entries.append((words, prefix, payload))
+        index = self._exact if exact else self._folded
+        entries = index.setdefault(words[0], [])
+        entries.append((words, prefix, exact, payload))
         entries.sort(key=lambda entry: len(entry[0]), reverse=True)
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str, object]]:
         """(start, end, matched text, payload) for each match, in order."""
-        spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
-        words = [self._fold(text[start:end]) for start, end in spans]
-        by_first, prefixes = self._by_first, self._prefixes
+        spans, words, folded = words_of(text)
         i = 0
         while i < len(words):
-            word = words[i]
-            length, payload = 0, None
-            if word in by_first:
-                length, payload = self._phrase_at(words, i)
-            if not length and prefixes:
-                payload = self._prefix_of(word)
+            length, payload = self._phrase_at(words, folded, i)
+            if not length and self._prefixes:
+                payload = self._prefix_of(folded[i])
                 length = 1 if payload is not None else 0
             if length:
                 start, end = spans[i][0], spans[i + length - 1][1]
@@ -61,25 +70,32 @@ class PhraseMatcher:
             else:
                 i += 1
 
-    def _prefix_of(self, word: str) -> object | None:
-        for key in (word[:3], word[:2], word[:1]):
-            for start, payload in self._prefixes.get(key, ()):
-                if word.startswith(start):
-                    return payload
-        return None
-
-    def _phrase_at(self, words: list[str], i: int) -> tuple[int, object]:
-        for phrase, prefix, payload in self._by_first[words[i]]:
+    def _phrase_at(self, words: list[str], folded: list[str], i: int) -> tuple[int, object]:
+        best: tuple[int, object] = (0, None)
+        candidates = self._exact.get(words[i], []) + self._folded.get(folded[i], [])
+        for phrase, prefix, exact, payload in candidates:
             n = len(phrase)
-            window = words[i : i + n]
+            if n <= best[0]:
+                continue
+            window = (words if exact else folded)[i : i + n]
             if len(window) == n and (
                 window == list(phrase)
                 or prefix
                 and window[:-1] == list(phrase[:-1])
                 and window[-1].startswith(phrase[-1])
             ):
-                return n, payload
-        return 0, None
+                best = (n, payload)
+        return best
 
-    def _fold(self, word: str) -> str:
-        return word if self.case_sensitive else word.lower()
+    def _prefix_of(self, word: str) -> object | None:
+        if word in self._seen:  # texts repeat their words: remember the answer
+            return self._seen[word]
+        found = None
+        for key in (word[:3], word[:2], word[:1]):
+            found = next((p for start, p in self._prefixes.get(key, ()) if word.startswith(start)),
+                         None)  # fmt: skip
+            if found is not None:
+                break
+        if len(self._seen) < 200_000:
+            self._seen[word] = found
+        return found

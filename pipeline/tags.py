@@ -17,28 +17,27 @@ def slug(name: str) -> str:
 
 
 @cache
-def matchers() -> tuple[PhraseMatcher, PhraseMatcher]:
-    """(words in any case, acronyms in exact case) -> the topics each keyword belongs to."""
+def matcher() -> PhraseMatcher:
+    """Every keyword -> the topics it belongs to (acronyms in exact case, words in any)."""
     by_keyword: dict[str, list[dict]] = {}
     for topic in vocab.topics():
         for keyword in topic["keywords"]:
             by_keyword.setdefault(keyword, []).append(topic)
-    words, acronyms = PhraseMatcher(), PhraseMatcher(case_sensitive=True)
+    matcher = PhraseMatcher()
     for keyword, topics_of_keyword in by_keyword.items():
         # Short all-caps keywords (AI, SDG, UTC) are acronyms: matched case-sensitively.
         acronym = keyword.rstrip("*").isupper() and len(keyword) <= 5
-        (acronyms if acronym else words).add(keyword, topics_of_keyword)
-    return words, acronyms
+        matcher.add(keyword, topics_of_keyword, exact=acronym)
+    return matcher
 
 
 def topics(title: str, text: str) -> list[dict]:
     """Topics whose keywords occur often enough in the title and body, with the words matched."""
     content = f"{title}\n\n{text}"
     hits: dict[str, list[str]] = {}
-    for matcher in matchers():
-        for _, _, matched, topics_of_keyword in matcher.finditer(content):
-            for topic in topics_of_keyword:
-                hits.setdefault(topic["id"], []).append(" ".join(matched.split()))
+    for _, _, matched, topics_of_keyword in matcher().finditer(content):
+        for topic in topics_of_keyword:
+            hits.setdefault(topic["id"], []).append(" ".join(matched.split()))
     found = []
     for topic in vocab.topics():  # vocabulary order
         words = hits.get(topic["id"], [])

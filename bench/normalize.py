@@ -1,0 +1,119 @@
+"""Benchmark: normalizing one article page (after download, before storage), beside trafilatura.
+
+Two corpora: the snapshot's article pages (8-20 KB), and the same pages grown to the 30-60 KB of
+typical live pages by the chrome real sites carry (mega-menus, inline scripts and JSON, footers),
+made by a seeded generator. For each page: our `normalize()` (extraction, dates, language,
+organizations, standards, topics, duplicates hash) and `trafilatura.extract(with_metadata=True)`,
+in the same run. Prints a table and writes bench/results.json.
+
+    .venv/bin/python bench/normalize.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import trafilatura  # noqa: E402
+
+from pipeline.extract import decode_html  # noqa: E402
+from pipeline.normalize import canonical_url, normalize  # noqa: E402
+from pipeline.paths import SNAPSHOT  # noqa: E402
+from pipeline.sources import source_for_url  # noqa: E402
+
+TARGET_MS = 5.0
+
+
+def snapshot_pages() -> list[tuple[str, str]]:
+    """(url, html) of every article page in the snapshot."""
+    pages = []
+    for file in sorted(p for p in SNAPSHOT.rglob("*") if p.is_file()):
+        relative = file.relative_to(SNAPSHOT).as_posix().removesuffix("index.html")
+        url = canonical_url("https://" + relative)
+        source = source_for_url(url)
+        if source and source.is_article(url):
+            pages.append((url, decode_html(file.read_bytes())))
+    return pages
+
+
+def grown(html: str, rng: random.Random) -> str:
+    """The page with the weight of live chrome: a mega-menu, inline scripts, a long footer."""
+    menu = "".join(f'<li><a href="/section/{i}/{rng.randrange(10**6)}">Section {i} item</a></li>'
+                   for i in range(rng.randrange(150, 300)))  # fmt: skip
+    state = json.dumps({f"k{i}": "".join(rng.choices("abcdefghij0123456789", k=40))
+                        for i in range(rng.randrange(150, 400))})  # fmt: skip
+    chrome = (f"<nav class='mega-menu'><ul>{menu}</ul></nav>"
+              f"<script>window.__STATE__ = {state};</script>")  # fmt: skip
+    footer = f"<footer class='site-footer'><ul>{menu[: len(menu) // 2]}</ul></footer>"
+    return html.replace("<body", chrome.join(["<body", ""]), 1).replace(
+        "</body>", footer + "</body>"
+    )
+
+
+def timed(function, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return (time.perf_counter() - start) * 1000
+
+
+def measure(pages: list[tuple[str, str]], repeat: int) -> dict:
+    ours, theirs = [], []
+    for url, html in pages:
+        item = {"url": url, "html": html, "source": source_for_url(url).id}
+        for _ in range(repeat):
+            ours.append(timed(normalize, item))
+            theirs.append(timed(trafilatura.extract, html, url=url, with_metadata=True))
+
+    def stats(values):  # noqa: E306
+        values = sorted(values)
+        return {"median_ms": round(statistics.median(values), 2),
+                "p95_ms": round(values[int(len(values) * 0.95) - 1], 2)}  # fmt: skip
+
+    sizes = [len(html.encode()) / 1024 for _, html in pages]
+    return {"pages": len(pages), "median_kb": round(statistics.median(sizes), 1),
+            "ours": stats(ours), "trafilatura": stats(theirs)}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timings per page (default 3)")
+    args = parser.parse_args()
+    rng = random.Random(20261122)
+    pages = snapshot_pages()
+    for url, html in pages[:3]:  # warm caches (vocabularies, language model, selectors)
+        normalize({"url": url, "html": html, "source": source_for_url(url).id})
+    results = []
+    for name, corpus in (
+        ("snapshot", pages),
+        ("grown-30-60kb", [(u, grown(h, rng)) for u, h in pages]),
+    ):
+        figures = measure(corpus, args.repeat)
+        ours, theirs = figures["ours"]["median_ms"], figures["trafilatura"]["median_ms"]
+        figures["ratio_ours_to_trafilatura"] = round(ours / theirs, 2)
+        results.append({"name": f"normalize/{name}", "figures": figures,
+                        "target": f"median <= {TARGET_MS} ms and <= trafilatura's median",
+                        "pass": ours <= TARGET_MS and ours <= theirs})  # fmt: skip
+    print(f"{'corpus':<16} {'pages':>5} {'KB':>6} {'ours p50':>9} {'p95':>7} "
+          f"{'trafilatura p50':>16} {'p95':>7} {'ratio':>6} pass")  # fmt: skip
+    for result in results:
+        f = result["figures"]
+        print(f"{result['name'].split('/')[1]:<16} {f['pages']:>5} {f['median_kb']:>6} "
+              f"{f['ours']['median_ms']:>9} {f['ours']['p95_ms']:>7} "
+              f"{f['trafilatura']['median_ms']:>16} {f['trafilatura']['p95_ms']:>7} "
+              f"{f['ratio_ours_to_trafilatura']:>6} {result['pass']}")  # fmt: skip
+    out = ROOT / "bench" / "results.json"
+    previous = json.loads(out.read_text()) if out.exists() else []
+    kept = [r for r in previous if not r["name"].startswith("normalize/")]
+    out.write_text(json.dumps(kept + results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -170,3 +170,24 @@ def test_check_fails_on_a_broken_source(tmp_path):
     result = check(root, "iso")
     assert result.returncode == 3
     assert "iso: broken - 0 articles discovered" in result.stdout
+
+
+def test_reprocess_brings_stored_posts_up_to_date_without_network(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    result, db = crawl(tmp_path, SNAPSHOT, "bipm")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "news-raw.db").exists()
+    seed = "https://www.bipm.org/en/news/full-stories/2020-09-oecd-io-meeting.html"
+    db.execute("update posts set title = 'stale', organizations = '[]' where url = ?", [seed])
+    db.execute("delete from post_organizations")
+    db.conn.commit()
+    result = CliRunner().invoke(cli, ["reprocess", "--db", str(tmp_path / "news.db")])
+    assert result.exit_code == 0, result.output
+    assert "15 pages reprocessed" in result.output
+    assert "0 rejected" in result.output
+    post = next(db["posts"].rows_where("url = ?", [seed]))
+    assert post["title"].startswith("OECD Webinar")
+    assert db["post_organizations"].count >= 15

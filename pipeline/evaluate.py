@@ -51,7 +51,9 @@ class Score:
 def predicted(post: dict) -> dict[str, set[str]]:
     return {
         "organizations": {o["id"] for o in post["organizations"]},
-        "standards": set(post["standards"]),
+        # What the post stores as its standards: those of the text and those the page lists
+        # beside it (ISO's "Related standards" aside), as store.py links them.
+        "standards": set(post["standards"]) | set(post.get("related_standards", [])),
         "committees": set(post["committees"]),
         "topics": {t["id"].removeprefix("topic:") for t in post["tags"] if t["origin"] == "topic"},
     }

@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_snapshot import expected_date, load_posts  # noqa: E402
 
-from pipeline.replay import candidates  # noqa: E402
+from pipeline.normalize import canonical_url  # noqa: E402
+from pipeline.replay import candidates, read_rules  # noqa: E402
 from pipeline.sources import source_for_url  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold"
@@ -35,19 +36,20 @@ def slug_of(url: str) -> str:
 
 
 def truth(url: str) -> dict:
+    # Other addresses of a page (ISO members' mirrors, internal paths) -> its canonical URL, whose
+    # path tells the language version: a mirror wraps the English article in its own UI language.
+    url = canonical_url(url)
     source = source_for_url(url)
     generation = source.generation(url).name if source.generation(url) else None
     path_language = url.split("/")[3] if url.split("/")[3] in ("fr", "ru") else "en"
     english = {p["slug"]: p for p in load_posts("bipm")}
-    for name, language in FILES.items():
+    for name, file_language in FILES.items():
         for post in load_posts(name):
             if post["slug"] != slug_of(url) or not name.startswith(source.id):
                 continue
-            if name == "iso_translations" and post["lang"] != path_language:
+            language = file_language or post["lang"]
+            if language != path_language:
                 continue
-            if name != "iso_translations" and (language == "fr") != (path_language == "fr"):
-                continue
-            language = language or post["lang"]
             if name == "bipm_fr" and post["body"] == english[post["slug"]]["body"]:
                 language = "en"  # bipm.org serves some French pages with the English text
             published, precision = expected_date(source.id, generation, post)
@@ -62,6 +64,9 @@ def main() -> None:
     for file in labels:
         label = json.loads(file.read_text("utf-8"))
         host, _, path = label["url"].removeprefix("https://").partition("/")
+        status, _ = read_rules(SNAPSHOT, host).get("/" + path, (200, None))
+        if status != 200:  # a refused page (OECD's 403s) or a redirect is no page to label
+            raise SystemExit(f"{file.name}: the snapshot answers {status} for {label['url']}")
         (page, *_) = candidates(SNAPSHOT, host, "/" + path)
         shutil.copyfile(page, GOLD / "pages" / f"{file.stem}.html")
         label.update(truth(label["url"]))

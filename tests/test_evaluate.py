@@ -1,0 +1,70 @@
+"""The gold set: normalization measured against labelled pages, gated by pinned floors."""
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import evaluate
+from pipeline.cli import cli
+from pipeline.paths import GOLD
+
+
+@pytest.fixture(scope="module")
+def scores():
+    return evaluate.evaluate(GOLD)
+
+
+def test_gold_set_covers_every_source_and_generation():
+    files = sorted((GOLD / "labels").glob("*.json"))
+    labels = [json.loads(p.read_text()) for p in files]
+    assert len(labels) >= 40
+    hosts = {label["url"].split("/")[2] for label in labels}
+    assert {"www.iec.ch", "blog.iec.ch", "www.bipm.org", "www.iso.org", "www.oecd.org"} <= hosts
+    for file, label in zip(files, labels, strict=True):
+        assert (GOLD / "pages" / f"{file.stem}.html").is_file()
+        assert set(label) >= {"url", "published", "published_precision", "language",
+                              "organizations", "standards", "committees", "topics"}  # fmt: skip
+
+
+def test_normalization_meets_the_pinned_floors(scores):
+    values = evaluate.figures(scores)
+    floors = json.loads((GOLD / "floors.json").read_text())
+    assert evaluate.below_floors(values, floors) == []
+
+
+def test_scores_count_what_they_should():
+    score = evaluate.Score(tp=8, fp=2, fn=8)
+    assert (score.precision, score.recall) == (0.8, 0.5)
+    assert round(score.f1, 4) == 0.6154
+    scores = {k: evaluate.Score() for k in ("published", "language", *evaluate.SET_FIELDS)}
+    label = {
+        "published": "2021-05-10",
+        "published_precision": "day",
+        "language": "en",
+        "organizations": ["iso", "un"],
+        "standards": [],
+        "committees": [],
+        "topics": [],
+    }
+    post = {"published": "2021-05", "published_precision": "month", "language": "en",
+            "organizations": [{"id": "iso"}, {"id": "wto"}], "standards": ["ISO 9001"],
+            "committees": [], "tags": []}  # fmt: skip
+    evaluate.score_page("page", label, post, scores)
+    assert (scores["published"].right, scores["language"].right) == (0, 1)
+    org = scores["organizations"]
+    assert (org.tp, org.fp, org.fn) == (1, 1, 1)
+    assert scores["standards"].precision == 0.0
+
+
+def test_evaluate_command_fails_under_a_floor(tmp_path):
+    gold = tmp_path / "gold"
+    shutil.copytree(GOLD, gold)
+    result = CliRunner().invoke(cli, ["evaluate", "--gold", str(gold)])
+    assert result.exit_code == 0, result.output
+    assert "organizations_f1" in result.output
+    (gold / "floors.json").write_text(json.dumps({"topics_f1": 0.999}))
+    result = CliRunner().invoke(cli, ["evaluate", "--gold", str(gold)])
+    assert result.exit_code == 1
+    assert "UNDER FLOOR: topics_f1" in result.output

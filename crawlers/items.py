@@ -12,7 +12,8 @@ class ArticleItem:
     Spiders only discover and fetch; `pipeline.normalize` turns this into a post. `hints` carries
     what discovery already knew about the article (from a listing row, a feed entry or an API
     record: title, published, tags, description), so that the pipeline can prefer a structured
-    value to one scraped from the page.
+    value to one scraped from the page. A revisit of a stored post may come back with status 304
+    (unchanged) or 404/410 (gone) and no html.
     """
 
     source: str
@@ -23,3 +24,6 @@ class ArticleItem:
     fetched_at: str  # ISO 8601 UTC
     hints: dict = field(default_factory=dict)
     redirect_urls: list[str] = field(default_factory=list)  # every hop before final_url
+    # HTTP validators exactly as received, sent back on the next revisit.
+    etag: str | None = None
+    last_modified: str | None = None

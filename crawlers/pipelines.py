@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 
@@ -9,51 +10,93 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from pipeline import health, raw, store
+from pipeline.lock import CrawlLock
 from pipeline.normalize import NormalizeError, canonical_url, normalize
 
 logger = logging.getLogger(__name__)
 
+GONE = (404, 410)
+
 
 class SQLitePipeline:
-    """Normalizes each article item and saves it; keeps one `crawls` row per spider run."""
+    """Normalizes each article item and saves it; keeps one `crawls` row per spider run.
+
+    `stdnews crawl` holds the database's crawl lock for the whole process; a bare `scrapy crawl`
+    takes it here, so that two crawls never write one database at once.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.settings = crawler.settings
         self.counts: Counter = Counter()
+        self.lock: CrawlLock | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.db = store.open_db(self.settings.get("NEWS_DB_PATH"))
-        self.raw = raw.open_raw(self.settings.get("NEWS_DB_PATH"))
+        db_path = self.settings.get("NEWS_DB_PATH")
+        if not self.settings.getbool("STDNEWS_LOCK_HELD"):
+            self.lock = CrawlLock(db_path).acquire()  # raises CrawlLocked: the crawl stops
+        self.db = store.open_db(db_path)
+        self.raw = raw.open_raw(db_path)
+        run_id = self.settings.get("STDNEWS_RUN_ID") or store.utcnow()
+        store.interrupt_stale_crawls(self.db, run_id)
+        spider = self.crawler.spider
         self.crawl_id = store.start_crawl(
-            self.db,
-            self.crawler.spider.name,
-            self.settings.get("STDNEWS_RUN_ID") or store.utcnow(),
-            self.settings.get("STDNEWS_REPLAY_DIR") or None,
+            self.db, spider.name, run_id, self.settings.get("STDNEWS_REPLAY_DIR") or None
         )
 
     def process_item(self, item):
         fields = ItemAdapter(item).asdict()
+        url = canonical_url(fields["final_url"] or fields["url"])
+        if fields["status"] == 304:
+            self.counts["unchanged" if store.confirm_post(self.db, url) else "stray"] += 1
+            self.counts["not_modified"] += 1
+            return item
+        if fields["status"] in GONE:
+            self.counts["gone"] += store.mark_gone(self.db, url, fields["status"])
+            return item
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
-        raw.save_page(self.raw, canonical_url(fields["final_url"] or fields["url"]), fields)
+        raw.save_page(self.raw, url, fields)
         try:
             post = normalize(fields)
         except NormalizeError as error:
             self.counts["rejected"] += 1
+            self.crawler.spider.record_failure(url, "normalize", fields["status"], str(error))
             raise DropItem(str(error)) from error
         self.counts[store.save_post(self.db, post)] += 1
         self.counts["with_date"] += post["published"] is not None
         return item
 
     def close_spider(self) -> None:
+        spider = self.crawler.spider
         stats = self.crawler.stats.get_stats()
-        discovery = getattr(self.crawler.spider, "discovery_counts", {})
-        report = health.assess(stats, self.counts, discovery)
+        report = health.assess(
+            stats,
+            self.counts,
+            getattr(spider, "discovery_counts", {}),
+            getattr(spider, "not_modified", set()),
+        )
+        report["complete"] = int(spider.complete() and report["status"] == "ok")
+        report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
+        report["mode"] = run_mode(spider)
+        store.save_validators(self.db, spider.checks)
+        store.save_crawl_errors(self.db, self.crawl_id, spider.name, spider.failures)
         store.finish_crawl(self.db, self.crawl_id, **report)
         self.db.close()
         self.raw.close()
-        logger.info("crawl %s of %s: %s", self.crawl_id, self.crawler.spider.name, report["status"])
+        if self.lock:
+            self.lock.release()
+        logger.info("crawl %s of %s: %s", self.crawl_id, spider.name, report["status"])
+
+
+def run_mode(spider) -> str:
+    if getattr(spider, "full", False):
+        return "full"
+    if getattr(spider, "since", None):
+        return f"since {spider.since.isoformat()}"
+    if spider.plan.incremental:
+        return "incremental"  # stopped at known pages, conditional discovery
+    return "catch-up" if spider.plan.known else "first"  # walked every discovery page

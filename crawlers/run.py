@@ -13,6 +13,7 @@ from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.spiderloader import SpiderLoader  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 
+from pipeline.lock import CrawlLock  # noqa: E402
 from pipeline.replay import MirrorServer  # noqa: E402
 
 REPLAY_HANDLER = "crawlers.replay.ReplayDownloadHandler"
@@ -29,13 +30,25 @@ def crawl(
     log_level: str = "WARNING",
     overrides: dict | None = None,
     spider_args: dict | None = None,
+    progress: bool = False,
 ) -> str:
-    """Crawl the sources (all at once, one reactor) into db_path; returns the run id."""
+    """Crawl the sources (all at once, one reactor) into db_path; returns the run id.
+
+    Holds the database's crawl lock throughout: raises pipeline.lock.CrawlLocked at once when
+    another crawl is writing the same database.
+    """
+    with CrawlLock(db_path):
+        return _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress)
+
+
+def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress) -> str:
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     settings = get_project_settings()
     settings.set("NEWS_DB_PATH", str(db_path))
     settings.set("STDNEWS_RUN_ID", run_id)
     settings.set("LOG_LEVEL", log_level)
+    settings.set("STDNEWS_LOCK_HELD", True)
+    settings.set("STDNEWS_PROGRESS", progress)
     server = None
     if replay is not None:
         server = MirrorServer(replay).start()

@@ -43,6 +43,15 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 ITEM_PIPELINES = {"crawlers.pipelines.SQLitePipeline": 300}
+# A live progress line on a terminal (switched on by `stdnews crawl` when stderr is one).
+EXTENSIONS = {"crawlers.progress.Progress": 500}
+STDNEWS_PROGRESS = False
+
+# Incremental crawling (pipeline/state.py): posts published within this many days are
+# re-checked with conditional requests on every run; refused articles (OECD's 403s) are asked
+# for again at most every this many hours.
+STDNEWS_REVISIT_DAYS = int(os.environ.get("STDNEWS_REVISIT_DAYS", "14"))
+STDNEWS_RETRY_REFUSED_HOURS = float(os.environ.get("STDNEWS_RETRY_REFUSED_HOURS", "6"))
 
 # The replay handler sends requests for the real hosts to a loopback mirror (crawlers/replay.py);
 # it is switched on by setting REPLAY_ADDRESS (host:port), which `stdnews crawl --replay` does.

@@ -1,4 +1,5 @@
-"""The `stdnews` command: demo, crawl, check, serve, extract, migrate."""
+"""The `stdnews` command: demo, crawl, check, status, dump, serve, extract, reprocess, evaluate,
+migrate."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import yaml
 from pipeline import __version__
 from pipeline.paths import DEFAULT_DB, GOLD, METADATA, SNAPSHOT
 
-# Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken.
+# Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken, 4 another crawl
+# is running on the same database (nothing was done).
 EXIT_FAILED = 1
 EXIT_BROKEN = 3
+EXIT_LOCKED = 4
 VERDICT_STATUS = {"ok": 0, "broken": EXIT_BROKEN}  # any other verdict: the spider did not finish
 SEVERITY = {0: 0, EXIT_BROKEN: 1, EXIT_FAILED: 2}
 
@@ -68,19 +71,41 @@ def cli():
     "older articles are skipped.",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="At most N articles per source.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Ignore what is stored: walk every discovery page and fetch every article again.",
+)
+@click.option(
+    "--revisit-days",
+    type=click.IntRange(min=0),
+    help="Re-check posts published in the last N days with conditional requests "
+    "(default 14, or env STDNEWS_REVISIT_DAYS).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (Scrapy INFO level).")
-def crawl(sources, db_path, replay, since, limit, verbose):
-    """Crawl SOURCES (default: all) into the database.
+def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose):
+    """Crawl SOURCES (default: all) into the database, incrementally.
 
-    Prints one summary line per source. Exit status: 0 all sources healthy, 3 a source looks
-    broken (no articles discovered, none saved, dates missing or many errors), 1 the run failed.
+    Known articles are not fetched again; discovery pages are asked for conditionally and
+    pagination stops at the first page with nothing new; recent posts are re-checked (changed:
+    a new version; 404/410: marked gone). Quiet by default: one summary line per source (a
+    progress line too when run in a terminal).
+
+    Exit status: 0 all sources healthy, 3 a source looks broken (no articles discovered, none
+    saved, dates missing or many errors), 4 another crawl is running on the database, 1 the
+    run failed.
 
     \b
         stdnews crawl                       all four sources, live
         stdnews crawl iso --replay mirror/  replay a mirror of www.iso.org
         stdnews crawl --since 2024-01-01    backfill everything published since 2024
     """
-    spider_args = {"since": since.date().isoformat() if since else None, "limit": limit}
+    spider_args = {
+        "since": since.date().isoformat() if since else None,
+        "limit": limit,
+        "full": full or None,
+        "revisit_days": revisit_days,
+    }
     sys.exit(run_crawl(list(sources), db_path, replay, verbose, spider_args))
 
 
@@ -92,13 +117,23 @@ def run_crawl(
     spider_args: dict | None = None,
 ) -> int:
     from crawlers import run  # Scrapy is imported only by commands that crawl
+    from pipeline.lock import CrawlLocked
 
     sources = validate_sources(sources, run.spider_names())
-    where = f"replay of {replay}" if replay else "live sites"
-    click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
+    terminal = sys.stderr.isatty()
+    if verbose or terminal:
+        where = f"replay of {replay}" if replay else "live sites"
+        click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
     args = {k: v for k, v in (spider_args or {}).items() if v is not None}
     log_level = "INFO" if verbose else "WARNING"
-    run_id = run.crawl(sources, db_path, replay, log_level=log_level, spider_args=args)
+    try:
+        run_id = run.crawl(sources, db_path, replay, log_level=log_level, spider_args=args,
+                           progress=terminal and not verbose)  # fmt: skip
+    except CrawlLocked as error:
+        click.echo(f"stdnews crawl: {error}; nothing done", err=True)
+        return EXIT_LOCKED
+    if terminal and not verbose:
+        click.echo(err=True)  # end the progress line
     return report(db_path, run_id, sources)
 
 
@@ -132,8 +167,9 @@ def report(db_path: Path, run_id: str, sources: list[str]) -> int:
         click.echo(
             f"{source}: {row['status']} - {row['articles_discovered']} articles discovered, "
             f"{row['new_posts']} new, {row['updated_posts']} updated, "
-            f"{row['unchanged_posts']} unchanged, {row['errors']} errors, "
-            f"{row['requests']} requests"
+            f"{row['unchanged_posts']} unchanged, {row['gone_posts'] or 0} gone, "
+            f"{row['errors']} errors, {row['requests']} requests "
+            f"({row['not_modified'] or 0} not modified)"
         )
         echo_warnings(row)
     db.close()
@@ -203,6 +239,115 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
         status = worse(status, verdict)
     db.close()
     return status
+
+
+@cli.command()
+@db_option
+@click.option("--runs", default=5, show_default=True, type=click.IntRange(min=0),
+              help="How many of the last runs to list.")  # fmt: skip
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=0),
+    help="Also count a source as unhealthy when its last successful crawl is older than this "
+    "many hours (for monitoring).",
+)
+def status(db_path, runs, max_age):
+    """Each source's health and the last runs, from the crawls table.
+
+    Per source: the last run (status, new/updated/gone posts, errors, requests), the last
+    successful crawl, posts stored and the newest, and the new posts of each of the last 10
+    runs (the trend), with the last run's warnings. Exit status: 0 every source healthy, 3 a
+    source's last run was broken, failed or interrupted (or, with --max-age, is too old).
+
+    \b
+        stdnews status
+        stdnews status --max-age 24 || mail -s "standards-news needs a look" ops@example.org
+    """
+    from pipeline import status as health
+    from pipeline.lock import CrawlLock, CrawlLocked
+    from pipeline.store import open_db
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path} does not exist: no crawl has run yet")
+    db = open_db(db_path)
+    try:
+        CrawlLock(db_path).acquire().release()
+        crawling = False
+    except CrawlLocked:
+        crawling = True
+    now = health.utcnow()
+    problems = 0
+    click.echo(f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling
+                                                          else ""))  # fmt: skip
+    click.echo(f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
+               f"{'gone':>4} {'err':>4} {'req':>5}  {'last success':<20} {'posts':>6} "
+               f"{'newest':<11} new per run")  # fmt: skip
+    for source in health.sources(db):
+        run = source.last_run or {}
+        state = source.status
+        if state == "running" and not crawling:
+            state = "interrupted"  # its process died without closing the run
+            source.last_run["status"] = state
+        click.echo(
+            f"{source.source:<7} {short_time(run.get('started')):<20} {state:<12} "
+            f"{run.get('new_posts') or 0:>4} {run.get('updated_posts') or 0:>4} "
+            f"{run.get('gone_posts') or 0:>4} {run.get('errors') or 0:>4} "
+            f"{run.get('requests') or 0:>5}  {short_time(source.last_success):<20} "
+            f"{source.posts:>6} {(source.newest or '-')[:10]:<11} "
+            f"{' '.join(map(str, source.trend)) or '-'}"
+        )
+        echo_warnings(run)
+        for problem in source.problems(now, max_age):
+            click.echo(f"  problem: {problem}")
+            problems += 1
+    if runs:
+        click.echo("\nlast runs:")
+        for run in health.last_runs(db, runs):
+            took = health.seconds_between(run["started"], run["finished"])
+            click.echo(
+                f"  {short_time(run['started'])}  "
+                f"{f'{took:.1f} s' if took is not None else 'unfinished':>10}  "
+                f"{run['new_posts'] or 0} new, {run['updated_posts'] or 0} updated, "
+                f"{run['gone_posts'] or 0} gone, {run['errors'] or 0} errors, "
+                f"{run['requests'] or 0} requests  [{run['statuses']}]"
+            )
+    db.close()
+    sys.exit(EXIT_BROKEN if problems else 0)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the dump files (default: dumps/ beside the database, i.e. data/dumps/).",
+)
+def dump(db_path, out):
+    """Write a dated, checksummed snapshot of the database for researchers.
+
+    Files in the dumps folder: standards-news-YYYY-MM-DD.db (consistent, taken with VACUUM INTO
+    even while a crawl writes; with a data_dictionary table), its .db.gz, a .json manifest
+    (schema version, row counts, date range per source, generated at, software version) and a
+    .sha256 file (check with `sha256sum -c`); standards-news-latest.* point at the newest. Raw
+    pages are left out. A second dump on the same day replaces that day's files.
+    """
+    from pipeline import dumps
+
+    out = out or db_path.parent / "dumps"
+    try:
+        result = dumps.dump(db_path, out, progress=lambda text: click.echo(text, err=True))
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from error
+    for file in result.manifest["files"]:
+        click.echo(f"{out / file['name']}  {file['bytes']:,} bytes  sha256 {file['sha256']}")
+    posts = result.manifest["tables"].get("posts", 0)
+    click.echo(f"{posts} posts, schema {result.manifest['schema_version']}; "
+               f"verify with: cd {out} && sha256sum -c {result.name}.sha256")  # fmt: skip
+
+
+def short_time(value: str | None) -> str:
+    """2026-11-29T18:21:44+00:00 -> 2026-11-29 18:21 UTC."""
+    return f"{value[:10]} {value[11:16]} UTC" if value else "-"
 
 
 @cli.command()
@@ -319,7 +464,7 @@ def reprocess(db_path, source):
                            file=sys.stderr) as bar:  # fmt: skip
         for item in bar:
             try:
-                counts[save_post(db, normalize(item))] += 1
+                counts[save_post(db, normalize(item), keep_version=False)] += 1
             except NormalizeError as error:
                 counts["rejected"] += 1
                 click.echo(f"\nrejected: {error}", err=True)

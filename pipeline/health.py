@@ -2,6 +2,8 @@
 
 A layout change rarely raises an error: it shows as a listing with no articles or as articles
 without a title or a date. These thresholds turn such silence into a status an operator sees.
+An incremental run that finds nothing new is not silence: its discovery pages answered 304 Not
+Modified, or listed only known articles.
 """
 
 from __future__ import annotations
@@ -12,39 +14,61 @@ from collections import Counter
 MIN_DATE_COVERAGE = 0.8
 # Above this share of failed downloads/parses, the source is unhealthy.
 MAX_ERROR_RATE = 0.2
+STATUS_PREFIX = "downloader/response_status_count/"
 
 
-def assess(stats: dict, counts: Counter, discovery: dict[str, int] | None = None) -> dict:
+def assess(
+    stats: dict,
+    counts: Counter,
+    discovery: dict[str, int] | None = None,
+    not_modified: set[str] | None = None,
+) -> dict:
     """The `crawls` row figures and status ("ok" or "broken") of one run.
 
-    `discovery` maps each discovery start URL that answered to the article links it gave.
+    `discovery` maps each discovery start URL that answered with a page to the article links it
+    gave (known ones included); `not_modified` holds those that answered 304.
     """
-    discovered = stats.get("stdnews/articles_discovered", 0)
+    discovery, not_modified = discovery or {}, not_modified or set()
+    discovered = sum(discovery.values())
+    requested = stats.get("stdnews/articles_requested", 0)
     saved = counts["new"] + counts["updated"] + counts["unchanged"]
-    errors = stats.get("log_count/ERROR", 0) + counts["rejected"]
+    fetched = saved - counts["not_modified"]  # items that came with a page
+    failed = stats.get("stdnews/articles_failed", 0) - stats.get("stdnews/articles_refused", 0)
+    errors = stats.get("log_count/ERROR", 0) + counts["rejected"] + failed
     warnings = [
         f"{url} answered but gave no article links: layout changed?"
-        for url, links in (discovery or {}).items()
+        for url, links in discovery.items()
         if links == 0
     ]
-    if discovered == 0:
+    if discovered == 0 and not not_modified:
         warnings.append("discovery found zero articles: listing, feed or API layout changed?")
-    elif saved == 0:
-        warnings.append(f"{discovered} articles discovered but none saved")
-    if saved and counts["with_date"] / saved < MIN_DATE_COVERAGE:
-        warnings.append(f"only {counts['with_date']}/{saved} posts have a publication date")
-    if discovered and errors / discovered > MAX_ERROR_RATE:
-        warnings.append(f"{errors} errors for {discovered} articles")
-    broken = discovered == 0 or saved == 0 or bool(warnings)
+    elif requested and saved + counts["gone"] == 0:
+        warnings.append(f"{requested} articles requested but none saved")
+    if fetched and counts["with_date"] / fetched < MIN_DATE_COVERAGE:
+        warnings.append(f"only {counts['with_date']}/{fetched} posts have a publication date")
+    if requested and errors / requested > MAX_ERROR_RATE:
+        warnings.append(f"{errors} errors for {requested} articles requested")
     return {
-        "status": "broken" if broken else "ok",
+        "status": "broken" if warnings else "ok",
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
+        "not_modified": stats.get(STATUS_PREFIX + "304", 0),
         "articles_discovered": discovered,
+        "articles_requested": requested,
         "items": stats.get("item_scraped_count", 0),
         "new_posts": counts["new"],
         "updated_posts": counts["updated"],
         "unchanged_posts": counts["unchanged"],
+        "gone_posts": counts["gone"],
         "errors": errors,
         "warnings": warnings,
+    }
+
+
+def responses_by_status(stats: dict) -> dict[str, int]:
+    """{"200": 61, "304": 4, ...} from Scrapy's downloader stats."""
+    return {
+        key.removeprefix(STATUS_PREFIX): value
+        for key, value in sorted(stats.items())
+        if key.startswith(STATUS_PREFIX)
     }

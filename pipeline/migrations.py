@@ -158,3 +158,35 @@ def m004_updated_mentions_duplicates(db: Database) -> None:
         foreign_keys=[("post_id", "posts", "id")],
     )
     db["simhash_bands"].create_index(["band", "value"])
+
+
+@migrations()
+def m005_incremental_crawls(db: Database) -> None:
+    """Incremental, observable crawls: HTTP validators, versions, gone posts, crawl errors."""
+    db["posts"].add_column("gone_at", str)
+    # ETag and Last-Modified exactly as received (updated only on a 200), and the last check.
+    db["http_validators"].create(
+        {"url": str, "source": str, "kind": str, "etag": str, "last_modified": str,
+         "status": int, "checked_at": str},
+        pk="url",
+    )  # fmt: skip
+    db["http_validators"].create_index(["source", "kind"])
+    db["post_versions"].create(
+        {"id": int, "post_id": str, "title": str, "text": str, "content_hash": str,
+         "fetched_at": str, "replaced_at": str},
+        pk="id",
+        foreign_keys=[("post_id", "posts", "id")],
+    )  # fmt: skip
+    db["post_versions"].create_index(["post_id"])
+    columns = {"articles_requested": int, "not_modified": int, "gone_posts": int,
+               "responses_by_status": str, "complete": int, "mode": str}  # fmt: skip
+    for column, kind in columns.items():
+        db["crawls"].add_column(column, kind)
+    db["crawl_errors"].create(
+        {"id": int, "crawl_id": int, "source": str, "url": str, "kind": str, "status": int,
+         "error": str, "at": str},
+        pk="id",
+        foreign_keys=[("crawl_id", "crawls", "id")],
+    )  # fmt: skip
+    db["crawl_errors"].create_index(["crawl_id"])
+    db["crawl_errors"].create_index(["url"])

@@ -4,6 +4,10 @@ The request's Host header picks the folder, so one server answers for every mirr
 follows wget's file naming: the path with its query string as the file name, `index.html` for a
 path ending in "/", and the `.html` suffix that `wget --adjust-extension` adds.
 
+Like a real web server, it answers conditional requests: every file has an ETag (a hash of its
+bytes) and a Last-Modified (its mtime), and If-None-Match / If-Modified-Since get a 304 when the
+file has not changed, so that incremental crawls replay as they run live.
+
 Answers other than 200 come from an optional `<host>/.responses` file, one rule a line:
 `STATUS PATH [LOCATION]`, e.g. `301 /news/ref2508.html https://www.iso.org/contents/news/...`
 or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that file exists).
@@ -11,8 +15,10 @@ or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that fil
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import threading
+from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -97,12 +103,32 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self.send_error(HTTPStatus.NOT_FOUND, f"not in the mirror: {host}{self.path}")
             return
         body = files[0].read_bytes()
+        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+        modified = int(files[0].stat().st_mtime)
+        if self._not_modified(etag, modified):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", content_type(files[0], body[:64]))
         self.send_header("Content-Length", str(len(body)))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", formatdate(modified, usegmt=True))
         self.end_headers()
         if send_body:
             self.wfile.write(body)
+
+    def _not_modified(self, etag: str, modified: int) -> bool:
+        """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            return etag in [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        since = self.headers.get("If-Modified-Since")
+        try:
+            return since is not None and modified <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
 
     def _answer_rule(self, host: str, status: int, location: str | None, send_body: bool) -> None:
         page = self.server.root / host.rstrip(".").split(":")[0].lower() / f".{status}.html"

@@ -96,8 +96,12 @@ def save_reference_data(db: Database) -> None:
         )
 
 
-def save_post(db: Database, post: dict, now: str | None = None) -> str:
-    """Insert or update one post with its links; returns "new", "updated" or "unchanged"."""
+def save_post(db: Database, post: dict, now: str | None = None, keep_version: bool = True) -> str:
+    """Insert or update one post with its links; returns "new", "updated" or "unchanged".
+
+    When a fetch changes a stored body, the old title and body go to `post_versions` first
+    (`keep_version=False` for reprocessing, where the page did not change, only our reading).
+    """
     now = now or utcnow()
     row = {column: post.get(column) for column in POST_COLUMNS}
     row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post["organizations"]])
@@ -110,6 +114,14 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
             row.update({column: previous[column] for column in BODY_COLUMNS})
         row["first_seen"] = previous["first_seen"] if previous else now
         row["last_seen"] = now
+        row["gone_at"] = None  # it answered with a page: not (or no longer) gone
+        if keep_version and changed_body(previous, row):
+            db["post_versions"].insert(
+                {"post_id": post["id"], "title": previous["title"], "text": previous["text"],
+                 "content_hash": previous["content_hash"], "fetched_at": previous["fetched_at"],
+                 "replaced_at": now},
+                pk="id",
+            )  # fmt: skip
         original = duplicates.find_original(db, post["id"], row["simhash"], row["first_seen"])
         row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
         db["posts"].upsert(row, pk="id")
@@ -125,6 +137,73 @@ def save_post(db: Database, post: dict, now: str | None = None) -> str:
     if previous is None:
         return "new"
     return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"
+
+
+def changed_body(previous: dict | None, row: dict) -> bool:
+    """A stored body that a new fetch replaces with different content."""
+    return bool(
+        previous
+        and not previous["text_missing"]
+        and not row["text_missing"]
+        and previous["content_hash"] != row["content_hash"]
+    )
+
+
+def confirm_post(db: Database, url: str, now: str | None = None) -> bool:
+    """A revisit answered 304 Not Modified: the post is still there, unchanged."""
+    with db.atomic():
+        cursor = db.execute(
+            "update posts set last_seen = ?, gone_at = null where url = ?", [now or utcnow(), url]
+        )
+    return cursor.rowcount > 0
+
+
+def mark_gone(db: Database, url: str, status: int, now: str | None = None) -> bool:
+    """A revisit answered 404 or 410: the post is marked gone, never deleted."""
+    with db.atomic():
+        cursor = db.execute(
+            "update posts set gone_at = coalesce(gone_at, ?), http_status = ? where url = ?",
+            [now or utcnow(), status, url],
+        )
+    return cursor.rowcount > 0
+
+
+def save_validators(db: Database, rows: list[dict], now: str | None = None) -> None:
+    """HTTP validators and last check per URL: ETag/Last-Modified only replaced on a 200.
+
+    Each row: url, source, kind (discovery|article), status, and etag/last_modified as received.
+    """
+    now = now or utcnow()
+    with db.atomic():
+        for row in rows:
+            db.execute(
+                """insert into http_validators
+                     (url, source, kind, etag, last_modified, status, checked_at)
+                   values (:url, :source, :kind, :etag, :last_modified, :status, :now)
+                   on conflict(url) do update set
+                     status = excluded.status, checked_at = excluded.checked_at,
+                     etag = iif(excluded.status = 200, excluded.etag, etag),
+                     last_modified = iif(excluded.status = 200, excluded.last_modified,
+                                         last_modified)""",
+                {"etag": None, "last_modified": None, **row, "now": now},
+            )
+
+
+def save_crawl_errors(db: Database, crawl_id: int, source: str, errors: list[dict]) -> None:
+    """Failed URLs of a run (url, kind, status, error, at)."""
+    with db.atomic():
+        db["crawl_errors"].insert_all(
+            [{"crawl_id": crawl_id, "source": source, **error} for error in errors], pk="id"
+        )
+
+
+def interrupt_stale_crawls(db: Database, run_id: str) -> None:
+    """Runs still marked running belong to a dead process (the crawl lock is ours now)."""
+    with db.atomic():
+        db.execute(
+            "update crawls set status = 'interrupted' where status = 'running' and run_id != ?",
+            [run_id],
+        )
 
 
 def _save_links(db: Database, post: dict) -> None:

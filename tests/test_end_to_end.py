@@ -215,7 +215,7 @@ def test_datasette_keeps_answering_while_a_crawl_writes(crawled, tmp_path):
                 time.sleep(0.1)
         poller = threading.Thread(target=poll)
         poller.start()
-        crawl = run_crawl(db_path)
+        crawl = run_crawl(db_path, "--full")  # every page fetched and written again
         done.set()
         poller.join()
     finally:

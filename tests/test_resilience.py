@@ -124,6 +124,12 @@ def test_a_refused_article_gets_its_body_on_a_later_run(tmp_path, oecd_db):
     oecd_db.conn.backup(Database(db_path).conn)
     result, db = crawl(tmp_path, root, "oecd")
     assert result.returncode == 0, result.stderr
+    assert " 0 updated" in result.stdout  # refused minutes ago: not asked for again yet
+    # Seven hours later (refused articles are retried at most every 6 hours):
+    db.execute("update http_validators set checked_at = '2020-01-01T00:00:00+00:00'")
+    db.conn.commit()
+    result, db = crawl(tmp_path, root, "oecd")
+    assert result.returncode == 0, result.stderr
     assert "1 updated" in result.stdout
     post = next(db["posts"].rows_where("url = ?", [REFUSED]))
     assert (post["text_missing"], post["http_status"]) == (0, 200)

@@ -171,3 +171,45 @@ def test_a_body_arriving_later_fills_the_post(db):
     store.save_post(db, refused)
     assert store.save_post(db, POST) == "updated"
     assert db["posts"].get(POST["id"])["text_missing"] == 0
+
+
+def test_a_changed_body_keeps_the_old_version(db):
+    store.save_post(db, POST, now="2026-11-01T00:00:00+00:00")
+    changed = copy.deepcopy(POST)
+    changed.update(text="Around 80 % of ISO members are from developing countries.",
+                   content_hash="h2")  # fmt: skip
+    assert store.save_post(db, changed, now="2026-11-02T00:00:00+00:00") == "updated"
+    (version,) = db["post_versions"].rows
+    assert (version["text"], version["content_hash"]) == (POST["text"], "h1")
+    assert version["replaced_at"] == "2026-11-02T00:00:00+00:00"
+    assert db["posts"].get(POST["id"])["text"].startswith("Around 80 %")
+    again = copy.deepcopy(changed)
+    again["content_hash"] = "h3"  # our reading changed, not the page: no version
+    assert store.save_post(db, again, keep_version=False) == "updated"
+    assert db["post_versions"].count == 1
+
+
+def test_gone_posts_are_marked_then_revived(db):
+    store.save_post(db, POST)
+    assert store.mark_gone(db, POST["url"], 410, now="2026-11-03T00:00:00+00:00")
+    row = db["posts"].get(POST["id"])
+    assert (row["gone_at"], row["http_status"]) == ("2026-11-03T00:00:00+00:00", 410)
+    assert db["posts"].count == 1
+    assert store.confirm_post(db, POST["url"])  # a 304 later: online again
+    assert db["posts"].get(POST["id"])["gone_at"] is None
+    assert not store.mark_gone(db, "https://www.iso.org/unknown.html", 404)
+
+
+def test_validators_change_only_with_a_200(db):
+    url = "https://www.iso.org/news.html"
+    first = {"url": url, "source": "iso", "kind": "discovery", "status": 200,
+             "etag": 'W/"abc"', "last_modified": "Sun, 29 Nov 2026 10:00:00 GMT"}  # fmt: skip
+    store.save_validators(db, [first], now="t1")
+    store.save_validators(db, [{**first, "status": 304, "etag": None, "last_modified": None}],
+                          now="t2")  # fmt: skip
+    row = db["http_validators"].get(url)
+    assert (row["etag"], row["last_modified"]) == ('W/"abc"', "Sun, 29 Nov 2026 10:00:00 GMT")
+    assert (row["status"], row["checked_at"]) == (304, "t2")
+    store.save_validators(db, [{**first, "etag": '"def"', "last_modified": None}], now="t3")
+    row = db["http_validators"].get(url)
+    assert (row["etag"], row["last_modified"], row["status"]) == ('"def"', None, 200)

@@ -8,7 +8,14 @@ from article pages happens in pipeline/, not here.
 Spider arguments (`-a` or `stdnews crawl --since/--limit`): `since=YYYY-MM-DD` skips older
 articles and stops paginating once a discovery page holds only older ones; `limit=N` caps the
 articles requested; `sample=N` takes at most N articles from each discovery start URL (the
-live canary, `stdnews check`, so that every discovery path and generation is looked at).
+live canary, `stdnews check`, so that every discovery path and generation is looked at);
+`full=1` fetches every article again and walks every discovery page; `revisit_days=N` re-checks
+posts published in the last N days (default 14).
+
+Incremental by default (pipeline/state.py): articles stored already are not fetched again; after
+a complete previous run, discovery pages are asked for conditionally (a 304 ends that path) and
+pagination stops at the first page with nothing new. Recent posts are revisited conditionally
+(304: unchanged; 404/410: gone) and refused ones retried.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.items import ArticleItem
-from pipeline import dates
+from pipeline import dates, state
 from pipeline.normalize import canonical_url
 from pipeline.sources import SOURCES
 
@@ -53,29 +60,94 @@ class NewsSpider(scrapy.Spider):
     next_page_css: str | None = None
 
     def __init__(self, *args, since: str | None = None, limit: str | int | None = None,
-                 sample: str | int | None = None, **kwargs):  # fmt: skip
+                 sample: str | int | None = None, full: str | bool | None = None,
+                 revisit_days: str | int | None = None, **kwargs):  # fmt: skip
         super().__init__(*args, **kwargs)
         self.sample = int(sample) if sample else None
         self.sampled: dict[str, int] = {}
         self.source = SOURCES[self.name]
         self.since = date.fromisoformat(since) if since else None
         self.limit = int(limit) if limit else None
+        self.full = str(full).lower() in ("1", "true", "yes") if full else False
+        self.revisit_days = int(revisit_days) if revisit_days is not None else None
         self.requested: set[str] = set()
         # Article links found from each start URL (its later pages included): a discovery page
         # that answers but gives none means its layout changed.
         self.discovery_counts: dict[str, int] = {}
+        self.not_modified: set[str] = set()  # start URLs whose discovery answered 304
+        # What the run leaves for the pipeline to record (see crawlers/pipelines.py).
+        self.failures: list[dict] = []
+        self.checks: list[dict] = []  # validators and status of every page asked for
+        self.plan = state.Plan()
+
+    def load_plan(self) -> state.Plan:
+        """What the database knows already (known articles, validators, posts to revisit)."""
+        settings = self.crawler.settings
+        days = self.revisit_days
+        if days is None:
+            days = settings.getint("STDNEWS_REVISIT_DAYS", state.REVISIT_DAYS)
+        return state.load(
+            settings.get("NEWS_DB_PATH"),
+            self.name,
+            run_id=settings.get("STDNEWS_RUN_ID"),
+            revisit_days=days,
+            retry_hours=settings.getfloat("STDNEWS_RETRY_REFUSED_HOURS",
+                                          state.RETRY_REFUSED_HOURS),
+        )  # fmt: skip
+
+    @property
+    def stops_early(self) -> bool:
+        """Stop paginating at a page with nothing new (only after a complete previous run)."""
+        return self.plan.incremental and not (self.full or self.since or self.sample)
 
     async def start(self):
+        self.plan = self.load_plan()
         for url in self.start_urls:
-            yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed,
-                                 meta={"root": url})  # fmt: skip
+            yield self.discovery_request(url, root=url)
+        if self.full or self.sample:
+            return  # a full run fetches every article anyway; the canary only looks
+        for revisit in self.plan.revisits:
+            yield self.revisit_request(revisit)
+
+    def discovery_request(self, url: str, root: str, **kwargs) -> scrapy.Request:
+        headers = self.plan.conditional_headers(url) if self.stops_early else {}
+        return scrapy.Request(
+            url,
+            callback=self.parse,
+            errback=self.discovery_failed,
+            headers=headers,
+            meta={"root": root, "discovery": True, "handle_httpstatus_list": [304]},
+            **kwargs,
+        )
+
+    def revisit_request(self, revisit: state.Revisit) -> scrapy.Request:
+        """A stored post asked for again: conditionally when recent, plainly when refused."""
+        self.requested.add(revisit.url)
+        self.crawler.stats.inc_value("stdnews/articles_requested")
+        headers = {}
+        if revisit.etag:
+            headers["If-None-Match"] = revisit.etag
+        if revisit.last_modified:
+            headers["If-Modified-Since"] = revisit.last_modified
+        return scrapy.Request(
+            revisit.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers=headers,
+            meta={"revisit": True, "handle_httpstatus_list": [304, 404, 410]},
+        )
 
     def parse(self, response: Response, **kwargs) -> Iterator[scrapy.Request]:
         """A discovery page: request its articles, then the next discovery page if still useful."""
-        links = list(self.discovered(response))
         root = response.meta.get("root", response.url)
+        self.record_check(response, "discovery")
+        if response.status == 304:
+            self.not_modified.add(root)
+            self.crawler.stats.inc_value("stdnews/discovery_not_modified")
+            return  # unchanged since the last complete run: nothing new here or after
+        links = list(self.discovered(response))
         self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
-        older = 0
+        older = new = 0
         for link in links:
             published = link.published()
             if self.since and published and published < self.since:
@@ -83,13 +155,17 @@ class NewsSpider(scrapy.Spider):
                 continue
             if link.url in self.requested:
                 continue  # found by another discovery path already (listing and feed)
+            if not self.full and self.is_known(link):
+                self.crawler.stats.inc_value("stdnews/articles_known")
+                continue
+            new += 1
             if self.limit is not None and len(self.requested) >= self.limit:
                 return
             if self.sample is not None and self.sampled.get(root, 0) >= self.sample:
                 return
             self.sampled[root] = self.sampled.get(root, 0) + 1
             self.requested.add(link.url)
-            self.crawler.stats.inc_value("stdnews/articles_discovered")
+            self.crawler.stats.inc_value("stdnews/articles_requested")
             yield scrapy.Request(
                 link.url,
                 callback=self.parse_article,
@@ -98,10 +174,34 @@ class NewsSpider(scrapy.Spider):
             )
         if links and older == len(links):
             return  # --since: this page is all older, so are the next ones
+        if links and not new and self.stops_early:
+            return  # everything here is known: so is everything after it
         next_page = self.next_page(response)
         if next_page:
-            yield scrapy.Request(response.urljoin(next_page), callback=self.parse,
-                                 meta={"root": root})  # fmt: skip
+            yield self.discovery_request(response.urljoin(next_page), root=root)
+
+    def is_known(self, link: ArticleLink) -> bool:
+        """Stored already (under this address or the one it was discovered as)."""
+        known = self.plan.known
+        return link.url in known or link.hints.get("discovered_as") in known
+
+    def record_check(self, response: Response, kind: str) -> None:
+        """Validators of a 200 (kept exactly as received) and the status of any answer."""
+        headers = response.headers
+        self.checks.append(
+            {
+                "url": response.url,
+                "source": self.name,
+                "kind": kind,
+                "status": response.status,
+                "etag": header(headers, "ETag"),
+                "last_modified": header(headers, "Last-Modified"),
+            }
+        )
+
+    def record_failure(self, url: str, kind: str, status: int | None, error: str) -> None:
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.failures.append({"url": url, "kind": kind, "status": status, "error": error, "at": at})
 
     def discovered(self, response: Response) -> Iterator[ArticleLink]:
         """Article links of a discovery page, canonical and filtered to article URLs."""
@@ -134,15 +234,20 @@ class NewsSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
         redirects = response.request.meta.get("redirect_urls", [])
+        self.record_check(response, "article")
+        if response.status in (304, 404, 410):  # a revisit: unchanged, or gone
+            self.crawler.stats.inc_value(f"stdnews/revisit_{response.status}")
         yield ArticleItem(
             source=self.name,
             url=redirects[0] if redirects else response.url,
             final_url=response.url,
             status=response.status,
-            html=response.text,
+            html=response.text if response.status == 200 else "",
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             hints=hints or {},
             redirect_urls=redirects,
+            etag=header(response.headers, "ETag"),
+            last_modified=header(response.headers, "Last-Modified"),
         )
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
@@ -156,6 +261,11 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("article failed (%s): %s", status or failure.getErrorMessage(),
                             request.url)  # fmt: skip
         self.crawler.stats.inc_value("stdnews/articles_failed")
+        if status == 403:
+            self.crawler.stats.inc_value("stdnews/articles_refused")
+        self.record_failure(request.url, "article", status, failure_text(failure, status))
+        self.checks.append({"url": request.url, "source": self.name, "kind": "article",
+                            "status": status or 0})  # fmt: skip
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
             yield ArticleItem(
@@ -169,10 +279,37 @@ class NewsSpider(scrapy.Spider):
             )
 
     def discovery_failed(self, failure: Failure):
-        """A start URL failed (a legacy listing gone from the live site): logged, not fatal."""
+        """A discovery page failed (a legacy listing gone from the live site): logged, not fatal.
+
+        Anything but a 404/410 leaves the run incomplete, so that the next one walks it again.
+        """
+        status = failure.value.response.status if failure.check(HttpError) else None
         self.logger.warning("discovery page failed: %s (%s)", failure.request.url,
                             failure.getErrorMessage())  # fmt: skip
+        self.record_failure(failure.request.url, "discovery", status, failure_text(failure, status))
+        if status not in (404, 410):
+            self.crawler.stats.inc_value("stdnews/discovery_failed")
         return []
+
+    def complete(self) -> bool:
+        """Did this run walk its discovery and fetch its articles without failures?"""
+        stats = self.crawler.stats
+        failed = stats.get_value("stdnews/articles_failed", 0) - stats.get_value(
+            "stdnews/articles_refused", 0
+        )
+        return not (
+            self.limit or self.sample or failed or stats.get_value("stdnews/discovery_failed", 0)
+        )
+
+
+def failure_text(failure: Failure, status: int | None) -> str:
+    return f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def header(headers, name: str) -> str | None:
+    """A response header exactly as received (latin-1, as HTTP defines it), or None."""
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def is_feed(response: Response) -> bool:

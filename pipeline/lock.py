@@ -1,0 +1,57 @@
+"""One crawl at a time per database: an advisory lock on `<db>.lock` (flock).
+
+The kernel drops a flock when its process dies, `kill -9` included, so a lock left by a killed
+crawl never blocks the next run; the file itself stays (removing it would race another run) and
+holds the pid and start time of the current holder, for the message a refused run prints.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class CrawlLocked(RuntimeError):
+    """Another process is crawling into the same database."""
+
+
+def lock_path(db_path: str | Path) -> Path:
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".lock")
+
+
+class CrawlLock:
+    def __init__(self, db_path: str | Path):
+        self.path = lock_path(db_path)
+        self.fd: int | None = None
+
+    def acquire(self) -> CrawlLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "unknown"
+            os.close(fd)
+            raise CrawlLocked(f"another crawl is running on {self.path.with_suffix('')} "
+                              f"({holder})") from None  # fmt: skip
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> CrawlLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()

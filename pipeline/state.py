@@ -1,0 +1,111 @@
+"""What a crawl of one source knows before it starts: the incremental plan.
+
+A cron run should cost little when nothing changed: known articles are not fetched again,
+discovery pages are asked for conditionally, and pagination stops at the first page with nothing
+new. That shortcut is only safe when the previous run of the source walked its discovery to the
+end without failures (`crawls.complete`); after a killed, limited or failing run, the next one
+walks every discovery page again (still skipping known articles), so that it completes the work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline.store import open_db
+
+# Recent posts are re-checked (conditionally) for changes and removal.
+REVISIT_DAYS = 14
+# A refused article (OECD's 403s) is asked for again at most this often.
+RETRY_REFUSED_HOURS = 6
+
+
+@dataclass
+class Revisit:
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    refused: bool = False  # stored without a body: fetch unconditionally
+
+
+@dataclass
+class Plan:
+    incremental: bool = False  # the previous run was complete: conditional discovery, early stop
+    known: set[str] = field(default_factory=set)  # every address of every stored post
+    revisits: list[Revisit] = field(default_factory=list)
+    # Discovery URL -> (ETag, Last-Modified) as last received with a 200.
+    validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        etag, last_modified = self.validators.get(url, (None, None))
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+
+def load(
+    db_path: str | Path,
+    source: str,
+    run_id: str | None = None,
+    now: datetime | None = None,
+    revisit_days: int = REVISIT_DAYS,
+    retry_hours: float = RETRY_REFUSED_HOURS,
+) -> Plan:
+    """The plan for crawling `source` into the database at db_path (empty for a new database)."""
+    if not Path(db_path).exists():
+        return Plan()
+    now = now or datetime.now(UTC)
+    db = open_db(db_path)
+    try:
+        last = db.execute(
+            "select complete from crawls where source = ? and run_id != ? order by id desc limit 1",
+            [source, run_id or ""],
+        ).fetchone()
+        known = {
+            url
+            for (url,) in db.execute(
+                """select u.url from post_urls u join posts p on p.id = u.post_id
+                   where p.source = ? union select url from posts where source = ?""",
+                [source, source],
+            )
+        }
+        validators = {
+            url: (etag, modified)
+            for url, etag, modified in db.execute(
+                """select url, etag, last_modified from http_validators
+                   where source = ? and kind = 'discovery'
+                     and (etag is not null or last_modified is not null)""",
+                [source],
+            )
+        }
+        return Plan(
+            incremental=bool(last and last[0]),
+            known=known,
+            revisits=revisits(db, source, now, revisit_days, retry_hours),
+            validators=validators,
+        )
+    finally:
+        db.close()
+
+
+def revisits(db, source: str, now: datetime, days: int, retry_hours: float) -> list[Revisit]:
+    """Recent posts to re-check conditionally, and refused posts due for another try."""
+    cutoff = (now - timedelta(days=days)).date().isoformat()
+    retry_before = (now - timedelta(hours=retry_hours)).isoformat(timespec="seconds")
+    rows = db.execute(
+        """select p.url, v.etag, v.last_modified, p.text_missing from posts p
+           left join http_validators v on v.url = p.url
+           where p.source = ? and p.gone_at is null and (
+             (not p.text_missing and p.published >= substr(?, 1, length(p.published)))
+             or (p.text_missing and coalesce(v.checked_at, p.fetched_at, '') < ?))
+           order by p.published desc""",
+        [source, cutoff, retry_before],
+    )
+    return [
+        Revisit(url, None, None, True) if missing else Revisit(url, etag, modified)
+        for url, etag, modified, missing in rows
+    ]

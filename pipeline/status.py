@@ -1,0 +1,92 @@
+"""The operator's view of the crawls table: each source's health and the last runs.
+
+Pure reads; `stdnews status` prints them and turns them into an exit status for monitoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+
+TREND_RUNS = 10
+
+
+@dataclass
+class SourceHealth:
+    source: str
+    last_run: dict | None  # the latest crawls row
+    last_success: str | None  # finished time of the latest run with status ok
+    posts: int
+    gone: int
+    newest: str | None  # latest publication date stored
+    trend: list[int] = field(default_factory=list)  # new posts per run, oldest first
+
+    @property
+    def status(self) -> str:
+        return self.last_run["status"] if self.last_run else "never crawled"
+
+    def problems(self, now: datetime, max_age: float | None) -> list[str]:
+        """Why this source needs the operator's attention (empty when healthy)."""
+        found = []
+        if self.status not in ("ok", "running", "never crawled"):
+            found.append(f"last run {self.status}")
+        if max_age is not None:
+            limit = (now - timedelta(hours=max_age)).isoformat(timespec="seconds")
+            if not self.last_success or self.last_success < limit:
+                found.append(f"no successful crawl in the last {max_age:g} hours")
+        return found
+
+
+def sources(db: Database) -> list[SourceHealth]:
+    """Health of every source of the sources table."""
+    return [source_health(db, source) for (source,) in db.execute("select id from sources")]
+
+
+def source_health(db: Database, source: str) -> SourceHealth:
+    runs = list(
+        db.query(
+            "select * from crawls where source = ? order by id desc limit ?", [source, TREND_RUNS]
+        )
+    )
+    success = db.execute(
+        "select max(finished) from crawls where source = ? and status = 'ok'", [source]
+    ).fetchone()[0]
+    posts, gone, newest = db.execute(
+        "select count(*), count(gone_at), max(published) from posts where source = ?", [source]
+    ).fetchone()
+    return SourceHealth(
+        source=source,
+        last_run=runs[0] if runs else None,
+        last_success=success,
+        posts=posts,
+        gone=gone,
+        newest=newest,
+        trend=[run["new_posts"] or 0 for run in reversed(runs)],
+    )
+
+
+def last_runs(db: Database, limit: int) -> list[dict]:
+    """The latest runs, one row per run: when, how long, each source's status and new posts."""
+    return list(
+        db.query(
+            """select run_id, min(started) as started, max(finished) as finished,
+                 group_concat(source || ' ' || status, ', ') as statuses,
+                 sum(new_posts) as new_posts, sum(updated_posts) as updated_posts,
+                 sum(gone_posts) as gone_posts, sum(errors) as errors,
+                 sum(requests) as requests
+               from crawls group by run_id order by min(id) desc limit ?""",
+            [limit],
+        )
+    )
+
+
+def seconds_between(start: str | None, end: str | None) -> float | None:
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -36,6 +36,7 @@ class Plan:
     revisits: list[Revisit] = field(default_factory=list)
     # Discovery URL -> (ETag, Last-Modified) as last received with a 200.
     validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    checked: dict[str, str] = field(default_factory=dict)  # discovery URL -> last answered at
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         etag, last_modified = self.validators.get(url, (None, None))
@@ -73,20 +74,25 @@ def load(
                 [source, source],
             )
         }
-        validators = {
-            url: (etag, modified)
-            for url, etag, modified in db.execute(
-                """select url, etag, last_modified from http_validators
-                   where source = ? and kind = 'discovery'
-                     and (etag is not null or last_modified is not null)""",
+        discovery = list(
+            db.execute(
+                """select url, etag, last_modified, checked_at, status from http_validators
+                   where source = ? and kind = 'discovery'""",
                 [source],
             )
+        )
+        validators = {
+            url: (etag, modified)
+            for url, etag, modified, _, _ in discovery
+            if etag is not None or modified is not None
         }
+        checked = {url: at for url, _, _, at, status in discovery if status in (200, 304)}
         return Plan(
             incremental=bool(last and last[0]),
             known=known,
             revisits=revisits(db, source, now, revisit_days, retry_hours),
             validators=validators,
+            checked=checked,
         )
     finally:
         db.close()

@@ -74,18 +74,29 @@ def test_an_unchanged_rerun_costs_only_the_first_discovery_pages(twice):
     rows = crawl_rows(db_path)
     for spider in SPIDERS:
         row = rows[spider.name]
-        hosts = {urlsplit(url).netloc for url in spider.start_urls}
+        # Archives (sites no longer published to) wait a week; the others are asked once each.
+        live = [url for url in spider.start_urls if url not in spider.archive_urls]
+        hosts = {urlsplit(url).netloc for url in live}
         # robots.txt once per host, then each listing/feed/API start URL once, answered 304.
-        assert row["requests"] == len(hosts) + len(spider.start_urls), row
-        assert row["not_modified"] == len(spider.start_urls), row
-        assert json.loads(row["responses_by_status"]) == {
-            "200": len(hosts),
-            "304": len(spider.start_urls),
-        }
+        assert row["requests"] == len(hosts) + len(live), row
+        assert row["not_modified"] == len(live), row
+        assert json.loads(row["responses_by_status"]) == {"200": len(hosts), "304": len(live)}
         assert (row["articles_requested"], row["items"], row["new_posts"]) == (0, 0, 0)
         assert (row["status"], row["mode"], row["complete"]) == ("ok", "incremental", 1)
+    assert sum(row["requests"] for row in rows.values()) == 13  # 9 discovery URLs, 4 robots
     assert "0 new, 0 updated" in second.stdout
     print(f"full crawl {timings[0]:.2f} s, unchanged re-run {timings[1]:.2f} s")
+
+
+def test_archives_are_looked_at_again_after_a_week(twice, tmp_path):
+    db_path = tmp_path / "news.db"
+    with sqlite3.connect(twice[0]) as source, sqlite3.connect(db_path) as copy:
+        source.backup(copy)
+        copy.execute("update http_validators set checked_at = '2020-01-01T00:00:00+00:00'")
+    assert crawl(db_path, SNAPSHOT, "iec").returncode == 0
+    row = crawl_rows(db_path)["iec"]
+    assert row["not_modified"] == len(IecSpider.start_urls) == 4  # the archives too, all 304
+    assert row["articles_requested"] == 0
 
 
 def test_validators_are_stored_exactly_as_received(twice):

@@ -18,6 +18,7 @@ class BipmSpider(NewsSpider):
         # The old site; gone from the live site, kept for mirrors that have it.
         "https://www.bipm.org/en/news/",
     ]
+    archive_urls = ("https://www.bipm.org/en/news/",)  # no longer published to
     article_links_css = ".asset-abstract .asset-title a::attr(href), li.news-item > a::attr(href)"
     # The disabled "Next" of the last page has href="javascript:;".
     next_page_css = ".lfr-pagination-buttons li:not(.disabled) a.next::attr(href)"

@@ -18,6 +18,11 @@ class IecSpider(NewsSpider):
         "https://blog.iec.ch/",
         "https://www.iec.ch/newslog/",
     ]
+    archive_urls = (
+        "https://blog.iec.ch/feed/",
+        "https://blog.iec.ch/",
+        "https://www.iec.ch/newslog/",
+    )  # no longer published to
     article_links_css = ", ".join(
         [
             ".view-content article .node__title a::attr(href)",  # Drupal view

@@ -58,6 +58,7 @@ class OecdSpider(NewsSpider):
     name = "oecd"
     allowed_domains = ["api.oecd.org", "www.oecd.org"]
     start_urls = [api_url(0, language="en"), api_url(0, language="fr"), LEGACY_LISTING]
+    archive_urls = (LEGACY_LISTING,)  # no longer published to
     custom_settings = {
         "DEFAULT_REQUEST_HEADERS": {
             "Accept": "application/json, text/html;q=0.9, */*;q=0.8",

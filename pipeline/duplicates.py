@@ -55,7 +55,7 @@ def find_original(db: Database, post_id: str, value: int | None, first_seen: str
     """The first stored post whose text is the same or nearly so: (its id, similarity)."""
     if value is None:
         return None
-    candidates = db.execute(
+    candidates = db.conn.execute(
         """select distinct p.id, p.simhash, p.first_seen from simhash_bands b
            join posts p on p.id = b.post_id
            where b.post_id != ? and ("""
@@ -73,9 +73,9 @@ def find_original(db: Database, post_id: str, value: int | None, first_seen: str
 
 
 def save_bands(db: Database, post_id: str, value: int | None) -> None:
-    db.execute("delete from simhash_bands where post_id = ?", [post_id])
+    db.conn.execute("delete from simhash_bands where post_id = ?", [post_id])
     if value is not None:
-        db["simhash_bands"].insert_all(
-            [{"post_id": post_id, "band": band, "value": v} for band, v in enumerate(bands(value))],
-            pk=("post_id", "band"),
+        db.conn.executemany(
+            "insert into simhash_bands (post_id, band, value) values (?, ?, ?)",
+            [(post_id, band, v) for band, v in enumerate(bands(value))],
         )

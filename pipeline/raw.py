@@ -25,6 +25,7 @@ def open_raw(db_path: str | Path) -> Database:
     raw = Database(raw_path(db_path))
     raw.execute("PRAGMA busy_timeout = 30000")
     raw.enable_wal()
+    raw.execute("PRAGMA synchronous = NORMAL")  # as in store.open_db
     if "pages" not in raw.table_names():
         raw["pages"].create(
             {"url": str, "source": str, "requested_url": str, "final_url": str, "status": int,
@@ -52,7 +53,11 @@ def save_page(raw: Database, url: str, item: dict) -> None:
             stored = raw.execute("select length(html) > 20 from pages where url = ?", [url])
             if (stored.fetchone() or [0])[0]:
                 return  # a refusal after a good fetch: the good body stays
-        raw["pages"].upsert(row, pk="url")
+        columns = ", ".join(row)
+        raw.conn.execute(
+            f"insert or replace into pages ({columns}) values ({', '.join('?' * len(row))})",
+            list(row.values()),
+        )
 
 
 def items(raw: Database, source: str | None = None) -> Iterator[dict]:

@@ -59,8 +59,17 @@ def long_date(day: str, language: str = "en") -> str:
     return f"{int(number)} {MONTHS[language].split()[int(month) - 1]} {year}"
 
 
+def read_posts(name: str) -> list[dict]:
+    """The posts of tools/snapshot/posts/<name>.yaml as written."""
+    return yaml.safe_load((HERE / "posts" / f"{name}.yaml").read_text("utf-8"))
+
+
 def load_posts(name: str) -> list[dict]:
-    posts = yaml.safe_load((HERE / "posts" / f"{name}.yaml").read_text("utf-8"))
+    return prepare_posts(read_posts(name))
+
+
+def prepare_posts(posts: list[dict]) -> list[dict]:
+    """Posts with the date shapes and paths the templates use, newest first."""
     for post in posts:
         post["published"] = str(post["published"])
         year, month, day = post["published"].split("-")

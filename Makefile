@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint fmt clean snapshot
+.PHONY: install demo test lint fmt clean snapshot bench bench-quick
 
 # Set-up: a virtualenv with the project and its dev extras, redone when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -24,6 +24,13 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks (bench/): figures and targets in bench/results.json and a table; see README.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/run.py --quick
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -21,8 +21,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import trafilatura  # noqa: E402
+from results import save  # noqa: E402
 
 from pipeline.extract import decode_html  # noqa: E402
 from pipeline.normalize import canonical_url, normalize  # noqa: E402
@@ -82,10 +84,10 @@ def measure(pages: list[tuple[str, str]], repeat: int) -> dict:
             "ours": stats(ours), "trafilatura": stats(theirs)}  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timings per page (default 3)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     rng = random.Random(20261122)
     pages = snapshot_pages()
     for url, html in pages[:3]:  # warm caches (vocabularies, language model, selectors)
@@ -109,10 +111,8 @@ def main() -> None:
               f"{f['ours']['median_ms']:>9} {f['ours']['p95_ms']:>7} "
               f"{f['trafilatura']['median_ms']:>16} {f['trafilatura']['p95_ms']:>7} "
               f"{f['ratio_ours_to_trafilatura']:>6} {result['pass']}")  # fmt: skip
-    out = ROOT / "bench" / "results.json"
-    previous = json.loads(out.read_text()) if out.exists() else []
-    kept = [r for r in previous if not r["name"].startswith("normalize/")]
-    out.write_text(json.dumps(kept + results, indent=1) + "\n")
+    save(results)
+    return results
 
 
 if __name__ == "__main__":

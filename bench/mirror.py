@@ -8,7 +8,7 @@ body of sentences drawn from all the snapshot's posts of its language, so that b
 realistic in length and vocabulary (organizations, standards, committees) yet no two are
 near-duplicates.
 
-    .venv/bin/python bench/site.py OUT --articles 5000
+    .venv/bin/python bench/mirror.py OUT --articles 5000
 """
 
 from __future__ import annotations

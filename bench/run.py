@@ -1,0 +1,57 @@
+"""Every benchmark, beside its limit and its peers: `make bench` (full) or `make bench-quick`.
+
+Writes bench/results.json (one object per benchmark: name, figures, target, pass; plus the
+machine) and prints the table. Absolute times drift on shared machines, so where a natural
+reference exists it is measured in the same run and the ratio reported (normalization beside
+trafilatura, the crawl beside the server's raw capacity).
+
+    .venv/bin/python bench/run.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import importlib  # noqa: E402
+
+import results  # noqa: E402
+
+# benchmark module (bench/<name>.py, whose main(argv) returns its results): quick, full arguments
+PLAN = {
+    "normalize": (["--repeat", "1"], ["--repeat", "3"]),
+    "crawl": (["--articles", "1000", "--storage", "500"],
+              ["--articles", "5000", "--storage", "2000"]),
+    "datasette_scale": (["--posts", "20000"], ["--posts", "100000", "--posts", "1000000"]),
+}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the quick variant (under 60 s)")
+    parser.add_argument("--only", choices=sorted(PLAN), action="append", help="run only these")
+    args = parser.parse_args()
+    rows, started = [], time.perf_counter()
+    for name, (quick, full) in PLAN.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"== {name}", flush=True)
+        rows += importlib.import_module(name).main(quick if args.quick else full)
+    machine = results.machine()
+    machine["variant"] = "quick" if args.quick else "full"
+    machine["seconds"] = round(time.perf_counter() - started, 1)
+    results.save([results.result("machine", machine, "-", True)])
+    print(f"\n{json.dumps(machine)}\n{results.table(rows)}")
+    failed = [row["name"] for row in rows if not row["pass"]]
+    print(f"\ntargets met: {len(rows) - len(failed)} of {len(rows)}" +
+          (f"; missed: {', '.join(failed)}" if failed else ""))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

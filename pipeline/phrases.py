@@ -14,9 +14,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 WORD = re.compile(r"\w+")
+TOKEN = re.compile(r"(\w+)(\*?)")  # a word of a phrase, and whether it ends in "*"
 Entry = tuple[
-    tuple[str, ...], bool, bool, object
-]  # words, last word is a prefix, exact case, payload
+    list[str], tuple[bool, ...] | None, bool, object
+]  # words, which words are prefixes (None: none is), exact case, payload
+
+NONE: list[Entry] = []  # (never appended to)
 
 
 @lru_cache(maxsize=4)
@@ -32,37 +35,59 @@ class PhraseMatcher:
     """Phrases -> payloads; matches are leftmost-longest and do not overlap, like a regex.
 
     Phrases match in any case, or with `exact=True` only as written (acronyms: "UN", not "un").
-    A phrase ending in "*" matches any word starting with its last word ("measurement*").
+    A word of a phrase ending in "*" matches any word starting with it ("measurement*"), so that
+    inflected languages need not list every form ("изменени* климата", "développ* durable").
+    A first word ending in "*" needs three letters before it, unless it is the phrase's only
+    word and matches in any case ("e*").
     """
 
     _folded: dict[str, list[Entry]] = field(default_factory=dict)
     _exact: dict[str, list[Entry]] = field(default_factory=dict)
     # Single-word prefixes, indexed by their first (up to) three letters.
     _prefixes: dict[str, list[tuple[str, object]]] = field(default_factory=dict)
-    _seen: dict[str, object] = field(default_factory=dict)
+    # Other phrases whose first word is a prefix (several words, or exact case), by its first
+    # three letters in lower case.
+    _prefix_phrases: dict[str, list[Entry]] = field(default_factory=dict)
+    # A word (lower case) -> the entries that may start at it, as _candidates finds them.
+    _seen: dict[str, list[Entry]] = field(default_factory=dict)
 
     def add(self, phrase: str, payload: object, exact: bool = False) -> None:
-        prefix = phrase.endswith("*")
-        words = tuple(w if exact else w.lower() for w in WORD.findall(phrase.rstrip("*")))
+        tokens = TOKEN.findall(phrase)
+        words = [w if exact else w.lower() for w, _ in tokens]
+        prefixes = tuple(bool(star) for _, star in tokens)
         if not words:
             return
-        if prefix and len(words) == 1 and not exact:
-            self._prefixes.setdefault(words[0][:3], []).append((words[0], payload))
+        self._seen.clear()
+        if prefixes[0] and len(words) == 1 and not exact:
+            entries = self._prefixes.setdefault(words[0][:3], [])
+            entries.append((words[0], payload))
+            entries.sort(key=lambda entry: len(entry[0]), reverse=True)  # the longest first
             return
-        index = self._exact if exact else self._folded
-        entries = index.setdefault(words[0], [])
-        entries.append((words, prefix, exact, payload))
-        entries.sort(key=lambda entry: len(entry[0]), reverse=True)
+        if prefixes[0]:  # looked up by the first three letters of the word of the text
+            if len(words[0]) < 3:
+                raise ValueError(f"too short before its '*': {phrase!r}")
+            index, key = self._prefix_phrases, words[0][:3].lower()
+        else:
+            index, key = (self._exact if exact else self._folded), words[0]
+        entries = index.setdefault(key, [])
+        entries.append((words, prefixes if any(prefixes) else None, exact, payload))
+        entries.sort(key=lambda entry: len(entry[0]), reverse=True)  # the longest first
 
     def finditer(self, text: str) -> Iterator[tuple[int, int, str, object]]:
         """(start, end, matched text, payload) for each match, in order."""
         spans, words, folded = words_of(text)
+        exact, seen = self._exact, self._seen
         i = 0
         while i < len(words):
-            length, payload = self._phrase_at(words, folded, i)
-            if not length and self._prefixes:
-                payload = self._prefix_of(folded[i])
-                length = 1 if payload is not None else 0
+            best: tuple[int, object] = (0, None)
+            if entries := exact.get(words[i]):
+                best = self._longest(entries, words, folded, i, best)
+            entries = seen.get(folded[i])
+            if entries is None:
+                entries = self._candidates(folded[i])
+            if entries:
+                best = self._longest(entries, words, folded, i, best)
+            length, payload = best
             if length:
                 start, end = spans[i][0], spans[i + length - 1][1]
                 yield start, end, text[start:end], payload
@@ -70,32 +95,40 @@ class PhraseMatcher:
             else:
                 i += 1
 
-    def _phrase_at(self, words: list[str], folded: list[str], i: int) -> tuple[int, object]:
-        best: tuple[int, object] = (0, None)
-        candidates = self._exact.get(words[i], []) + self._folded.get(folded[i], [])
-        for phrase, prefix, exact, payload in candidates:
+    def _candidates(self, word: str) -> list[Entry]:
+        """The entries, other than exact-case ones, that may start at a word (in lower case): the
+        phrases that start with it, those whose first word is a prefix of it, and its longest
+        single-word prefix, as a phrase of the word alone. Remembered, as texts repeat words."""
+        found = list(self._folded.get(word, ()))
+        found += [entry for entry in self._prefix_phrases.get(word[:3], ())
+                  if word.startswith(entry[0][0].lower())]  # fmt: skip
+        for key in (word[:3], word[:2], word[:1]):
+            prefixes = self._prefixes.get(key, ())
+            payload = next((p for start, p in prefixes if word.startswith(start)), None)
+            if payload is not None:
+                found.append(([word], None, False, payload))
+                break
+        found.sort(key=lambda entry: len(entry[0]), reverse=True)  # the longest first (stable)
+        if len(self._seen) < 200_000:
+            self._seen[word] = found or NONE  # most words start nothing: share one empty list
+        return found
+
+    @staticmethod
+    def _longest(entries: list[Entry], words: list[str], folded: list[str], i: int,
+                 best: tuple[int, object]) -> tuple[int, object]:  # fmt: skip
+        """(length, payload) of the longest of the entries (the longest first) that matches at
+        word i, if longer than the best so far; else the best so far."""
+        for phrase, prefixes, exact, payload in entries:
             n = len(phrase)
             if n <= best[0]:
-                continue
-            window = (words if exact else folded)[i : i + n]
-            if len(window) == n and (
-                window == list(phrase)
-                or prefix
-                and window[:-1] == list(phrase[:-1])
-                and window[-1].startswith(phrase[-1])
-            ):
-                best = (n, payload)
-        return best
-
-    def _prefix_of(self, word: str) -> object | None:
-        if word in self._seen:  # texts repeat their words: remember the answer
-            return self._seen[word]
-        found = None
-        for key in (word[:3], word[:2], word[:1]):
-            found = next((p for start, p in self._prefixes.get(key, ()) if word.startswith(start)),
-                         None)  # fmt: skip
-            if found is not None:
                 break
-        if len(self._seen) < 200_000:
-            self._seen[word] = found
-        return found
+            window = (words if exact else folded)[i : i + n]
+            if prefixes is None:  # the first word was looked up: a word alone matches
+                if n == 1 or window == phrase:
+                    return n, payload
+            elif len(window) == n and all(
+                word == part or prefix and word.startswith(part)
+                for word, part, prefix in zip(window, phrase, prefixes, strict=True)
+            ):
+                return n, payload
+        return best

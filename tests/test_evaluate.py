@@ -34,6 +34,13 @@ def test_normalization_meets_the_pinned_floors(scores):
     assert evaluate.below_floors(values, floors) == []
 
 
+def test_held_out_pages_can_be_scored_alone():
+    held_out = evaluate.evaluate(GOLD, only=("iso-", "oecd-"))
+    names = [p.stem for p in (GOLD / "labels").glob("*.json")]
+    assert held_out["language"].total == len([n for n in names if n.startswith(("iso", "oecd"))])
+    assert 0 < held_out["topics"].tp < evaluate.evaluate(GOLD)["topics"].tp
+
+
 def test_scores_count_what_they_should():
     score = evaluate.Score(tp=8, fp=2, fn=8)
     assert (score.precision, score.recall) == (0.8, 0.5)

@@ -20,7 +20,7 @@ class ArticleItem:
     url: str  # the article URL as discovered (real https URL, also in replays)
     final_url: str  # after redirects
     status: int
-    html: str
+    html: str = field(repr=False)  # kept out of log lines: pages are tens of KB
     fetched_at: str  # ISO 8601 UTC
     hints: dict = field(default_factory=dict)
     redirect_urls: list[str] = field(default_factory=list)  # every hop before final_url

@@ -9,9 +9,9 @@ from collections import Counter
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from pipeline import health, raw, store
+from pipeline import health, raw, store, workers
 from pipeline.lock import CrawlLock
-from pipeline.normalize import NormalizeError, canonical_url, normalize
+from pipeline.normalize import canonical_url
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class SQLitePipeline:
             self.db, spider.name, run_id, self.settings.get("STDNEWS_REPLAY_DIR") or None
         )
 
-    def process_item(self, item):
+    async def process_item(self, item):
         fields = ItemAdapter(item).asdict()
         url = canonical_url(fields["final_url"] or fields["url"])
         if fields["status"] == 304:
@@ -60,12 +60,12 @@ class SQLitePipeline:
             return item
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
         raw.save_page(self.raw, url, fields)
-        try:
-            post = normalize(fields)
-        except NormalizeError as error:
+        # In a worker process (pipeline/workers.py): downloads go on meanwhile.
+        post, rejected = await workers.normalize_async(fields)
+        if rejected:
             self.counts["rejected"] += 1
-            self.crawler.spider.record_failure(url, "normalize", fields["status"], str(error))
-            raise DropItem(str(error)) from error
+            self.crawler.spider.record_failure(url, "normalize", fields["status"], rejected)
+            raise DropItem(rejected)
         self.counts[store.save_post(self.db, post)] += 1
         self.counts["with_date"] += post["published"] is not None
         return item

@@ -23,6 +23,9 @@ USER_AGENT = f"standards-news/{__version__} (+{CONTACT_URL}; news aggregation fo
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Items and requests handled at once per response. Scrapy starts this many tasks for every
+# response; its default (100) costs more than our pages (a dozen links at most) ever need.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 2.0

@@ -450,8 +450,7 @@ def reprocess(db_path, source):
     """
     import time
 
-    from pipeline import raw
-    from pipeline.normalize import NormalizeError, normalize
+    from pipeline import raw, workers
     from pipeline.store import open_db, save_post
 
     if not raw.raw_path(db_path).exists():
@@ -462,12 +461,13 @@ def reprocess(db_path, source):
     started = time.perf_counter()
     with click.progressbar(raw.items(pages, source), length=total, label="reprocessing",
                            file=sys.stderr) as bar:  # fmt: skip
-        for item in bar:
-            try:
-                counts[save_post(db, normalize(item), keep_version=False)] += 1
-            except NormalizeError as error:
+        # Normalized by worker processes (one per core), written here, in order.
+        for _, (post, rejected) in workers.normalize_many(bar):
+            if rejected:
                 counts["rejected"] += 1
-                click.echo(f"\nrejected: {error}", err=True)
+                click.echo(f"\nrejected: {rejected}", err=True)
+            else:
+                counts[save_post(db, post, keep_version=False)] += 1
     seconds = time.perf_counter() - started
     rate = total / max(seconds, 1e-9)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())

@@ -84,6 +84,8 @@ def content_type(file: Path, head: bytes) -> str:
 
 class MirrorHandler(BaseHTTPRequestHandler):
     server_version = "standards-news-replay"
+    # Persistent connections, as the real sites keep them (every answer has a Content-Length).
+    protocol_version = "HTTP/1.1"
     root: Path
 
     def do_GET(self) -> None:  # noqa: N802 (the http.server API)

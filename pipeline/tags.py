@@ -101,8 +101,9 @@ def topics(title: str, text: str) -> list[dict]:
     for topic in vocab.topics():
         support, words = found.get(topic["id"], (0.0, []))
         if support >= threshold:
+            matched = sorted(set(words), key=lambda w: (w.lower(), w))  # the same in any process
             result.append({"id": f"topic:{topic['id']}", "name": topic["name"], "origin": "topic",
-                           "matched": sorted(set(words), key=str.lower)})  # fmt: skip
+                           "matched": matched})  # fmt: skip
     return result
 
 

@@ -134,3 +134,28 @@ def read_dumps(folder: Path) -> list[dict]:
             data["files"] = [f for f in data["files"] if isinstance(f, dict) and f.get("name")]
             dumps.append(data)
     return dumps
+
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]  # fmt: skip
+
+
+def date_label(published: str | None, precision: str | None = None) -> str:
+    """2021-05-10 -> 10 May 2021; 2020-09 -> September 2020; 2021 -> 2021."""
+    if not published:
+        return "date unknown"
+    year, month, day = (published[:10].split("-") + [None, None])[:3]
+    if month and (precision or "day") != "year":
+        if day and precision == "day":
+            return f"{int(day)} {MONTHS[int(month) - 1]} {year}"
+        return f"{MONTHS[int(month) - 1]} {year}"
+    return year
+
+
+def filesize(size) -> str:
+    size = float(size or 0)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} bytes"

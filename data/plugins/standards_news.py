@@ -4,9 +4,9 @@
   error (pipeline.search), for the ranked-search and feed queries.
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
-- `list` facets: the JSON-array columns of posts (organizations, tags, standards, committees)
-  counted from the link tables, whose indexes keep them fast at 100,000 posts (Datasette's
-  `array` facet de-duplicates whole rows and takes seconds there).
+- Facets of the posts table in one query (`indexed` columns, and `list` facets on the JSON-array
+  columns counted from the link tables, whose indexes keep them fast at 100,000 posts;
+  Datasette's `array` facet de-duplicates whole rows and takes seconds there).
 - Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
   to the post page, lists as links to the filters above.
 - Template variables: the dumps (home page), a post's organizations, tags, standards and language
@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
-from datasette.facets import Facet
+from datasette.facets import Facet, load_facet_configs
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args, urlsafe_components
 from markupsafe import Markup, escape
@@ -156,109 +156,143 @@ LIST_LINKS = {
     "standards": ("post_standards", "standard_id", "g.k"),
     "committees": ("post_committees", "committee_id", "g.k"),
 }  # fmt: skip
-# Up to this many rows, list facets go from the rows to their links (an index seek each);
-# beyond, they scan each link table once (at 100,000 posts: 580,000 organization links).
+# Up to this many rows, list facets go from the rows to their links (an index seek each); over
+# half of the table, they count the other rows and subtract; between, they scan each link
+# table once, each link tested against the rows (at 100,000 posts: 580,000 organization links).
 FEW_ROWS = 20_000
 
 
-class ListFacet(Facet):
-    """Facets on the JSON list columns of posts, counted from their link tables in one query
-    (the table's rows are found once for all of them), grouped by the link's key so that the
-    link table's index does the grouping. A value's link applies the matching filter
-    (_organization=, _tag=, _standard=, _committee=)."""
+class PostFacets(Facet):
+    """All the configured facets of the posts table from one query: `indexed` facets (a column,
+    like Datasette's own) and `list` facets (a JSON list column, counted from its link table,
+    grouped by the link's key so that the link table's index does the grouping). The table's
+    rows are found once for all of them; unfiltered, every count comes from an index. A list
+    value's link applies the matching filter (_organization=, _tag=, _standard=, _committee=).
+
+    Datasette runs its facets one after the other, each finding the rows again: at 100,000
+    posts and a search matching most of them, that alone took seconds."""
 
     type = "list"
 
     async def suggest(self):
         return []
 
+    def get_configs(self):
+        configs = load_facet_configs(self.request, self.metadata)
+        return [(kind, c) for kind in ("indexed", "list") for c in configs.get(kind, [])]
+
     async def facet_results(self):
-        configs = {}
-        for config in self.get_configs():
+        if self.table != "posts":
+            return [], []
+        facets = {}
+        for kind, config in self.get_configs():
             column = config["config"].get("column") or config["config"]["simple"]
-            if column in LIST_LINKS and self.table == "posts":
-                configs[column] = config
-        if not configs:
+            if kind == "indexed" or column in LIST_LINKS:
+                facets[column] = (kind, config)
+        if not facets:
             return [], []
         try:
-            counts = await self.counts(list(configs))
+            counts = await self.counts(facets)
         except QueryInterrupted:
-            return [], list(configs)
+            return [], list(facets)
         size = self.get_facet_size()
         pairs = self.get_querystring_pairs()
         results = []
-        for column, config in configs.items():
-            values = sorted(counts[column].items(), key=lambda item: (-item[1], item[0]))
-            arg = LIST_COLUMNS[column]
+        for column, (kind, config) in facets.items():
+            values = sorted(counts[column].items(), key=lambda item: (-item[1], str(item[0])))
+            arg = LIST_COLUMNS[column] if kind == "list" else column
             results.append({
                 "name": column,
-                "type": self.type,
+                "type": kind if kind == "list" else "column",
                 "hideable": config["source"] != "metadata",
-                "toggle_url": self.ds.urls.path(
-                    path_with_removed_args(self.request, {"_facet_list": column})),
+                "toggle_url": self.ds.urls.path(path_with_removed_args(
+                    self.request, {"_facet_" + kind: column})),
                 "results": [self.value(arg, v, n, pairs) for v, n in values[:size]],
                 "truncated": len(values) > size,
             })  # fmt: skip
         return results, []
 
-    async def counts(self, columns: list[str]) -> dict[str, dict[str, int]]:
-        """{column: {value: rows}} for the table's rows."""
-        cte, source = self.restriction()
-        params = self.params if isinstance(self.params, dict) else {}
-        limit = self.ds.setting("facet_time_limit_ms") * len(columns)
+    async def counts(self, facets: dict) -> dict:
+        """{column: {value: rows}} for the table's rows, from one query."""
+        columns = [c for c, (kind, _) in facets.items() if kind == "indexed"]
+        lists = [c for c, (kind, _) in facets.items() if kind == "list"]
+        params = dict(self.params) if isinstance(self.params, dict) else {}
+        shared = await self.shared_tag_names() if "tags" in lists else []
+        filtered = " where " in self.sql.lower() or bool(params)
+        rows_from = "rows_" if filtered else "posts"
+        branches = [f"select '{c}' as facet, [{c}] as value, null as k, count(*) as n"
+                    f" from {rows_from} where [{c}] is not null group by [{c}]"
+                    for c in columns]  # fmt: skip
+        ctes = []
+        if filtered:
+            ctes.append(f"rows_ as materialized (select id{''.join(f', [{c}]' for c in columns)}"
+                        f" from ({self.sql}))")  # fmt: skip
+        if not filtered:
+            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
+        elif (self.row_count or 0) and self.row_count <= FEW_ROWS:
+            links = "from rows_ cross join {table} l on l.post_id = rows_.id"
+            branches += self.list_branches(lists, shared, links, "rows_", 1)
+        elif (self.row_count or 0) > await self.table_count() / 2:
+            ctes.append("others_ as materialized (select id from posts"
+                        " where id not in (select id from rows_))")  # fmt: skip
+            others = "from others_ cross join {table} l on l.post_id = others_.id"
+            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
+            branches += self.list_branches(lists, shared, others, "others_", -1)
+        else:
+            links = "from {table} l where l.post_id in (select id from rows_)"
+            branches += self.list_branches(lists, shared, links, "rows_", 1)
+        sql = (f"with {', '.join(ctes)} " if ctes else "") + " union all ".join(branches)
+        for i, (name, a, b) in enumerate(shared):
+            params.update({f"_n{i}": name, f"_a{i}": a, f"_b{i}": b})
+        limit = self.ds.setting("facet_time_limit_ms") * len(facets)
+        rows = await self.ds.execute(self.database, sql, params, truncate=False,
+                                     custom_time_limit=limit)  # fmt: skip
+        counts: dict[str, dict] = {column: {} for column in facets}
+        for row in rows.rows:
+            value = row["value"] if row["facet"] in columns else str(row["value"])
+            counts[row["facet"]][value] = counts[row["facet"]].get(value, 0) + row["n"]
+        return {c: {v: n for v, n in values.items() if n > 0} for c, values in counts.items()}
+
+    @staticmethod
+    def list_branches(lists: list[str], shared: list, links: str, rows: str, sign: int
+                      ) -> list[str]:  # fmt: skip
+        """Counts per link key over the posts that `links` reaches (times sign); a post with two
+        tags of one name (a site tag and a topic) is taken off once: those are found from the
+        first tag's posts, kept to the `rows` CTE when there is one."""
         branches = [
-            f"select '{column}' as facet, {label} as value, g.k as k, g.n as n from ("
-            f"select l.{key} as k, count(*) as n {source.format(table=table)} group by l.{key}) g"
-            for column in columns
+            f"select '{column}' as facet, {label} as value, g.k as k, {sign} * g.n as n from ("
+            f"select l.{key} as k, count(*) as n {links.format(table=table)} group by l.{key}) g"
+            for column in lists
             for table, key, label in [LIST_LINKS[column]]
         ]
-        rows = await self.ds.execute(self.database, cte + " union all ".join(branches), params,
-                                     truncate=False, custom_time_limit=limit)  # fmt: skip
-        counts: dict[str, dict[str, int]] = {column: {} for column in columns}
-        keys: dict[tuple[str, str], list[str]] = {}
-        for row in rows.rows:
-            value = str(row["value"])
-            counts[row["facet"]][value] = counts[row["facet"]].get(value, 0) + row["n"]
-            keys.setdefault((row["facet"], value), []).append(row["k"])
-        # A site tag and a topic can share a name: a post with both counts once, so the posts
-        # having both are taken off (one more query, an index seek per post of the first).
-        shared = {value: ks for (column, value), ks in keys.items() if len(ks) == 2}
-        if shared:
-            overlaps = await self.ds.execute(self.database, cte + " union all ".join(
-                f"select :_n{i} as name, count(*) as n from post_tags a where a.tag_id = :_a{i}"
-                f" and exists (select 1 from post_tags b where b.post_id = a.post_id"
-                f" and b.tag_id = :_b{i}){' and a.post_id in rows_' if cte else ''}"
-                for i in range(len(shared))), {**params, **{
-                    f"_{x}{i}": v for i, (name, (a, b)) in enumerate(shared.items())
-                    for x, v in (("n", name), ("a", a), ("b", b))}},
-                custom_time_limit=limit)  # fmt: skip
-            for name, overlap in overlaps.rows:
-                counts["tags"][name] -= overlap
-        return counts
+        within = f" and l.post_id in (select id from {rows})" if rows else ""
+        branches += [
+            f"select 'tags' as facet, :_n{i} as value, null as k, {-sign} * count(*) as n"
+            f" from post_tags l where l.tag_id = :_a{i}{within} and exists (select 1"
+            f" from post_tags b where b.post_id = l.post_id and b.tag_id = :_b{i})"
+            for i in range(len(shared))
+        ]
+        return branches
 
-    def restriction(self) -> tuple[str, str]:
-        """The CTE that finds the table's rows (once for all the list columns) and the FROM
-        clause of a link table narrowed to them: the whole link table when unfiltered (its
-        index does the grouping); from the rows to their links when they are few (an index
-        seek each); else one scan of the link table, each link tested against the rows."""
-        if " where " not in self.sql.lower() and not self.params:
-            return "", "from {table} l"
-        cte = f"with rows_ as materialized (select id from ({self.sql})) "
-        if (self.row_count or 0) <= FEW_ROWS:
-            return cte, "from rows_ cross join {table} l on l.post_id = rows_.id"
-        return cte, "from {table} l where l.post_id in rows_"
+    async def shared_tag_names(self) -> list[tuple[str, str, str]]:
+        rows = await self.ds.execute(self.database, "select name, min(id), max(id) from tags"
+                                     " group by name having count(*) = 2")  # fmt: skip
+        return [tuple(row) for row in rows.rows]
 
-    def value(self, arg: str, value: str, count: int, pairs) -> dict:
-        selected = (arg, value) in pairs
+    async def table_count(self) -> int:
+        return (await self.ds.execute(self.database, "select count(*) from posts")).rows[0][0]
+
+    def value(self, arg: str, value, count: int, pairs) -> dict:
+        selected = (arg, str(value)) in pairs
         change = path_with_removed_args if selected else path_with_added_args
-        path = change(self.request, {arg: value})
+        path = change(self.request, {arg: str(value)})
         return {"value": value, "label": value, "count": count, "selected": selected,
                 "toggle_url": self.ds.absolute_url(self.request, path)}  # fmt: skip
 
 
 @hookimpl
 def register_facet_classes():
-    return [ListFacet]
+    return [PostFacets]
 
 
 # --- cells -----------------------------------------------------------------------------------

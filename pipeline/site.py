@@ -29,7 +29,6 @@ from pipeline.paths import DATA, METADATA
 TEMPLATES = DATA / "templates"
 PLUGINS = DATA / "plugins"
 STATIC = DATA / "static"
-PLUGIN_NAME = "standards-news"
 
 # Safe to expose: every query stops after SQL_TIME_LIMIT_MS; facets get less so that a slow one
 # is reported as timed out instead of holding the page. Suggested facets would try every column
@@ -49,9 +48,9 @@ def dumps_dir(db_path: Path) -> Path:
     return Path(db_path).resolve().parent / "dumps"
 
 
-def metadata_for(db_path: Path, dumps: Path | None = None) -> dict:
+def metadata_for(db_path: Path) -> dict:
     """data/metadata.yml for db_path: its database section and dashboards keyed by the name
-    Datasette gives the file, and the dumps folder for the home page."""
+    Datasette gives the file."""
     metadata = yaml.safe_load(METADATA.read_text("utf-8"))
     name = Path(db_path).stem
     metadata["databases"] = {name: metadata["databases"]["news"]}
@@ -60,16 +59,13 @@ def metadata_for(db_path: Path, dumps: Path | None = None) -> dict:
         for part in (*dashboard.get("charts", {}).values(), *dashboard.get("filters", {}).values()):
             if part.get("db") == "news":
                 part["db"] = name
-    plugins.setdefault(PLUGIN_NAME, {})["dumps_dir"] = str(dumps or dumps_dir(db_path))
     return metadata
 
 
-def datasette_args(
-    db_path: Path, metadata_path: Path, host: str, port: int, dumps: Path | None = None
-) -> list[str]:
+def datasette_args(db_path: Path, metadata_path: Path, host: str, port: int) -> list[str]:
     """Arguments of `datasette` (after the executable) serving db_path as the site does; the
-    dumps folder is mounted at /dumps/ when it exists (serve_db creates it)."""
-    dumps = dumps or dumps_dir(db_path)
+    dumps folder beside it is mounted at /dumps/ when it exists (serve_db creates it)."""
+    dumps = dumps_dir(db_path)
     args = ["serve", str(db_path), "--metadata", str(metadata_path), "--host", host,
             "--port", str(port), "--template-dir", str(TEMPLATES), "--plugins-dir", str(PLUGINS),
             "--static", f"assets:{STATIC}"]  # fmt: skip
@@ -80,10 +76,10 @@ def datasette_args(
     return args
 
 
-def write_metadata(db_path: Path, dumps: Path | None = None) -> Path:
+def write_metadata(db_path: Path) -> Path:
     """The metadata as a JSON file for the datasette process (it takes a path)."""
     path = Path(tempfile.mkdtemp(prefix="stdnews-")) / "metadata.json"
-    path.write_text(json.dumps(metadata_for(db_path, dumps)), "utf-8")
+    path.write_text(json.dumps(metadata_for(db_path)), "utf-8")
     return path
 
 
@@ -95,22 +91,21 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
     dumps = dumps_dir(db_path)
     dumps.mkdir(parents=True, exist_ok=True)  # Datasette's --static needs the folder
     click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    metadata_path = write_metadata(db_path, dumps)
+    metadata_path = write_metadata(db_path)
     args = [sys.executable, "-m", "datasette", *datasette_args(db_path, metadata_path, host, port)]
     os.execv(sys.executable, args)
 
 
-def make_datasette(db_path: Path, dumps: Path | None = None):
+def make_datasette(db_path: Path):
     """The same site as `stdnews serve`, in-process (for tests: `ds.client.get(...)`)."""
     from datasette.app import Datasette
 
-    dumps = dumps or dumps_dir(db_path)
     return Datasette(
         [str(db_path)],
-        metadata=copy.deepcopy(metadata_for(db_path, dumps)),
+        metadata=copy.deepcopy(metadata_for(db_path)),
         template_dir=str(TEMPLATES),
         plugins_dir=str(PLUGINS),
-        static_mounts=[("assets", str(STATIC)), ("dumps", str(dumps))],
+        static_mounts=[("assets", str(STATIC)), ("dumps", str(dumps_dir(db_path)))],
         settings={k: _setting(v) for k, v in SETTINGS.items()},
     )
 

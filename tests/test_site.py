@@ -359,6 +359,16 @@ def test_queries_stop_at_the_time_limit(site):
 def test_only_the_corpus_is_served(site):
     databases = get(site, "/-/databases.json").json()
     assert [d["name"] for d in databases] == ["news"]
+    folder = str(site[2])
+    for path in (
+        "/-/databases.json",
+        "/-/metadata.json",
+        "/-/settings.json",
+        "/-/plugins.json",
+        "/",
+        "/news",
+    ):  # no path of the server's files
+        assert folder not in get(site, path).text, path
     assert get(site, "/news.db", status=403)  # downloads are the checked dumps
     assert get(site, "/dumps/%2E%2E/news.db", status=404)
 

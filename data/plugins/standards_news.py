@@ -30,6 +30,7 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet, load_facet_configs
 from datasette.filters import FilterArguments
 from datasette.utils import path_with_added_args, path_with_removed_args, urlsafe_components
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -37,7 +38,7 @@ if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the p
     sys.path.insert(0, str(ROOT))
 
 from pipeline.search import fts_query  # noqa: E402
-from pipeline.site import PLUGIN_NAME, date_label, filesize, read_dumps  # noqa: E402
+from pipeline.site import date_label, dumps_dir, filesize, read_dumps  # noqa: E402
 
 # Snippet markers of the search query: plain characters, so CSV and JSON stay readable.
 MARK_OPEN, MARK_CLOSE = "\u3010", "\u3011"
@@ -358,9 +359,30 @@ def extra_template_vars(template, database, table, view_name, request, datasette
 
 
 def dumps_for(datasette) -> list[dict]:
-    config = datasette.plugin_config(PLUGIN_NAME) or {}
-    folder = config.get("dumps_dir")
-    return read_dumps(Path(folder)) if folder and Path(folder).is_dir() else []
+    """The dumps beside the served database (where `stdnews dump` writes them)."""
+    files = [db.path for db in datasette.databases.values() if db.path]
+    folder = dumps_dir(Path(files[0])) if files else None
+    return read_dumps(folder) if folder and folder.is_dir() else []
+
+
+# --- nothing private -------------------------------------------------------------------------
+
+
+async def databases_without_paths(request, datasette):
+    """/-/databases: Datasette's own answer less the files' paths on the server."""
+    listing = [{"name": name, "route": db.route, "is_mutable": db.is_mutable,
+                "is_memory": db.is_memory, "hash": db.hash}
+               for name, db in datasette.databases.items() if not name.startswith("_")]  # fmt: skip
+    if request.url_vars.get("format") == "json":
+        return Response.json(listing)
+    return Response.html(await datasette.render_template(
+        "show_json.html", {"filename": "databases.json", "data_json": json.dumps(
+            listing, indent=4)}, request=request))  # fmt: skip
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/databases(\.(?P<format>json))?$", databases_without_paths)]
 
 
 def post_page_vars(datasette, database, request):

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from pipeline.paths import METADATA
-from pipeline.site import filesize, make_datasette, metadata_for
+from pipeline.site import date_label, filesize, make_datasette, metadata_for
 from tests.site_support import (
     DUMP_DAY,
     HOSTILE_TITLE,
@@ -465,3 +465,22 @@ def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
         group by j.value""")}  # fmt: skip
     assert {v: n for v, n in seeking["organizations"]} == {
         v: expected[v] for v, _ in seeking["organizations"]}  # fmt: skip
+
+
+def test_every_view_and_its_columns_are_described(site):
+    tables = yaml.safe_load(METADATA.read_text("utf-8"))["databases"]["news"]["tables"]
+    for view in get(site, "/news.json").json()["views"]:
+        meta = tables[view["name"]]
+        assert meta.get("description"), view["name"]
+        columns = get(site, f"/news/{view['name']}.json?_size=1").json()["columns"]
+        assert set(columns) <= set(meta.get("columns", {})), view["name"]
+
+
+@pytest.mark.parametrize(
+    ("published", "precision", "label"),
+    [("2021-05-10", "day", "10 May 2021"), ("2024-05-03T10:00:00Z", "day", "3 May 2024"),
+     ("2020-09", "month", "September 2020"), ("2021", "year", "2021"),
+     (None, None, "date unknown")],
+)  # fmt: skip
+def test_dates_read_at_their_precision(published, precision, label):
+    assert date_label(published, precision) == label

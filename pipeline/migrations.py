@@ -180,6 +180,8 @@ def m100_datasette_indexes_and_views(db: Database) -> None:
         db.execute(f"drop index if exists idx_posts_{superseded}")
     db["tags"].create_index(["name"])
     db["organizations"].create_index(["acronym"])
+    # Organizations most mentioned (the dashboard), by role, for any set of posts.
+    db["post_organizations"].create_index(["organization_id", "role", "post_id"])
     db.create_view(
         "post_details",
         """select p.id, p.published, p.published_precision, p.published_source, p.source,

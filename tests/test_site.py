@@ -384,6 +384,7 @@ def test_home_page_lists_the_dumps_with_size_and_sha256(site):
         assert f'href="/dumps/{file["name"]}"' in page
         assert file["sha256"] in page
     assert filesize(manifest["files"][0]["bytes"]) in page
+    assert f'href="/dumps/standards-news-{DUMP_DAY}.sha256"' in page
     assert filesize(1536) == "1.5 KB"
     assert filesize(3 * 1024**3) == "3.0 GB"
     assert 'type="application/atom+xml"' in page  # feed autodiscovery

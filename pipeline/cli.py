@@ -10,10 +10,10 @@ import tempfile
 from pathlib import Path
 
 import click
-import yaml
 
 from pipeline import __version__
-from pipeline.paths import DEFAULT_DB, GOLD, METADATA, SNAPSHOT
+from pipeline.paths import DEFAULT_DB, GOLD, SNAPSHOT
+from pipeline.site import serve_db
 
 # Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken, 4 another crawl
 # is running on the same database (nothing was done).
@@ -378,43 +378,6 @@ def serve(db_path, host, port):
             f"{db_path} does not exist: run `stdnews demo --no-serve` or `stdnews crawl` first"
         )
     serve_db(db_path, host, port)
-
-
-def metadata_for(db_path: Path) -> dict:
-    """data/metadata.yml, its database section keyed by the name Datasette gives db_path."""
-    metadata = yaml.safe_load(METADATA.read_text("utf-8"))
-    metadata["databases"] = {db_path.stem: metadata["databases"]["news"]}
-    return metadata
-
-
-def datasette_args(db_path: Path, metadata_path: Path, host: str, port: int) -> list[str]:
-    return [
-        "serve",
-        str(db_path),
-        "--metadata",
-        str(metadata_path),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--setting",
-        "sql_time_limit_ms",
-        "3000",
-        "--setting",
-        "allow_download",
-        "on",
-    ]
-
-
-def serve_db(db_path: Path, host: str, port: int) -> None:
-    from pipeline.store import open_db
-
-    open_db(db_path).close()  # bring an older database up to the current schema first
-    click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    metadata_path = Path(tempfile.mkdtemp(prefix="stdnews-")) / "metadata.json"
-    metadata_path.write_text(json.dumps(metadata_for(db_path)), "utf-8")
-    args = [sys.executable, "-m", "datasette", *datasette_args(db_path, metadata_path, host, port)]
-    os.execv(sys.executable, args)
 
 
 @cli.command()

@@ -190,3 +190,89 @@ def m005_incremental_crawls(db: Database) -> None:
     )  # fmt: skip
     db["crawl_errors"].create_index(["crawl_id"])
     db["crawl_errors"].create_index(["url"])
+
+
+# m100 and later: the Datasette side (issue 6). Numbered apart from the crawl side's m005...
+# so that the two series never clash; sqlite-utils applies them in definition order, so keep
+# these at the end of the file.
+
+
+@migrations()
+def m100_datasette_indexes_and_views(db: Database) -> None:
+    """Indexes that keep Datasette's facets, filters and charts fast at 100,000 posts, and views
+    that show a post with its lists, so that analysts need no joins."""
+    # Facets, filters and sorts read these instead of the wide posts rows (a 3 KB body each):
+    # every index holds all the facet columns, the date and the id, and each is led by what a
+    # filter, a sort or a facet's grouping seeks on. They supersede m001's single-column ones.
+    covered = ["source", "published", "id", "language", "published_year", "published_month"]
+    for lead in ("source", "published", "id", "language", "published_year", "published_month"):
+        columns = [lead, *(c for c in covered if c != lead)]
+        db["posts"].create_index(columns, index_name=f"idx_posts_by_{lead}")
+    for superseded in ("source_published", "published", "published_year", "language"):
+        db.execute(f"drop index if exists idx_posts_{superseded}")
+    db["tags"].create_index(["name"])
+    db["organizations"].create_index(["acronym"])
+    # Organizations most mentioned (the dashboard), by role, for any set of posts.
+    db["post_organizations"].create_index(["organization_id", "role", "post_id"])
+    db.create_view(
+        "post_details",
+        """select p.id, p.published, p.published_precision, p.published_source, p.source,
+  p.language, p.title,
+  (select json_group_array(label) from (
+     select coalesce(o.acronym || ' - ', '') || o.name || ' (' || po.role || ', '
+       || po.count || ')' as label
+     from post_organizations po join organizations o on o.id = po.organization_id
+     where po.post_id = p.id order by po.role = 'publisher' desc, po.count desc, o.id)
+  ) as organizations,
+  (select json_group_array(label) from (
+     select t.name || ' (' || t.origin || ')' as label from post_tags pt
+     join tags t on t.id = pt.tag_id where pt.post_id = p.id order by t.origin, t.name)
+  ) as tags,
+  (select json_group_array(label) from (
+     select ps.standard_id || case when ps.origin = 'related' then ' (related)' else '' end
+       as label from post_standards ps where ps.post_id = p.id order by ps.origin desc, 1)
+  ) as standards,
+  (select json_group_array(committee_id) from (
+     select committee_id from post_committees where post_id = p.id order by 1)
+  ) as committees,
+  p.word_count, p.url
+from posts p""",
+    )
+    db.create_view(
+        "organization_mentions",
+        """select po.organization_id, coalesce(o.acronym, o.name) as organization, o.name,
+  o.kind, po.role, po.count, p.id as post_id, p.published, p.source, p.language, p.title, p.url
+from post_organizations po
+join organizations o on o.id = po.organization_id
+join posts p on p.id = po.post_id""",
+    )
+    db.create_view(
+        "standard_references",
+        """select ps.standard_id,
+  case when instr(base, '-') then substr(base, 1, instr(base, '-') - 1) else base end
+    as family,
+  ps.origin, p.id as post_id, p.published, p.source, p.language, p.title, p.url
+from (select *, case when instr(standard_id, ':')
+        then substr(standard_id, 1, instr(standard_id, ':') - 1) else standard_id end as base
+      from post_standards) ps
+join posts p on p.id = ps.post_id""",
+    )
+    # `order by rank` in analysts' own SQL weighs a word in the title five times one in the body,
+    # as the search query of data/metadata.yml does (it calls bm25() itself: faster).
+    db.execute("insert into posts_fts(posts_fts, rank) values('rank', 'bm25(5.0, 1.0)')")
+    # Posts as Atom entries (datasette-atom's columns) for the feed queries of data/metadata.yml.
+    db.create_view(
+        "post_feed",
+        """select p.id, p.rowid as post_rowid, p.source, p.language, p.published,
+  p.url as atom_id, p.title as atom_title,
+  case when p.published is null then p.first_seen
+    when length(p.published) = 4 then p.published || '-01-01T00:00:00Z'
+    when length(p.published) = 7 then p.published || '-01T00:00:00Z'
+    when length(p.published) = 10 then p.published || 'T00:00:00Z'
+    else p.published end as atom_updated,
+  p.url as atom_link, s.name as atom_author_name, s.homepage as atom_author_uri,
+  coalesce(nullif(p.description, ''), substr(p.text, 1, 500), '') || char(10) || char(10)
+    || 'Organizations: ' || coalesce((select group_concat(value, ', ')
+      from json_each(p.organizations)), '') as atom_content
+from posts p join sources s on s.id = p.source""",
+    )

@@ -19,8 +19,8 @@ import urllib.request
 import pytest
 from datasette.app import Datasette
 
-from pipeline.cli import datasette_args, metadata_for
 from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.site import datasette_args, make_datasette, metadata_for
 
 SOURCES = ("iec", "bipm", "iso", "oecd")
 
@@ -55,8 +55,7 @@ def crawled(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def datasette(crawled):
-    db_path = crawled[0]
-    return Datasette([str(db_path)], metadata=metadata_for(db_path))
+    return make_datasette(crawled[0])  # the site as `stdnews serve` configures it
 
 
 def get_json(ds: Datasette, path: str):

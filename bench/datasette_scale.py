@@ -1,0 +1,303 @@
+"""Benchmark: the analysts' Datasette over HTTP on loopback, on the demo and on 100,000 posts.
+
+For each database, `stdnews serve` runs as a real process on a free loopback port, and this script
+asks it what an analyst's browser would, timing each answer in full (HTML pages, as a person sees
+them):
+
+- ranked search (/news/search?q=...): a mix of common and rare words, phrases, prefixes, standard
+  references, acronyms, French/Spanish/Russian words, and searches narrowed by source, language,
+  organization, tag, standard and dates; target p95 under 150 ms;
+- faceted table pages (/news/posts with its seven facets: source, year, month, language,
+  organizations, tags, standards): newest first, filtered by a column, by an organization, a tag,
+  a standard, a date range, and with an (unranked) search; target under 1 s each (median of the
+  runs);
+- for the record: the post page, the dashboard page and its chart queries, the feeds and the other
+  canned queries (within the 3 s SQL time limit).
+
+The 100,000-post database is made by bench/corpus.py (seeded, so the same every time) and kept in
+the temporary folder between runs. Figures go to bench/results.json (entries named datasette/...,
+merged by name) and a table is printed. Only 127.0.0.1 is contacted; every loop is bounded.
+
+    .venv/bin/python bench/datasette_scale.py [--posts 100000] [--repeat 5] [--skip-demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import corpus  # noqa: E402
+
+SEARCH_TARGET_MS = 150
+PAGE_TARGET_MS = 1000
+RESULTS = ROOT / "bench" / "results.json"
+
+# What analysts type: common and rare words, phrases, prefixes, references, other languages,
+# and searches narrowed by the search page's filters.
+SEARCHES = [
+    {"q": "standards"},
+    {"q": "international cooperation"},
+    {"q": "metrology"},
+    {"q": "kilogram"},
+    {"q": "hydrogen"},
+    {"q": "cybersecurity"},
+    {"q": '"climate change"'},
+    {"q": '"artificial intelligence"'},
+    {"q": "smart grid"},
+    {"q": "IEC 62443"},
+    {"q": "ISO 9001"},
+    {"q": "ITU"},
+    {"q": "metrolog*"},
+    {"q": "cyber* OR privacy"},
+    {"q": "accreditation NOT laboratories"},
+    {"q": "normalisation"},
+    {"q": "métrologie"},
+    {"q": "sostenible"},
+    {"q": "стандарты"},
+    {"q": "energy", "source": "iso"},
+    {"q": "climat", "language": "fr"},
+    {"q": "standards", "date_from": "2020", "date_to": "2021-06"},
+    {"q": "security", "organization": "ITU"},
+    {"q": "measurement", "tag": "Metrology and the SI"},
+    {"q": "safety", "standard": "IEC 61508"},
+    {"q": "quality management", "source": "iec", "date_from": "2015-01-01"},
+]
+PAGES = {
+    "newest first": "/news/posts",
+    "source=iso": "/news/posts?source=iso",
+    "language=fr, year": "/news/posts?language=fr&published_year=2020",
+    "_organization=ITU": "/news/posts?_organization=ITU",
+    "_tag=Climate change": "/news/posts?" + urlencode({"_tag": "Climate change"}),
+    "_standard=IEC 62443": "/news/posts?" + urlencode({"_standard": "IEC 62443"}),
+    "_from=2020&_to=2021": "/news/posts?_from=2020&_to=2021",
+}
+# The table's own (unranked) search, facets over the matches: a rare word and one in 83 % of
+# the generated posts (the ranked search above is the fast way to search).
+TABLE_SEARCHES = {
+    "_search=hydrogen": "/news/posts?_search=hydrogen",
+    "_search=standards": "/news/posts?_search=standards",
+}
+OTHERS = {
+    "post page": None,  # the newest post, found at run time
+    "post_details view": "/news/post_details",
+    "dashboard page": "/-/dashboards/overview",
+    "feed latest": "/news/feed_latest.atom",
+    "feed source": "/news/feed_source.atom?source=iso",
+    "feed organization": "/news/feed_organization.atom?organization=ITU",
+    "feed tag": "/news/feed_tag.atom?" + urlencode({"tag": "Climate change"}),
+    "feed search": "/news/feed_search.atom?q=hydrogen",
+    "latest per source": "/news/latest_per_source",
+    "posts mentioning ITU": "/news/posts_mentioning_organization?organization=ITU",
+    "posts referencing IEC 62443": "/news/posts_referencing_standard?standard=IEC+62443",
+    "organizations together": "/news/organizations_mentioned_together",
+    "organizations together (ITU)": "/news/organizations_mentioned_together?organization=ITU",
+    "posts per month": "/news/posts_per_month",
+    "weak dates": "/news/weak_dates",
+}
+
+
+def chart_queries() -> dict[str, str]:
+    """The dashboard's chart queries as its page asks for them (no filter chosen)."""
+    from pipeline.site import metadata_for
+
+    charts = metadata_for(Path("news.db"))["plugins"]["datasette-dashboards"]["overview"]["charts"]
+    return {f"chart {slug}": "/news.json?" + urlencode(
+        {"sql": re.sub(r"\[\[.*?\]\]", "", chart["query"]), "_shape": "objects"})
+        for slug, chart in charts.items()}  # fmt: skip
+
+
+class Server:
+    """`stdnews serve` on a free loopback port, stopped on exit."""
+
+    def __init__(self, db_path: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path),
+             "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
+        )  # fmt: skip
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if self.get("/-/versions.json")[0] == 200:
+                    return
+            except OSError:
+                self.connection.close()
+                time.sleep(0.2)
+        raise RuntimeError("Datasette did not start")
+
+    def get(self, path: str) -> tuple[int, bytes, float]:
+        """Status, body and milliseconds until the whole answer was read."""
+        started = time.perf_counter()
+        self.connection.request("GET", path)
+        response = self.connection.getresponse()
+        body = response.read()
+        return response.status, body, (time.perf_counter() - started) * 1000
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.connection.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def timed(server: Server, path: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        status, body, ms = server.get(path)
+        if status != 200:
+            raise RuntimeError(f"{path}: HTTP {status}: {body[:300]!r}")
+        times.append(ms)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def measure(db_path: Path, label: str, repeat: int) -> list[dict]:
+    results = []
+    with Server(db_path) as server:
+        for path in ("/", "/news/posts", "/news/search?q=standards"):  # warm the caches
+            server.get(path)
+        search_times = []
+        for params in SEARCHES:
+            path = "/news/search?" + urlencode(params)
+            search_times += timed(server, path, repeat)
+        p50, p95 = percentile(search_times, 0.5), percentile(search_times, 0.95)
+        results.append({
+            "name": f"datasette/{label}/ranked search",
+            "figures": {"p50_ms": round(p50, 1), "p95_ms": round(p95, 1),
+                        "max_ms": round(max(search_times), 1), "searches": len(SEARCHES),
+                        "runs": len(search_times)},
+            "target": f"p95 < {SEARCH_TARGET_MS} ms",
+            "pass": p95 < SEARCH_TARGET_MS,
+        })  # fmt: skip
+        for title, group in (("faceted table pages", PAGES), ("table search pages",
+                                                               TABLE_SEARCHES)):  # fmt: skip
+            pages = {}
+            for name, path in group.items():
+                times = timed(server, path, max(3, repeat // 2))
+                pages[name] = {"median_ms": round(statistics.median(times), 1),
+                               "max_ms": round(max(times), 1)}  # fmt: skip
+            slowest = max(p["median_ms"] for p in pages.values())
+            results.append({
+                "name": f"datasette/{label}/{title}",
+                "figures": {"slowest_median_ms": slowest, "pages": pages},
+                "target": f"each page's median < {PAGE_TARGET_MS} ms",
+                "pass": slowest < PAGE_TARGET_MS,
+            })  # fmt: skip
+            if group is PAGES:
+                newest = pages["newest first"]
+        results.append({
+            "name": f"datasette/{label}/newest page",
+            "figures": newest,
+            "target": f"median < {PAGE_TARGET_MS} ms",
+            "pass": newest["median_ms"] < PAGE_TARGET_MS,
+        })  # fmt: skip
+        status, body, _ = server.get("/news/posts.json?_size=1&_shape=array&_facet_size=0")
+        newest_id = json.loads(body)[0]["id"]
+        others = {}
+        for name, path in {**OTHERS, **chart_queries()}.items():
+            try:
+                times = timed(server, path or f"/news/posts/{newest_id}", 3)
+            except RuntimeError as error:  # over the SQL time limit: recorded, not fatal
+                print(f"  {label} {name}: {str(error)[:120]}", file=sys.stderr)
+                others[name] = None
+                continue
+            others[name] = round(statistics.median(times), 1)
+        results.append({
+            "name": f"datasette/{label}/other pages",
+            "figures": {"median_ms": others},
+            "target": "answers within the SQL time limit (3 s)",
+            "pass": all(v is not None and v < 3000 for v in others.values()),
+        })  # fmt: skip
+    return results
+
+
+def demo_db(folder: Path) -> Path:
+    db_path = folder / "demo" / "news.db"
+    if not db_path.exists():
+        subprocess.run([sys.executable, "-m", "pipeline", "demo", "--no-serve", "--db",
+                        str(db_path)], check=True, cwd=ROOT, capture_output=True)  # fmt: skip
+    return db_path
+
+
+def corpus_db(folder: Path, posts: int) -> Path:
+    """The seeded corpus of `posts` posts, generated once and kept (named by size and seed)."""
+    db_path = folder / f"corpus-{posts}" / "news.db"
+    done = db_path.with_suffix(".done")
+    if not done.exists():
+        for stale in db_path.parent.glob("news.db*"):
+            stale.unlink()
+        started = time.perf_counter()
+        print(f"generating {posts:,} posts into {db_path} ...", file=sys.stderr)
+        corpus.generate(db_path, posts)
+        print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        done.write_text(str(posts))
+    return db_path
+
+
+def save(results: list[dict]) -> None:
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    names = {r["name"] for r in results}
+    RESULTS.write_text(json.dumps([r for r in previous if r["name"] not in names] + results,
+                                  indent=1, ensure_ascii=False) + "\n")  # fmt: skip
+
+
+def table(results: list[dict]) -> str:
+    lines = [f"{'benchmark':<44} {'figures':<58} {'target':<28} pass"]
+    for r in results:
+        figures = r["figures"]
+        if "pages" in figures:
+            shown = ", ".join(f"{k} {v['median_ms']:.0f}" for k, v in figures["pages"].items())
+            shown = f"slowest median {figures['slowest_median_ms']:.0f} ms ({shown})"
+        elif "median_ms" in figures and isinstance(figures["median_ms"], dict):
+            shown = ", ".join(f"{k} {'FAILED' if v is None else f'{v:.0f}'}"
+                              for k, v in figures["median_ms"].items()) + " (ms)"  # fmt: skip
+        else:
+            shown = ", ".join(f"{k} {v}" for k, v in figures.items())
+        lines.append(f"{r['name']:<44} {shown:<58} {r['target']:<28} "
+                     f"{'yes' if r['pass'] else 'NO'}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--posts", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each search")
+    parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--folder", type=Path,
+                        default=Path(tempfile.gettempdir()) / "standards-news-bench")  # fmt: skip
+    args = parser.parse_args()
+    results = []
+    if not args.skip_demo:
+        results += measure(demo_db(args.folder), "demo", args.repeat)
+    label = f"{args.posts // 1000}k" if args.posts % 1000 == 0 else str(args.posts)
+    results += measure(corpus_db(args.folder, args.posts), label, args.repeat)
+    save(results)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,475 @@
+"""Datasette plugin of standards-news (loaded with --plugins-dir data/plugins).
+
+- `fts_query(text)` SQL function: a search box's text as an FTS5 query that is never a syntax
+  error (pipeline.search), for the ranked-search and feed queries.
+- Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
+  edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
+- Facets of the posts table in one query (`indexed` columns, and `list` facets on the JSON-array
+  columns counted from the link tables, whose indexes keep them fast at 100,000 posts;
+  Datasette's `array` facet de-duplicates whole rows and takes seconds there).
+- Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
+  to the post page, lists as links to the filters above.
+- Template variables: the dumps (home page), a post's organizations, tags, standards and language
+  versions (post page), the active filters (posts table).
+- Feeds: datasette-atom answers a query with no rows with an empty feed instead of an error.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from itertools import combinations
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.facets import Facet, load_facet_configs
+from datasette.filters import FilterArguments
+from datasette.utils import path_with_added_args, path_with_removed_args, urlsafe_components
+from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the project's package
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.search import fts_query  # noqa: E402
+from pipeline.site import date_label, dumps_dir, filesize, read_dumps  # noqa: E402
+
+# Snippet markers of the search query: plain characters, so CSV and JSON stay readable.
+MARK_OPEN, MARK_CLOSE = "\u3010", "\u3011"
+POST_TABLES = {"posts", "post_details"}
+LIST_COLUMNS = {"organizations": "_organization", "tags": "_tag", "standards": "_standard",
+                "committees": "_committee"}  # fmt: skip
+# Where each date came from, for the post page (published_source values).
+DATE_SIGNALS = {
+    "site": "the page's own date field",
+    "api": "the site's search API record",
+    "listing": "the listing page",
+    "feed": "the site's RSS feed",
+    "json-ld": "the page's JSON-LD metadata",
+    "meta": "a meta tag of the page",
+    "time": "a <time> element of the page",
+    "dateline": "the dateline opening the text",
+    "url": "the date in the URL",
+}
+WEAK_SIGNALS = {"url", "dateline", "time"}
+
+mimetypes.add_type("application/vnd.sqlite3", ".db")
+mimetypes.add_type("text/plain", ".sha256")
+
+
+# --- SQL functions ---------------------------------------------------------------------------
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    conn.create_aggregate("co_mentions", 2, CoMentions)
+
+
+class CoMentions:
+    """co_mentions(organizations, focus): pairs of the JSON lists' items that occur in the same
+    row, as a JSON list of [a, b, rows] (a < b), most frequent first; with a focus, only the
+    pairs [focus, other]. One pass in Python: at 100,000 posts a self-join of
+    post_organizations grouped by pair sorts 1.5 million rows and takes seconds."""
+
+    def __init__(self):
+        self.counts = Counter()
+
+    def step(self, value, focus=None):
+        try:
+            items = sorted({str(item) for item in json.loads(value or "[]")})
+        except ValueError:
+            return
+        if not focus:
+            self.counts.update(combinations(items, 2))
+        elif focus in items:
+            self.counts.update((focus, other) for other in items if other != focus)
+
+    def finalize(self):
+        return json.dumps([[a, b, n] for (a, b), n in self.counts.most_common()])
+
+
+# --- filters on posts ------------------------------------------------------------------------
+
+ORGANIZATION_SQL = """{t}.id in (select po.post_id from post_organizations po
+  join organizations o on o.id = po.organization_id
+  where o.id = lower(:{p}) or o.acronym = :{p} or o.name = :{p} collate nocase)"""
+TAG_SQL = """{t}.id in (select pt.post_id from post_tags pt join tags t on t.id = pt.tag_id
+  where t.name = :{p} collate nocase or t.id = :{p})"""
+STANDARD_SQL = """{t}.id in (select ps.post_id from post_standards ps
+  where ps.standard_id = :{p} collate nocase
+  or substr(ps.standard_id, 1, length(:{p}) + 1) collate nocase in (:{p} || '-', :{p} || ':'))"""
+COMMITTEE_SQL = """{t}.id in (select pc.post_id from post_committees pc
+  where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%')"""
+# A post dated to a month or a year counts when its period overlaps the range. The first
+# comparison of each is implied by the second; it lets SQLite read a range of the date index.
+FROM_SQL = "{t}.published >= substr(:{p}, 1, 4) and {t}.published || '-99' >= :{p}"
+TO_SQL = "{t}.published <= :{p} || '~' and substr({t}.published, 1, length(:{p})) <= :{p}"
+FILTERS = {
+    "_organization": (ORGANIZATION_SQL, "mentions organization {!r}"),
+    "_tag": (TAG_SQL, "tagged {!r}"),
+    "_standard": (STANDARD_SQL, "references standard {!r} (any part or edition)"),
+    "_committee": (COMMITTEE_SQL, "references committee {!r}"),
+    "_from": (FROM_SQL, "published from {}"),
+    "_to": (TO_SQL, "published up to {}"),
+}
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    if table not in POST_TABLES:
+        return None
+    where, params, human = [], {}, []
+    for arg, (sql, description) in FILTERS.items():
+        for i, value in enumerate(v.strip() for v in request.args.getlist(arg)):
+            if value:
+                name = f"f{arg}{i}"
+                where.append(sql.format(t=f"[{table}]", p=name))
+                params[name] = value
+                human.append(description.format(value))
+    return FilterArguments(where, params, human)
+
+
+def active_filters(request) -> list[dict]:
+    """The filters above in the request, each with the URL that removes it."""
+    return [
+        {"label": FILTERS[arg][1].format(value), "remove_url": path_with_removed_args(
+            request, {arg: value})}
+        for arg in FILTERS
+        for value in request.args.getlist(arg)
+        if value.strip()
+    ]  # fmt: skip
+
+
+# --- list facets -----------------------------------------------------------------------------
+
+# Per list column: its link table, the link's key and how a key reads in the JSON list.
+LIST_LINKS = {
+    "organizations": ("post_organizations", "organization_id",
+                      "(select coalesce(acronym, name) from organizations where id = g.k)"),
+    "tags": ("post_tags", "tag_id", "(select name from tags where id = g.k)"),
+    "standards": ("post_standards", "standard_id", "g.k"),
+    "committees": ("post_committees", "committee_id", "g.k"),
+}  # fmt: skip
+# Up to this many rows, list facets go from the rows to their links (an index seek each); over
+# half of the table, they count the other rows and subtract; between, they scan each link
+# table once, each link tested against the rows (at 100,000 posts: 580,000 organization links).
+FEW_ROWS = 20_000
+
+
+class PostFacets(Facet):
+    """All the configured facets of the posts table from one query: `indexed` facets (a column,
+    like Datasette's own) and `list` facets (a JSON list column, counted from its link table,
+    grouped by the link's key so that the link table's index does the grouping). The table's
+    rows are found once for all of them; unfiltered, every count comes from an index. A list
+    value's link applies the matching filter (_organization=, _tag=, _standard=, _committee=).
+
+    Datasette runs its facets one after the other, each finding the rows again: at 100,000
+    posts and a search matching most of them, that alone took seconds."""
+
+    type = "list"
+
+    async def suggest(self):
+        return []
+
+    def get_configs(self):
+        configs = load_facet_configs(self.request, self.metadata)
+        return [(kind, c) for kind in ("indexed", "list") for c in configs.get(kind, [])]
+
+    async def facet_results(self):
+        if self.table != "posts":
+            return [], []
+        facets = {}
+        for kind, config in self.get_configs():
+            column = config["config"].get("column") or config["config"]["simple"]
+            if kind == "indexed" or column in LIST_LINKS:
+                facets[column] = (kind, config)
+        if not facets:
+            return [], []
+        try:
+            counts = await self.counts(facets)
+        except QueryInterrupted:
+            return [], list(facets)
+        size = self.get_facet_size()
+        pairs = self.get_querystring_pairs()
+        results = []
+        for column, (kind, config) in facets.items():
+            values = sorted(counts[column].items(), key=lambda item: (-item[1], str(item[0])))
+            arg = LIST_COLUMNS[column] if kind == "list" else column
+            results.append({
+                "name": column,
+                "type": kind if kind == "list" else "column",
+                "hideable": config["source"] != "metadata",
+                "toggle_url": self.ds.urls.path(path_with_removed_args(
+                    self.request, {"_facet_" + kind: column})),
+                "results": [self.value(arg, v, n, pairs) for v, n in values[:size]],
+                "truncated": len(values) > size,
+            })  # fmt: skip
+        return results, []
+
+    async def counts(self, facets: dict) -> dict:
+        """{column: {value: rows}} for the table's rows, from one query."""
+        columns = [c for c, (kind, _) in facets.items() if kind == "indexed"]
+        lists = [c for c, (kind, _) in facets.items() if kind == "list"]
+        params = dict(self.params) if isinstance(self.params, dict) else {}
+        shared = await self.shared_tag_names() if "tags" in lists else []
+        filtered = " where " in self.sql.lower() or bool(params)
+        rows_from = "rows_" if filtered else "posts"
+        branches = [f"select '{c}' as facet, [{c}] as value, null as k, count(*) as n"
+                    f" from {rows_from} where [{c}] is not null group by [{c}]"
+                    for c in columns]  # fmt: skip
+        ctes = []
+        if filtered:
+            ctes.append(f"rows_ as materialized (select id{''.join(f', [{c}]' for c in columns)}"
+                        f" from ({self.sql}))")  # fmt: skip
+        if not filtered:
+            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
+        elif (self.row_count or 0) and self.row_count <= FEW_ROWS:
+            links = "from rows_ cross join {table} l on l.post_id = rows_.id"
+            branches += self.list_branches(lists, shared, links, "rows_", 1)
+        elif (self.row_count or 0) > await self.table_count() / 2:
+            ctes.append("others_ as materialized (select id from posts"
+                        " where id not in (select id from rows_))")  # fmt: skip
+            others = "from others_ cross join {table} l on l.post_id = others_.id"
+            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
+            branches += self.list_branches(lists, shared, others, "others_", -1)
+        else:
+            links = "from {table} l where l.post_id in (select id from rows_)"
+            branches += self.list_branches(lists, shared, links, "rows_", 1)
+        sql = (f"with {', '.join(ctes)} " if ctes else "") + " union all ".join(branches)
+        for i, (name, a, b) in enumerate(shared):
+            params.update({f"_n{i}": name, f"_a{i}": a, f"_b{i}": b})
+        limit = self.ds.setting("facet_time_limit_ms") * len(facets)
+        rows = await self.ds.execute(self.database, sql, params, truncate=False,
+                                     custom_time_limit=limit)  # fmt: skip
+        counts: dict[str, dict] = {column: {} for column in facets}
+        for row in rows.rows:
+            value = row["value"] if row["facet"] in columns else str(row["value"])
+            counts[row["facet"]][value] = counts[row["facet"]].get(value, 0) + row["n"]
+        return {c: {v: n for v, n in values.items() if n > 0} for c, values in counts.items()}
+
+    @staticmethod
+    def list_branches(lists: list[str], shared: list, links: str, rows: str, sign: int
+                      ) -> list[str]:  # fmt: skip
+        """Counts per link key over the posts that `links` reaches (times sign); a post with two
+        tags of one name (a site tag and a topic) is taken off once: those are found from the
+        first tag's posts, kept to the `rows` CTE when there is one."""
+        branches = [
+            f"select '{column}' as facet, {label} as value, g.k as k, {sign} * g.n as n from ("
+            f"select l.{key} as k, count(*) as n {links.format(table=table)} group by l.{key}) g"
+            for column in lists
+            for table, key, label in [LIST_LINKS[column]]
+        ]
+        within = f" and l.post_id in (select id from {rows})" if rows else ""
+        branches += [
+            f"select 'tags' as facet, :_n{i} as value, null as k, {-sign} * count(*) as n"
+            f" from post_tags l where l.tag_id = :_a{i}{within} and exists (select 1"
+            f" from post_tags b where b.post_id = l.post_id and b.tag_id = :_b{i})"
+            for i in range(len(shared))
+        ]
+        return branches
+
+    async def shared_tag_names(self) -> list[tuple[str, str, str]]:
+        rows = await self.ds.execute(self.database, "select name, min(id), max(id) from tags"
+                                     " group by name having count(*) = 2")  # fmt: skip
+        return [tuple(row) for row in rows.rows]
+
+    async def table_count(self) -> int:
+        return (await self.ds.execute(self.database, "select count(*) from posts")).rows[0][0]
+
+    def value(self, arg: str, value, count: int, pairs) -> dict:
+        selected = (arg, str(value)) in pairs
+        change = path_with_removed_args if selected else path_with_added_args
+        path = change(self.request, {arg: str(value)})
+        return {"value": value, "label": value, "count": count, "selected": selected,
+                "toggle_url": self.ds.absolute_url(self.request, path)}  # fmt: skip
+
+
+@hookimpl
+def register_facet_classes():
+    return [PostFacets]
+
+
+# --- cells -----------------------------------------------------------------------------------
+
+
+def highlight(text: str) -> Markup:
+    """The snippet escaped, its markers turned into <mark>."""
+    escaped = str(escape(text))
+    return Markup(escaped.replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>"))
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if not isinstance(value, str):
+        return None
+    keys = row.keys() if hasattr(row, "keys") else []
+    if column == "snippet" and table is None:
+        return highlight(value)
+    if column == "title" and (table in POST_TABLES or table is None) and "id" in keys:
+        url = datasette.urls.row(database, "posts", row["id"])
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column == "title" and "post_id" in keys:
+        url = datasette.urls.row(database, "posts", row["post_id"])
+        return Markup(f'<a href="{escape(url)}">{escape(value)}</a>')
+    if column in LIST_COLUMNS and table in POST_TABLES and value.startswith("["):
+        return list_links(datasette, database, column, value, table == "posts")
+    return None
+
+
+def list_links(datasette, database, column: str, value: str, as_links: bool) -> Markup | None:
+    try:
+        items = [str(item) for item in json.loads(value)]
+    except ValueError:
+        return None
+    if not as_links:  # post_details: labels with role and count, one per line
+        return Markup("<br>".join(str(escape(item)) for item in items))
+    base = datasette.urls.table(database, "posts")
+    arg = LIST_COLUMNS[column]
+    links = [f'<a href="{escape(base)}?{escape(urlencode({arg: item}))}">{escape(item)}</a>'
+             for item in items]  # fmt: skip
+    return Markup(", ".join(links))
+
+
+# --- template variables ----------------------------------------------------------------------
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["date_label"] = date_label
+    env.filters["filesize"] = filesize
+    env.filters["host"] = lambda url: urlsplit(url or "").hostname or ""
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if view_name == "index":
+        return {"dumps": dumps_for(datasette)}
+    if view_name == "row" and table == "posts" and request is not None:
+        return post_page_vars(datasette, database, request)
+    if view_name == "table" and table in POST_TABLES and request is not None:
+        return {"post_filters": active_filters(request)}
+    return {}
+
+
+def dumps_for(datasette) -> list[dict]:
+    """The dumps beside the served database (where `stdnews dump` writes them)."""
+    files = [db.path for db in datasette.databases.values() if db.path]
+    folder = dumps_dir(Path(files[0])) if files else None
+    return read_dumps(folder) if folder and folder.is_dir() else []
+
+
+# --- nothing private -------------------------------------------------------------------------
+
+
+async def databases_without_paths(request, datasette):
+    """/-/databases: Datasette's own answer less the files' paths on the server."""
+    listing = [{"name": name, "route": db.route, "is_mutable": db.is_mutable,
+                "is_memory": db.is_memory, "hash": db.hash}
+               for name, db in datasette.databases.items() if not name.startswith("_")]  # fmt: skip
+    if request.url_vars.get("format") == "json":
+        return Response.json(listing)
+    return Response.html(await datasette.render_template(
+        "show_json.html", {"filename": "databases.json", "data_json": json.dumps(
+            listing, indent=4)}, request=request))  # fmt: skip
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/databases(\.(?P<format>json))?$", databases_without_paths)]
+
+
+def post_page_vars(datasette, database, request):
+    async def inner():
+        (post_id,) = urlsafe_components(request.url_vars["pks"])[:1]
+        db = datasette.get_database(database)
+
+        async def rows(sql):
+            return [dict(r) for r in (await db.execute(sql, [post_id])).rows]
+
+        post = (await rows("select * from posts where id = ?") or [None])[0]
+        if post is None:
+            return {}
+        return {"post_page": {
+            "source": (await rows("select s.* from sources s join posts p on p.source = s.id"
+                                  " where p.id = ?") or [{}])[0],
+            "date_signal": DATE_SIGNALS.get(post["published_source"], post["published_source"]),
+            "weak_date": post["published_source"] in WEAK_SIGNALS
+            or post["published_precision"] in ("month", "year") or not post["published"],
+            "paragraphs": [p.strip() for p in (post["text"] or "").split("\n\n") if p.strip()],
+            "organizations": await rows(
+                "select coalesce(o.acronym, o.name) as label, o.name, o.kind, o.homepage,"
+                " po.role, po.count from post_organizations po join organizations o"
+                " on o.id = po.organization_id where po.post_id = ?"
+                " order by po.role = 'publisher' desc, po.count desc, o.id"),
+            "tags": await rows(
+                "select t.name, t.origin, pt.matched from post_tags pt join tags t"
+                " on t.id = pt.tag_id where pt.post_id = ? order by t.origin, t.name"),
+            "standards": await rows(
+                "select standard_id, origin from post_standards where post_id = ?"
+                " order by origin desc, standard_id"),
+            "committees": await rows(
+                "select committee_id from post_committees where post_id = ? order by 1"),
+            "versions": await rows(
+                "select v.id, v.language, v.title from posts v join posts p"
+                " on p.story_id = v.story_id and v.id != p.id where p.id = ?"
+                " order by v.language"),
+            "duplicate_of": await rows(
+                "select d.id, d.title, d.source from posts d join posts p"
+                " on d.id = p.duplicate_of where p.id = ?"),
+        }}  # fmt: skip
+
+    return inner
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/assets/standards-news.css")]
+
+
+# --- feeds -----------------------------------------------------------------------------------
+
+
+def _empty_feed_guard():
+    """datasette-atom takes max() of the rows' dates; with no rows that is an error (500). A
+    feed reader subscribed to a quiet organization or search should get an empty feed."""
+    try:
+        import datasette_atom
+    except ImportError:
+        return
+    render = datasette_atom.render_atom
+    if getattr(render, "empty_feed_guard", False):
+        return
+
+    # Datasette passes a renderer the arguments its signature names, so all are spelled out.
+    def render_atom(datasette, request, sql, columns, rows, database, table, query_name,
+                    view_name, data):  # fmt: skip
+        if rows:
+            return render(datasette, request, sql, columns, rows, database, table, query_name,
+                          view_name, data)  # fmt: skip
+        from datasette.utils.asgi import Response
+        from feedgen.feed import FeedGenerator
+
+        feed = FeedGenerator()
+        feed.id(request.url)
+        feed.link(href=request.url, rel="self")
+        feed.updated(datetime.now(UTC))
+        title = None
+        if query_name:
+            queries = (datasette.metadata(database=database) or {}).get("queries", {})
+            title = (queries.get(query_name) or {}).get("title")
+        feed.title(title or "standards-news")
+        return Response(feed.atom_str(pretty=True),
+                        content_type="application/xml; charset=utf-8")  # fmt: skip
+
+    render_atom.empty_feed_guard = True
+    datasette_atom.render_atom = render_atom
+
+
+_empty_feed_guard()

@@ -1,0 +1,128 @@
+"""The site under test: the snapshot crawled into a database, a hostile post, a dumps folder.
+
+Shared by test_site.py (Datasette in-process) and test_browser.py (a real `stdnews serve`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.store import open_db, save_post
+
+HOSTILE_TITLE = "Alert <script>alert('title')</script> & <b>bold</b> news"
+HOSTILE_TEXT = (
+    "First paragraph <script>alert('body')</script> with <img src=x onerror=alert(1)> markup.\n\n"
+    'Second paragraph names ISO and IEC 62443-3-3, and <a href="javascript:alert(2)">a link</a>.'
+)
+HOSTILE_URL = "https://www.iso.org/contents/news/2026/01/hostile-markup.html"
+DUMP_DAY = "2026-11-29"
+
+
+def build_site_db(folder: Path) -> Path:
+    """The snapshot crawled with the real spiders into folder/news.db (once per folder), plus a
+    post whose title and body carry HTML and scripts, as a hostile page could."""
+    db_path = folder / "news.db"
+    if db_path.exists():
+        return db_path
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db",
+         str(db_path)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT.parent,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    db = open_db(db_path)
+    save_post(db, hostile_post())
+    db.close()
+    return db_path
+
+
+def hostile_post() -> dict:
+    post_id = hashlib.sha256(HOSTILE_URL.encode()).hexdigest()[:16]
+    return {
+        "id": post_id, "source": "iso", "url": HOSTILE_URL, "story_id": post_id,
+        "generation": "jahia", "aliases": [], "title": HOSTILE_TITLE, "title_source": "og:title",
+        "published": "2026-01-15", "published_precision": "day", "published_source": "site",
+        "published_year": 2026, "published_month": "2026-01", "updated": None,
+        "updated_source": None, "mentioned_dates": [], "simhash": None, "language": "en",
+        "description": "A <i>description</i> with <script>alert('description')</script>",
+        "text": HOSTILE_TEXT, "text_source": "site:article", "text_missing": False,
+        "word_count": len(HOSTILE_TEXT.split()), "content_hash": "0" * 64, "http_status": 200,
+        "fetched_at": "2026-01-15T10:00:00+00:00",
+        "organizations": [{"id": "iso", "acronym": "ISO", "name": "International Organization "
+                           "for Standardization", "role": "publisher", "count": 1}],
+        "tags": [{"id": "topic:cybersecurity", "name": "Cybersecurity and privacy",
+                  "origin": "topic", "matched": ["<script>"]}],
+        "standards": ["IEC 62443-3-3"], "related_standards": [], "committees": [],
+    }  # fmt: skip
+
+
+def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:
+    """A dumps folder as `stdnews dump` writes it (the contract with the crawl side): the .db, its
+    .gz, a sha256sum file, a manifest and standards-news-latest.* symlinks."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"standards-news-{day}"
+    db_copy = folder / f"{name}.db"
+    shutil.copyfile(db_path, db_copy)
+    with db_copy.open("rb") as raw, gzip.open(folder / f"{name}.db.gz", "wb") as packed:
+        shutil.copyfileobj(raw, packed)
+    files = [db_copy, folder / f"{name}.db.gz"]
+    digests = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    (folder / f"{name}.sha256").write_text("".join(f"{d}  {n}\n" for n, d in digests.items()))
+    manifest = {
+        "name": name, "generated_at": f"{day}T03:00:00Z", "software_version": "0.1.0",
+        "schema_version": "m100_datasette_indexes_and_views",
+        "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": digests[f.name]}
+                  for f in files],
+        "tables": {"posts": 69}, "sources": {"iso": {"posts": 17, "first": "2019-01-01",
+                                                     "last": "2026-01-15"}},
+    }  # fmt: skip
+    (folder / f"{name}.json").write_text(json.dumps(manifest, indent=1))
+    for suffix in (".db", ".db.gz", ".sha256", ".json"):
+        latest = folder / f"standards-news-latest{suffix}"
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(f"{name}{suffix}")
+    return manifest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Served:
+    """`stdnews serve` as a real process on a free loopback port."""
+
+    def __init__(self, db_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path), "--port",
+             str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
+        )  # fmt: skip
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(self.url + "/-/versions.json", timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    raise RuntimeError(self.process.stderr.read().decode()) from None
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("Datasette did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process.stderr.close()

@@ -1,0 +1,208 @@
+"""The site as an analyst uses it, in a real browser: headless Chromium (the OS package) driven by
+Playwright, against `stdnews serve` running as a process on a free loopback port.
+
+Home page, a search, a post, a facet, the dashboard, a feed, and a post whose scraped title and
+body carry scripts. Screenshots go to artifacts/ (git-ignored). The browser may only reach
+127.0.0.1: any other request is refused and fails the test, so nothing (no chart library) may
+come from a CDN. Where Chromium is not installed (`apt-get install chromium`), these tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+
+from pipeline.paths import ROOT
+from tests.site_support import (
+    DUMP_DAY,
+    HOSTILE_TITLE,
+    HOSTILE_URL,
+    Served,
+    build_site_db,
+    write_dumps,
+)
+
+CHROMIUM = os.environ.get("STDNEWS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update",
+               "--disable-sync"]  # fmt: skip
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install -y chromium",
+                allow_module_level=True)  # fmt: skip
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.getbasetemp() / "site"
+    folder.mkdir(exist_ok=True)
+    db_path = build_site_db(folder)
+    write_dumps(folder / "dumps", db_path)  # where `stdnews serve` looks: beside the database
+    served = Served(db_path)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page in a fresh context that records dialogs, page errors and outside requests."""
+
+    def __init__(self, browser, server):
+        self.base = server.url
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.dialogs, self.errors, self.outside = [], [], []
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message),
+                                               dialog.dismiss()))  # fmt: skip
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.route("**/*", self.only_loopback)
+
+    def only_loopback(self, route):
+        if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def goto(self, path: str):
+        return self.page.goto(self.base + path, wait_until="networkidle")
+
+    def screenshot(self, name: str, full_page: bool = False) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"browser-{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def close(self):
+        assert not self.outside, f"requests beyond loopback: {self.outside}"
+        assert not self.errors, self.errors
+        assert not self.dialogs, f"a script ran: {self.dialogs}"
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    opened = Visit(browser, server)
+    yield opened
+    opened.close()
+
+
+def test_home_page_offers_search_feeds_and_the_downloads(visit):
+    visit.goto("/")
+    page = visit.page
+    assert page.get_by_label("Search the posts").is_visible()
+    downloads = page.locator("#downloads")
+    assert f"standards-news-{DUMP_DAY}.db.gz" in downloads.inner_text()
+    row = downloads.locator("tr", has_text=f"standards-news-{DUMP_DAY}.db.gz")
+    assert row.locator(".sn-size").inner_text().endswith(("KB", "MB"))
+    assert len(row.locator(".sn-sha").inner_text()) == 64
+    assert page.get_by_role("link", name="Latest posts", exact=True).is_visible()
+    visit.screenshot("home", full_page=True)
+
+
+def test_search_for_a_term_and_open_a_post(visit):
+    visit.goto("/")
+    page = visit.page
+    page.get_by_label("Search the posts").fill("kilogram")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/news/search?q=kilogram*")
+    page.wait_for_load_state("networkidle")
+    results = page.locator("table.rows-and-columns tbody tr")
+    assert results.count() >= 2
+    first_title = results.first.locator("td.col-title a")
+    assert "kilogram" in first_title.inner_text().lower()
+    marks = page.locator("td.col-snippet mark")
+    assert marks.count() >= 2
+    assert marks.first.inner_text().lower() == "kilogram"
+    visit.screenshot("search")
+
+    title = first_title.inner_text()
+    first_title.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1.sn-title").inner_text() == title
+    assert page.get_by_role("link", name="Read the original").get_attribute("href").startswith(
+        "https://www.bipm.org/")  # fmt: skip
+    assert page.locator(".sn-date").is_visible()
+    assert "BIPM" in page.locator(".sn-lists dd").first.inner_text()
+    assert page.locator(".sn-body p").count() >= 3
+    visit.screenshot("post", full_page=True)
+
+
+def test_apply_a_facet(visit):
+    visit.goto("/news/posts")
+    page = visit.page
+    facet = page.locator("#facet-organizations")
+    assert facet.is_visible()
+    facet.get_by_role("link", name="ITU", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert "_organization=ITU" in page.url
+    heading = page.locator("h3", has_text="mentions organization 'ITU'")
+    assert heading.is_visible()
+    count = int(heading.inner_text().split()[0])
+    assert page.locator("table.rows-and-columns tbody tr").count() == count
+    assert page.locator(".sn-active-filters li", has_text="ITU").is_visible()
+    for cell in page.locator("td.col-organizations").all():
+        assert "ITU" in cell.inner_text()
+    visit.screenshot("facet")
+
+
+def test_dashboard_draws_its_charts(visit):
+    visit.goto("/-/dashboards/overview")
+    page = visit.page
+    for chart in ("posts-per-month", "top-organizations", "top-standards"):
+        drawn = page.locator(f"#chart-{chart} canvas, #chart-{chart} svg").first
+        drawn.wait_for(state="visible", timeout=15_000)
+        box = drawn.bounding_box()
+        assert box["width"] > 200
+        assert box["height"] > 100
+        if drawn.evaluate("e => e.tagName") == "CANVAS":  # some pixels are drawn
+            painted = drawn.evaluate("""c => {
+                const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; }""")
+            assert painted > 2000, chart
+    assert page.locator("#chart-posts p").inner_text().strip() == "69"
+    visit.screenshot("dashboard", full_page=True)
+
+
+def test_subscribe_to_the_feed_of_a_search(visit):
+    visit.goto("/news/search?q=metrology")
+    page = visit.page
+    link = page.get_by_role("link", name="Atom feed of this search")
+    href = link.get_attribute("href")
+    assert href.startswith("/news/feed_search.atom?q=metrology")
+    response = visit.goto(href)  # what a feed reader fetches when the address is pasted in
+    assert response.ok
+    assert response.headers["content-type"].startswith("application/xml")
+    feed = feedparser.parse(response.body())
+    assert not feed.bozo
+    assert feed.entries
+    assert all("metrolog" in (e.title + e.content[0].value).lower() or e.link for e in feed.entries)
+    visit.screenshot("feed")
+
+
+def test_scraped_scripts_and_markup_show_as_text(visit, server):
+    visit.goto("/news/posts?" + "url=" + HOSTILE_URL)
+    page = visit.page
+    page.locator("td.col-title a").first.click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1.sn-title").inner_text() == HOSTILE_TITLE
+    body = page.locator(".sn-body").inner_text()
+    assert "<script>alert('body')</script>" in body
+    assert "<img src=x onerror=alert(1)>" in body
+    assert page.locator(".sn-body img, .sn-body script, .sn-body b").count() == 0
+    visit.screenshot("hostile-post")
+    # visit.close() checks that no dialog opened: no scraped script ran

@@ -138,13 +138,3 @@ def point_latest(dump: Dump) -> None:
         partial.unlink(missing_ok=True)
         partial.symlink_to(dump.path(suffix).name)
         os.replace(partial, link)
-
-
-def listing(folder: Path) -> list[dict]:
-    """Manifests of the dumps in folder, newest first."""
-    manifests = []
-    for path in sorted(folder.glob(f"{PREFIX}-*.json"), reverse=True):
-        if path.is_symlink():
-            continue
-        manifests.append(json.loads(path.read_text("utf-8")))
-    return manifests

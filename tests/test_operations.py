@@ -163,3 +163,27 @@ def test_dump_of_a_missing_database_explains(tmp_path):
     result = run_dump(tmp_path / "nothing.db")
     assert result.returncode == 1
     assert "does not exist" in result.stderr
+
+
+def test_stdnews_serve_offers_the_real_dumps(dumped, crawled):
+    import asyncio
+    import hashlib
+
+    from pipeline.site import make_datasette
+
+    folder, manifest, _ = dumped
+    site = make_datasette(crawled)
+
+    async def fetch(path):
+        await site.invoke_startup()
+        return await site.client.get(path)
+
+    home = asyncio.run(fetch("/")).text
+    for file in manifest["files"]:
+        assert f'href="/dumps/{file["name"]}"' in home
+        assert file["sha256"] in home
+        body = asyncio.run(fetch(f"/dumps/{file['name']}")).content
+        assert hashlib.sha256(body).hexdigest() == file["sha256"]
+    latest = asyncio.run(fetch("/dumps/standards-news-latest.db.gz"))
+    assert latest.status_code == 200
+    assert latest.content == (folder / f"{manifest['name']}.db.gz").read_bytes()

@@ -26,9 +26,10 @@ import results  # noqa: E402
 # benchmark module (bench/<name>.py, whose main(argv) returns its results): quick, full arguments
 PLAN = {
     "normalize": (["--repeat", "1"], ["--repeat", "3"]),
-    "crawl": (["--articles", "1000", "--storage", "500"],
+    "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),
-    "datasette_scale": (["--posts", "20000"], ["--posts", "100000", "--posts", "1000000"]),
+    "datasette_scale": (["--posts", "20000", "--repeat", "2"],
+                        ["--posts", "100000", "--posts", "1000000"]),
 }  # fmt: skip
 
 

@@ -356,13 +356,19 @@ def short_time(value: str | None) -> str:
 @host_option
 @port_option
 def demo(db_path, no_serve, host, port):
-    """Crawl the bundled offline snapshot of the four sites, then serve it.
+    """Crawl the bundled offline snapshot of the four sites, dump it, then serve it.
 
-    Uses the real Scrapy engine over loopback HTTP; nothing leaves the machine.
+    Uses the real Scrapy engine over loopback HTTP; nothing leaves the machine. The research
+    dump (as `stdnews dump` writes it, into dumps/ beside the database) is what the home page's
+    Downloads section offers.
     """
+    from pipeline import dumps
+
     status = run_crawl([], db_path, SNAPSHOT, verbose=False)
     if status:
         sys.exit(status)
+    written = dumps.dump(db_path, db_path.parent / "dumps", progress=lambda text: None)
+    click.echo(f"dump: {written.path('.db')} (and .db.gz, .json, .sha256)", err=True)
     if not no_serve:
         serve_db(db_path, host, port)
 

@@ -187,3 +187,14 @@ def test_stdnews_serve_offers_the_real_dumps(dumped, crawled):
     latest = asyncio.run(fetch("/dumps/standards-news-latest.db.gz"))
     assert latest.status_code == 200
     assert latest.content == (folder / f"{manifest['name']}.db.gz").read_bytes()
+
+
+def test_demo_builds_the_database_and_its_dump(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pipeline", "demo", "--no-serve", "--db",
+                             str(tmp_path / "news.db")], capture_output=True, text=True,
+                            timeout=300, cwd=ROOT)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert Database(tmp_path / "news.db")["posts"].count == 68
+    check = subprocess.run(["sha256sum", "-c", "standards-news-latest.sha256"],
+                           cwd=tmp_path / "dumps", capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout

@@ -38,6 +38,9 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP endpoint (code execution for a job manager): an open port an
+# unattended crawler has no use for.
+REMOTE_CONTROL_ENABLED = False
 REDIRECT_MAX_TIMES = 10
 
 DEFAULT_REQUEST_HEADERS = {

@@ -54,3 +54,11 @@ def test_scrapy_list_works_from_the_repo_root():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == SPIDERS
+
+
+def test_the_crawler_opens_no_port_of_its_own():
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")  # Scrapy 2.19's code-execution endpoint

@@ -4,7 +4,8 @@
   own process on loopback; the real crawl (Scrapy engine, item pipeline, normalization, SQLite)
   with politeness off, as `stdnews crawl --replay` sets it; beside it, the same server's raw
   capacity, measured by a plain concurrent HTTP client fetching the same article pages.
-* memory: peak RSS of that crawl process (os.wait4).
+* memory: peak RSS of that crawl: its processes (the crawl and its normalization worker)
+  together, sampled from /proc, and the largest single one (os.wait4).
 * reprocess: `stdnews reprocess` over the crawled database (normalization from stored raw pages).
 * storage: `store.save_post` alone, posts per second with FTS and links, and bytes per post.
 * incremental: a full crawl of the bundled snapshot, then an unchanged re-run: requests per
@@ -98,6 +99,28 @@ def raw_capacity(address: str, targets: list[tuple[str, str]], workers: int = 8)
             "pages_per_s": round(fetched[0] / seconds, 1)}  # fmt: skip
 
 
+def tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (from /proc), in KB."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status)[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, TypeError):
+            continue  # ended meanwhile (a zombie has no VmRSS)
+    return total
+
+
+def sample_tree(pid: int, peak: list[int]) -> None:
+    """Keep the largest total RSS of the process tree, every 0.1 s while it runs."""
+    while Path(f"/proc/{pid}/status").exists():
+        peak[0] = max(peak[0], tree_rss_kb(pid))
+        time.sleep(0.1)
+
+
 def crawl_throughput(folder: Path, articles: int) -> list[dict]:
     site = folder / "site"
     built = time.perf_counter()
@@ -111,7 +134,11 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
         started = time.perf_counter()
         process = subprocess.Popen([PYTHON, "-c", CRAWL, str(db_path), address], cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        tree_peak = [0]
+        sampler = threading.Thread(target=sample_tree, args=(process.pid, tree_peak), daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
+        sampler.join()
         wall = time.perf_counter() - started
         startup, crawling = map(float, process.stdout.read().split())
         db = Database(db_path)
@@ -121,7 +148,8 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
         server.kill()
         server.wait()
     rate = posts / crawling
-    peak_mb = usage.ru_maxrss / 1024
+    largest_mb = usage.ru_maxrss / 1024  # the largest single process (the crawl or its worker)
+    peak_mb = max(tree_peak[0] / 1024, largest_mb)  # the crawl's processes together
     crawl = {"articles": posts, "site_files": files, "site_build_s": round(built, 1),
              "crawl_s": round(crawling, 2), "startup_s": round(startup, 2),
              "wall_s": round(wall, 2), "articles_per_s": round(rate, 1),
@@ -133,8 +161,12 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
         results.result(f"crawl/throughput-{articles}", crawl, ">= 100 articles/s", rate >= 100),
         results.result(
             f"crawl/memory-{articles}",
-            {"peak_rss_mb": round(peak_mb, 1), "articles": posts},
-            "peak RSS <= 300 MB",
+            {
+                "peak_rss_mb": round(peak_mb, 1),
+                "largest_process_mb": round(largest_mb, 1),
+                "articles": posts,
+            },
+            "peak RSS <= 300 MB (crawl and its workers)",
             peak_mb <= 300,
         ),  # fmt: skip
         reprocess(db_path),

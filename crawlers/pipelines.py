@@ -11,7 +11,7 @@ from scrapy.exceptions import DropItem
 
 from pipeline import health, raw, store, workers
 from pipeline.lock import CrawlLock
-from pipeline.normalize import canonical_url
+from pipeline.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 

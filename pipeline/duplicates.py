@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import zlib
 
-import numpy as np
 from sqlite_utils import Database
 
 MAX_DISTANCE = 3
@@ -22,6 +21,8 @@ _WORD = re.compile(r"\w+")
 
 def simhash(text: str) -> int | None:
     """Signed 64-bit simhash (SQLite integers are signed), None for texts too short to tell."""
+    import numpy as np  # here: the writing process only compares stored hashes
+
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
@@ -33,8 +34,10 @@ def simhash(text: str) -> int | None:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
+def _mix(z):
     """splitmix64's finalizer, vectorized: every input bit moves about half the output bits."""
+    import numpy as np
+
     z = z + np.uint64(0x9E3779B97F4A7C15)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)

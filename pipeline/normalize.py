@@ -7,53 +7,16 @@ committees, organizations, tags. Each stage is a module of its own; this one onl
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pipeline import dates, duplicates, extract, language, organizations, standards, tags
-from pipeline.sources import SOURCES, Source, source_for_url
-
-TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
-BARE_HOSTS = ("bipm.org", "iec.ch", "iso.org", "oecd.org")
+from pipeline.sources import SOURCES, source_for_url
+from pipeline.urls import canonical_url, story_url, url_id  # noqa: F401 (also imported from here)
 
 
 class NormalizeError(ValueError):
     """A page that cannot become a post (no title, not an article)."""
-
-
-def canonical_url(url: str) -> str:
-    """The key form of a URL: https, lowercase host, no trailing dot, fragment or trackers, and
-    the source's other addresses of a page (mirrors, internal paths) rewritten to its own."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").rstrip(".").lower()
-    if host in BARE_HOSTS:
-        host = "www." + host
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith(TRACKING_PARAMS)]  # fmt: skip
-    canonical = urlunsplit(("https", host, parts.path or "/", urlencode(query), ""))
-    source = source_for_url(canonical)
-    for pattern, replacement in source.url_rewrites if source else ():
-        canonical = re.sub(pattern, replacement, canonical)
-    return canonical
-
-
-def story_url(url: str, source: Source | None, alternates: dict[str, str] | None = None) -> str:
-    """The URL naming the story that all language versions of a post share: the default (or
-    English) version the page declares with hreflang, else the URL without its language."""
-    declared = (alternates or {}).get("x") or (alternates or {}).get("en")  # "x-default" -> "x"
-    if declared:
-        url = canonical_url(declared)
-    if source is None or source.language_path is None:
-        return url
-    parts = urlsplit(url)
-    pattern, replacement = source.language_path
-    return urlunsplit(parts._replace(path=re.sub(pattern, replacement, parts.path)))
-
-
-def url_id(url: str) -> str:
-    """Stable id of a post (or story): a hash of its canonical URL."""
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def content_hash(title: str, text: str) -> str:

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from pipeline.normalize import NormalizeError, normalize
-
 _pools: dict[int, Executor] = {}
 
 
@@ -61,6 +59,9 @@ def pool(workers: int) -> Executor:
 
 def attempt(item: dict) -> tuple[dict | None, str | None]:
     """(post, None) or (None, why it is not a post): picklable either way."""
+    # Imported here: the crawling process hands pages over and never loads the parsers itself.
+    from pipeline.normalize import NormalizeError, normalize
+
     try:
         return normalize(item), None
     except NormalizeError as error:

@@ -1,6 +1,6 @@
 from crawlers.spiders.iso import IsoSpider
-from pipeline.normalize import canonical_url
 from pipeline.sources import SOURCES
+from pipeline.urls import canonical_url
 from tests.conftest import make_spider
 from tests.spider_checks import discover, fetch_article
 

@@ -19,9 +19,9 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_snapshot import expected_date, load_posts  # noqa: E402
 
-from pipeline.normalize import canonical_url  # noqa: E402
 from pipeline.replay import candidates, read_rules  # noqa: E402
 from pipeline.sources import source_for_url  # noqa: E402
+from pipeline.urls import canonical_url  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold"
 SNAPSHOT = ROOT / "data" / "snapshot"

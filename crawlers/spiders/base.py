@@ -31,9 +31,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.items import ArticleItem
-from pipeline import dates, state
-from pipeline.normalize import canonical_url
+from pipeline import state
 from pipeline.sources import SOURCES
+from pipeline.urls import canonical_url
 
 
 @dataclass
@@ -45,6 +45,8 @@ class ArticleLink:
 
     def published(self) -> date | None:
         """The date discovery gives for the article, for --since (from the record or the URL)."""
+        from pipeline import dates  # dateparser: loaded only by --since runs
+
         found = dates.parse_any(self.hints.get("published"), "hint") or dates.from_url(self.url)
         return found.first_day() if found else None
 
@@ -161,8 +163,9 @@ class NewsSpider(scrapy.Spider):
         self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
         older = new = 0
         for link in links:
-            published = link.published()
-            if self.since and published and published < self.since:
+            # Dates are parsed only for --since: date parsing stays in the normalization workers.
+            published = link.published() if self.since else None
+            if published and published < self.since:
                 older += 1
                 continue
             if link.url in self.requested:

@@ -29,12 +29,6 @@ def count(default: int = 1) -> int:
     return int(os.environ.get("STDNEWS_NORMALIZE_WORKERS", default))
 
 
-WARM = (
-    "<html><head><title>Warm-up</title></head><body><h1>Warm-up</h1><p>ISO and the IEC met "
-    "in Geneva on 1 January 2020 to discuss ISO/IEC 27001 and climate action.</p></body></html>"
-)
-
-
 def orphan_watch(parent: int) -> None:
     """End this worker when the process it works for is gone (a crawl killed with kill -9)."""
     while os.getppid() == parent:
@@ -43,10 +37,15 @@ def orphan_watch(parent: int) -> None:
 
 
 def warm() -> None:
-    """Load what every page needs once (vocabularies, language model), before the first page."""
+    """Load what every page needs (vocabularies, matchers, the language model) before the first
+    page arrives; trafilatura, the fallback for pages no site selector understands, only when
+    such a page comes."""
     threading.Thread(target=orphan_watch, args=(os.getppid(),), daemon=True).start()
-    attempt({"url": "https://www.iso.org/contents/news/2020/01/warm-up.html", "source": "iso",
-             "html": WARM})  # fmt: skip
+    from pipeline import language, organizations, tags
+
+    organizations.matcher()
+    tags.matcher()
+    language.detect("International Standards help organizations everywhere to work together.")
 
 
 def pool(workers: int) -> Executor:

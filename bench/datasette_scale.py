@@ -41,11 +41,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus  # noqa: E402
+from bench.results import save  # noqa: E402
 
 SEARCH_TARGET_MS = 150
 PAGE_TARGET_MS = 1000
 PAGE_TARGET_1M_MS = 1500  # issue 7: the faceted page at 1,000,000 posts
-RESULTS = ROOT / "bench" / "results.json"
 
 # What analysts type: common and rare words, phrases, prefixes, references, other languages,
 # and searches narrowed by the search page's filters.
@@ -340,13 +340,6 @@ def corpus_db(folder: Path, posts: int) -> Path:
         print(f"  done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         done.write_text(str(posts))
     return db_path
-
-
-def save(results: list[dict]) -> None:
-    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    names = {r["name"] for r in results}
-    RESULTS.write_text(json.dumps([r for r in previous if r["name"] not in names] + results,
-                                  indent=1, ensure_ascii=False) + "\n")  # fmt: skip
 
 
 def table(results: list[dict]) -> str:

@@ -52,7 +52,7 @@ class SQLitePipeline:
         fields = ItemAdapter(item).asdict()
         url = canonical_url(fields["final_url"] or fields["url"])
         if fields["status"] == 304:
-            self.counts["unchanged" if store.confirm_post(self.db, url) else "stray"] += 1
+            self.counts["unchanged"] += store.confirm_post(self.db, url)
             self.counts["not_modified"] += 1
             return item
         if fields["status"] in GONE:
@@ -78,8 +78,8 @@ class SQLitePipeline:
             self.counts,
             getattr(spider, "discovery_counts", {}),
             getattr(spider, "not_modified", set()),
+            limited=spider.limited,
         )
-        report["complete"] = int(spider.complete() and report["status"] == "ok")
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
         report["mode"] = run_mode(spider)
         store.save_validators(self.db, spider.checks)

@@ -264,17 +264,13 @@ def status(db_path, runs, max_age):
         stdnews status --max-age 24 || mail -s "standards-news needs a look" ops@example.org
     """
     from pipeline import status as health
-    from pipeline.lock import CrawlLock, CrawlLocked
+    from pipeline.lock import CrawlLock
     from pipeline.store import open_db
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: no crawl has run yet")
     db = open_db(db_path)
-    try:
-        CrawlLock(db_path).acquire().release()
-        crawling = False
-    except CrawlLocked:
-        crawling = True
+    crawling = CrawlLock(db_path).held_elsewhere()
     now = health.utcnow()
     problems = 0
     click.echo(f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling
@@ -282,14 +278,10 @@ def status(db_path, runs, max_age):
     click.echo(f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
                f"{'gone':>4} {'err':>4} {'req':>5}  {'last success':<20} {'posts':>6} "
                f"{'newest':<11} new per run")  # fmt: skip
-    for source in health.sources(db):
+    for source in health.sources(db, crawling):
         run = source.last_run or {}
-        state = source.status
-        if state == "running" and not crawling:
-            state = "interrupted"  # its process died without closing the run
-            source.last_run["status"] = state
         click.echo(
-            f"{source.source:<7} {short_time(run.get('started')):<20} {state:<12} "
+            f"{source.source:<7} {short_time(run.get('started')):<20} {source.status:<12} "
             f"{run.get('new_posts') or 0:>4} {run.get('updated_posts') or 0:>4} "
             f"{run.get('gone_posts') or 0:>4} {run.get('errors') or 0:>4} "
             f"{run.get('requests') or 0:>5}  {short_time(source.last_success):<20} "
@@ -333,7 +325,7 @@ def dump(db_path, out):
     """
     from pipeline import dumps
 
-    out = out or db_path.parent / "dumps"
+    out = out or dumps.folder_for(db_path)
     try:
         result = dumps.dump(db_path, out, progress=lambda text: click.echo(text, err=True))
     except FileNotFoundError as error:
@@ -367,7 +359,7 @@ def demo(db_path, no_serve, host, port):
     status = run_crawl([], db_path, SNAPSHOT, verbose=False)
     if status:
         sys.exit(status)
-    written = dumps.dump(db_path, db_path.parent / "dumps", progress=lambda text: None)
+    written = dumps.dump(db_path, dumps.folder_for(db_path), progress=lambda text: None)
     click.echo(f"dump: {written.path('.db')} (and .db.gz, .json, .sha256)", err=True)
     if not no_serve:
         serve_db(db_path, host, port)

@@ -30,6 +30,11 @@ LATEST = f"{PREFIX}-latest"
 LEFT_OUT = ("simhash_bands", "http_validators")
 
 
+def folder_for(db_path: str | Path) -> Path:
+    """Where a database's dumps go, and where `stdnews serve` offers them: dumps/ beside it."""
+    return Path(db_path).resolve().parent / "dumps"
+
+
 @dataclass
 class Dump:
     name: str

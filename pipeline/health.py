@@ -22,11 +22,14 @@ def assess(
     counts: Counter,
     discovery: dict[str, int] | None = None,
     not_modified: set[str] | None = None,
+    limited: bool = False,
 ) -> dict:
-    """The `crawls` row figures and status ("ok" or "broken") of one run.
+    """The `crawls` row figures, status ("ok" or "broken") and completeness of one run.
 
     `discovery` maps each discovery start URL that answered with a page to the article links it
-    gave (known ones included); `not_modified` holds those that answered 304.
+    gave (known ones included); `not_modified` holds those that answered 304. A run is complete
+    when it was healthy, not `limited` (--limit, the canary's sample) and nothing failed: only
+    then may the next run stop at the first discovery page with nothing new (pipeline/state.py).
     """
     discovery, not_modified = discovery or {}, not_modified or set()
     discovered = sum(discovery.values())
@@ -48,8 +51,10 @@ def assess(
         warnings.append(f"only {counts['with_date']}/{fetched} posts have a publication date")
     if requested and errors / requested > MAX_ERROR_RATE:
         warnings.append(f"{errors} errors for {requested} articles requested")
+    discovery_failed = stats.get("stdnews/discovery_failed", 0)
     return {
         "status": "broken" if warnings else "ok",
+        "complete": int(not (warnings or limited or failed or discovery_failed)),
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
         "not_modified": stats.get(STATUS_PREFIX + "304", 0),

@@ -50,6 +50,14 @@ class CrawlLock:
             os.close(self.fd)
             self.fd = None
 
+    def held_elsewhere(self) -> bool:
+        """Is a crawl running on this database now (in another process)?"""
+        try:
+            self.acquire().release()
+        except CrawlLocked:
+            return True
+        return False
+
     def __enter__(self) -> CrawlLock:
         return self.acquire()
 

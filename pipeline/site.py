@@ -45,8 +45,10 @@ SETTINGS = {
 
 
 def dumps_dir(db_path: Path) -> Path:
-    """Where `stdnews dump` writes: a dumps/ folder beside the database."""
-    return Path(db_path).resolve().parent / "dumps"
+    """Where `stdnews dump` writes (pipeline.dumps.folder_for), served at /dumps/."""
+    from pipeline.dumps import folder_for
+
+    return folder_for(db_path)
 
 
 def metadata_for(db_path: Path) -> dict:

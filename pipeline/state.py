@@ -25,8 +25,7 @@ RETRY_REFUSED_HOURS = 6
 class Revisit:
     url: str
     etag: str | None = None
-    last_modified: str | None = None
-    refused: bool = False  # stored without a body: fetch unconditionally
+    last_modified: str | None = None  # none of the two for a refused post: asked plainly
 
 
 @dataclass
@@ -112,6 +111,6 @@ def revisits(db, source: str, now: datetime, days: int, retry_hours: float) -> l
         [source, cutoff, retry_before],
     )
     return [
-        Revisit(url, None, None, True) if missing else Revisit(url, etag, modified)
+        Revisit(url) if missing else Revisit(url, etag, modified)
         for url, etag, modified, missing in rows
     ]

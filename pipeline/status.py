@@ -22,10 +22,15 @@ class SourceHealth:
     gone: int
     newest: str | None  # latest publication date stored
     trend: list[int] = field(default_factory=list)  # new posts per run, oldest first
+    crawling: bool = False  # a crawl holds the database's lock now
 
     @property
     def status(self) -> str:
-        return self.last_run["status"] if self.last_run else "never crawled"
+        if not self.last_run:
+            return "never crawled"
+        if self.last_run["status"] == "running" and not self.crawling:
+            return "interrupted"  # its process died before closing the run
+        return self.last_run["status"]
 
     def problems(self, now: datetime, max_age: float | None) -> list[str]:
         """Why this source needs the operator's attention (empty when healthy)."""
@@ -39,12 +44,13 @@ class SourceHealth:
         return found
 
 
-def sources(db: Database) -> list[SourceHealth]:
-    """Health of every source of the sources table."""
-    return [source_health(db, source) for (source,) in db.execute("select id from sources")]
+def sources(db: Database, crawling: bool = False) -> list[SourceHealth]:
+    """Health of every source of the sources table (`crawling`: a crawl runs now)."""
+    return [source_health(db, source, crawling)
+            for (source,) in db.execute("select id from sources")]  # fmt: skip
 
 
-def source_health(db: Database, source: str) -> SourceHealth:
+def source_health(db: Database, source: str, crawling: bool = False) -> SourceHealth:
     runs = list(
         db.query(
             "select * from crawls where source = ? order by id desc limit ?", [source, TREND_RUNS]
@@ -64,6 +70,7 @@ def source_health(db: Database, source: str) -> SourceHealth:
         gone=gone,
         newest=newest,
         trend=[run["new_posts"] or 0 for run in reversed(runs)],
+        crawling=crawling,
     )
 
 

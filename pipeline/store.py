@@ -115,10 +115,7 @@ def save_post(db: Database, post: dict, now: str | None = None, keep_version: bo
     row["committees"] = json.dumps(post["committees"])
     conn = db.conn
     with db.atomic():
-        cursor = conn.execute("select * from posts where id = ?", [post["id"]])
-        found = cursor.fetchone()
-        previous = dict(zip([d[0] for d in cursor.description], found, strict=True)) if found \
-            else None  # fmt: skip
+        previous = next(db.query("select * from posts where id = ?", [post["id"]]), None)
         if previous and post["text_missing"] and not previous["text_missing"]:
             row.update({column: previous[column] for column in BODY_COLUMNS})
         row["first_seen"] = previous["first_seen"] if previous else now

@@ -208,6 +208,9 @@ def test_kill_9_midway_leaves_an_intact_database_and_the_rerun_completes(tmp_pat
             (select 1 from post_urls u where u.post_id = p.id and u.kind = 'canonical')
             or not exists (select 1 from post_organizations o where o.post_id = p.id
                            and o.role = 'publisher')""").fetchone()[0] == 0  # fmt: skip
+    status = stdnews("status", "--db", str(db_path))
+    assert status.returncode == 3  # the dead run needs a look ...
+    assert "problem: last run interrupted" in status.stdout  # ... though its rows say running
     result = crawl(db_path)
     assert result.returncode == 0, result.stdout + result.stderr
     rerun = Database(db_path)

@@ -60,6 +60,9 @@ STDNEWS_REVISIT_DAYS = int(os.environ.get("STDNEWS_REVISIT_DAYS", "14"))
 STDNEWS_RETRY_REFUSED_HOURS = float(os.environ.get("STDNEWS_RETRY_REFUSED_HOURS", "6"))
 # Discovery pages of sites no longer published to (spiders' archive_urls): weekly is enough.
 STDNEWS_ARCHIVE_RECHECK_DAYS = float(os.environ.get("STDNEWS_ARCHIVE_RECHECK_DAYS", "7"))
+# Listings of translations (spiders' secondary_urls, ISO's French and Russian): asked for when
+# the run found a new article, else at most this often, so an unchanged run costs less.
+STDNEWS_SECONDARY_RECHECK_HOURS = float(os.environ.get("STDNEWS_SECONDARY_RECHECK_HOURS", "24"))
 
 # The replay handler sends requests for the real hosts to a loopback mirror (crawlers/replay.py);
 # it is switched on by setting REPLAY_ADDRESS (host:port), which `stdnews crawl --replay` does.

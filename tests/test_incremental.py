@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,29 +76,92 @@ def test_an_unchanged_rerun_costs_only_the_first_discovery_pages(twice):
     rows = crawl_rows(db_path)
     for spider in SPIDERS:
         row = rows[spider.name]
-        # Archives (sites no longer published to) wait a week; the others are asked once each.
-        live = [url for url in spider.start_urls if url not in spider.archive_urls]
+        # Archives (sites no longer published to) wait a week, listings of translations (ISO's
+        # French and Russian) a day or a new article; the others are asked once each.
+        waiting = spider.archive_urls + spider.secondary_urls
+        live = [url for url in spider.start_urls if url not in waiting]
         hosts = {urlsplit(url).netloc for url in live}
         # robots.txt once per host, then each listing/feed/API start URL once, answered 304.
         assert row["requests"] == len(hosts) + len(live), row
+        assert len(live) <= 2, row  # the target of bench/crawl.py's incremental benchmark
         assert row["not_modified"] == len(live), row
         assert json.loads(row["responses_by_status"]) == {"200": len(hosts), "304": len(live)}
         assert (row["articles_requested"], row["items"], row["new_posts"]) == (0, 0, 0)
         assert (row["status"], row["mode"], row["complete"]) == ("ok", "incremental", 1)
-    assert sum(row["requests"] for row in rows.values()) == 13  # 9 discovery URLs, 4 robots
+    assert len(IsoSpider.secondary_urls) == 2  # so ISO's English listing and feed only
+    assert sum(row["requests"] for row in rows.values()) == 11  # 7 discovery URLs, 4 robots
     assert "0 new, 0 updated" in second.stdout
     print(f"full crawl {timings[0]:.2f} s, unchanged re-run {timings[1]:.2f} s")
 
 
 def test_archives_are_looked_at_again_after_a_week(twice, tmp_path):
-    db_path = tmp_path / "news.db"
-    with sqlite3.connect(twice[0]) as source, sqlite3.connect(db_path) as copy:
-        source.backup(copy)
-        copy.execute("update http_validators set checked_at = '2020-01-01T00:00:00+00:00'")
+    db_path = copied(twice[0], tmp_path)
+    with sqlite3.connect(db_path) as db:
+        db.execute("update http_validators set checked_at = '2020-01-01T00:00:00+00:00'")
     assert crawl(db_path, SNAPSHOT, "iec").returncode == 0
     row = crawl_rows(db_path)["iec"]
     assert row["not_modified"] == len(IecSpider.start_urls) == 4  # the archives too, all 304
     assert row["articles_requested"] == 0
+
+
+def copied(db_path, tmp_path):
+    """A copy of the database at db_path, to change before a run."""
+    copy_path = tmp_path / "news.db"
+    with sqlite3.connect(db_path) as source, sqlite3.connect(copy_path) as copy:
+        source.backup(copy)
+    return copy_path
+
+
+def test_translations_are_looked_at_again_after_a_day(twice, tmp_path, monkeypatch):
+    db_path = copied(twice[0], tmp_path)
+    day_and_more = (datetime.now(UTC) - timedelta(hours=25)).isoformat(timespec="seconds")
+    with sqlite3.connect(db_path) as db:
+        db.executemany("update http_validators set checked_at = ? where url = ?",
+                       [(day_and_more, url) for url in IsoSpider.secondary_urls])  # fmt: skip
+    monkeypatch.setenv("STDNEWS_SECONDARY_RECHECK_HOURS", "48")
+    assert crawl(db_path, SNAPSHOT, "iso").returncode == 0
+    assert crawl_rows(db_path)["iso"]["not_modified"] == 2  # within 48 hours: they wait
+    monkeypatch.delenv("STDNEWS_SECONDARY_RECHECK_HOURS")
+    assert crawl(db_path, SNAPSHOT, "iso").returncode == 0
+    row = crawl_rows(db_path)["iso"]
+    assert row["not_modified"] == len(IsoSpider.start_urls) == 4  # 24 hours by default
+    assert (row["requests"], row["articles_requested"]) == (5, 0)  # and robots.txt
+    assert (row["status"], row["complete"]) == ("ok", 1)
+
+
+def hidden(page, path: str) -> None:
+    """Takes the entry for path off the page: the feed's <item>, or the listing's line."""
+    text = page.read_text("utf-8")
+    item = rf"<item>(?:(?!<item>).)*?{re.escape(path)}.*?</item>\s*"
+    text = re.sub(item, "", text, flags=re.S)
+    page.write_text("".join(line for line in text.splitlines(True) if path not in line), "utf-8")
+
+
+def test_a_new_english_post_brings_the_translations_in_the_same_run(tmp_path):
+    """Crawled before the English post and its translations were listed; then all are out."""
+    root = tmp_path / "mirror"
+    shutil.copytree(SNAPSHOT / "www.iso.org", root / "www.iso.org")
+    site = root / "www.iso.org"
+    english = "/contents/news/2026/10/world-standards-day-2026.html"
+    hidden(site / "news.html", english)
+    hidden(site / "contents" / "news.rss", english)
+    translated = "/contents/news/2022/10/iso-iec-27001-2022-information-security.html"
+    for language in ("fr", "ru"):
+        hidden(site / language / "news.html", f"/{language}{translated}")
+    db_path = tmp_path / "news.db"
+    assert crawl(db_path, root, "iso").returncode == 0
+    before = post_urls(db_path)
+    result = crawl(db_path, SNAPSHOT, "iso")  # within a day: only the new post asks for them
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = crawl_rows(db_path)["iso"]
+    assert (row["mode"], row["new_posts"], row["status"]) == ("incremental", 3, "ok")
+    assert post_urls(db_path) - before == {
+        "https://www.iso.org" + path for path in (english, "/fr" + translated, "/ru" + translated)
+    }
+
+
+def post_urls(db_path) -> set[str]:
+    return {url for (url,) in Database(db_path).execute("select url from posts")}
 
 
 def test_validators_are_stored_exactly_as_received(twice):

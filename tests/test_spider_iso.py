@@ -1,3 +1,8 @@
+from types import SimpleNamespace
+
+import pytest
+from scrapy.exceptions import DontCloseSpider
+
 from crawlers.spiders.iso import IsoSpider
 from pipeline.sources import SOURCES
 from pipeline.urls import canonical_url
@@ -60,3 +65,25 @@ def test_article_item():
     item = fetch_article(make_spider(IsoSpider), SEED)
     assert item.source == "iso"
     assert 'name="pubdate" content="20210510"' in item.html
+
+
+def test_waiting_translations_are_asked_for_once_after_something_new():
+    spider = make_spider(IsoSpider)
+    scheduled = []
+    spider.crawler.engine = SimpleNamespace(crawl=scheduled.append)
+    spider.secondary_waiting = list(IsoSpider.secondary_urls)
+    spider.found_new = True
+    with pytest.raises(DontCloseSpider):  # idle: the spider stays open for them
+        spider.ask_secondaries()
+    assert [r.url for r in scheduled] == list(IsoSpider.secondary_urls)
+    assert all(r.meta["discovery"] and r.callback == spider.parse for r in scheduled)
+    spider.ask_secondaries()  # idle again once they are done: nothing more, it may close
+    assert len(scheduled) == 2
+
+
+def test_waiting_translations_are_skipped_when_nothing_is_new():
+    spider = make_spider(IsoSpider)
+    spider.crawler.engine = SimpleNamespace(crawl=pytest.fail)
+    spider.secondary_waiting = list(IsoSpider.secondary_urls)
+    spider.ask_secondaries()
+    assert spider.crawler.stats.get_value("stdnews/secondary_skipped") == 2

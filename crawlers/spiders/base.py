@@ -15,7 +15,8 @@ posts published in the last N days (default 14).
 Incremental by default (pipeline/state.py): articles stored already are not fetched again; after
 a complete previous run, discovery pages are asked for conditionally (a 304 ends that path) and
 pagination stops at the first page with nothing new. Recent posts are revisited conditionally
-(304: unchanged; 404/410: gone) and refused ones retried.
+(304: unchanged; 404/410: gone) and refused ones retried. Archives and the listings of
+translations (`archive_urls`, `secondary_urls`) are left out of most incremental runs.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import scrapy
 from parsel import Selector
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -58,6 +61,10 @@ class NewsSpider(scrapy.Spider):
     # Start URLs of sites that no longer publish (the old blog, old newsrooms): after a complete
     # run they are looked at again only once a week (STDNEWS_ARCHIVE_RECHECK_DAYS).
     archive_urls: tuple[str, ...] = ()
+    # Start URLs of other-language listings whose posts translate those of the other start
+    # URLs: after a complete run they are asked for only when the rest of the discovery found a
+    # new article (its translations follow it) or after STDNEWS_SECONDARY_RECHECK_HOURS.
+    secondary_urls: tuple[str, ...] = ()
     # Links to articles on an HTML listing page (CSS selecting href attributes); feeds
     # (RSS/Atom) are recognized and read without selectors.
     article_links_css: str = ""
@@ -80,6 +87,8 @@ class NewsSpider(scrapy.Spider):
         # that answers but gives none means its layout changed.
         self.discovery_counts: dict[str, int] = {}
         self.not_modified: set[str] = set()  # start URLs whose discovery answered 304
+        self.secondary_waiting: list[str] = []  # secondary_urls left for the end of the run
+        self.found_new = False  # discovery other than secondary_urls found a new article
         # What the run leaves for the pipeline to record (see crawlers/pipelines.py).
         self.failures: list[dict] = []
         self.checks: list[dict] = []  # validators and status of every page asked for
@@ -100,6 +109,12 @@ class NewsSpider(scrapy.Spider):
                                           state.RETRY_REFUSED_HOURS),
         )  # fmt: skip
 
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.ask_secondaries, signal=signals.spider_idle)
+        return spider
+
     @property
     def stops_early(self) -> bool:
         """Stop paginating at a page with nothing new (only after a complete previous run)."""
@@ -108,20 +123,46 @@ class NewsSpider(scrapy.Spider):
     async def start(self):
         self.plan = self.load_plan()
         for url in self.start_urls:
-            if self.stops_early and url in self.archive_urls and self.checked_lately(url):
+            if self.archive_waits(url):
                 self.crawler.stats.inc_value("stdnews/archives_skipped")
-                continue
-            yield self.discovery_request(url, root=url)
+            elif self.secondary_waits(url):
+                self.secondary_waiting.append(url)  # until the rest of discovery is done
+            else:
+                yield self.discovery_request(url, root=url)
         if self.full or self.sample:
             return  # a full run fetches every article anyway; the canary only looks
         for revisit in self.plan.revisits:
             yield self.revisit_request(revisit)
 
-    def checked_lately(self, url: str) -> bool:
+    def archive_waits(self, url: str) -> bool:
+        """An archive looked at in the last STDNEWS_ARCHIVE_RECHECK_DAYS: nothing is added there."""
         days = self.crawler.settings.getfloat("STDNEWS_ARCHIVE_RECHECK_DAYS", 7)
+        return url in self.archive_urls and self.checked_lately(url, timedelta(days=days))
+
+    def secondary_waits(self, url: str) -> bool:
+        """A listing of translations looked at in the last STDNEWS_SECONDARY_RECHECK_HOURS."""
+        hours = self.crawler.settings.getfloat("STDNEWS_SECONDARY_RECHECK_HOURS", 24)
+        return url in self.secondary_urls and self.checked_lately(url, timedelta(hours=hours))
+
+    def checked_lately(self, url: str, within: timedelta) -> bool:
+        """Answered within that time, and this run is incremental (others ask for everything)."""
         checked = self.plan.checked.get(url)
-        since = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-        return bool(checked and checked >= since)
+        since = (datetime.now(UTC) - within).isoformat(timespec="seconds")
+        return self.stops_early and bool(checked and checked >= since)
+
+    def ask_secondaries(self) -> None:
+        """Idle: discovery is over. Its new articles bring their translations, so the waiting
+        secondary listings are asked for now (once); with nothing new they wait for a later run.
+        """
+        waiting, self.secondary_waiting = self.secondary_waiting, []
+        if not waiting:
+            return
+        if not self.found_new:
+            self.crawler.stats.inc_value("stdnews/secondary_skipped", len(waiting))
+            return
+        for url in waiting:
+            self.crawler.engine.crawl(self.discovery_request(url, root=url))
+        raise DontCloseSpider  # the engine would close the spider once this handler returns
 
     def discovery_request(self, url: str, root: str, **kwargs) -> scrapy.Request:
         headers = self.plan.conditional_headers(url) if self.stops_early else {}
@@ -189,6 +230,8 @@ class NewsSpider(scrapy.Spider):
             )
         if links and older == len(links):
             return  # --since: this page is all older, so are the next ones
+        if new and root not in self.secondary_urls:
+            self.found_new = True  # translations of it may be listed: see ask_secondaries
         if links and not new and self.stops_early:
             return  # everything here is known: so is everything after it
         next_page = self.next_page(response)

@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline import duplicates, vocab  # noqa: E402
-from pipeline.store import open_db  # noqa: E402
+from pipeline.store import open_db, optimize_search  # noqa: E402
 
 BATCH = 5_000
 DOMAIN_SHARE = 0.03  # of the words of a body: domain words outside the post's topics
@@ -449,6 +449,7 @@ def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=Non
                 insert(db, table, table_rows)
         if progress:
             progress(min(offset + BATCH, posts))
+    optimize_search(db)  # as after a reprocess: one full-text segment
     db.execute("analyze")
     counts = {t: db[t].count for t in ("posts", "post_organizations", "post_tags",
                                         "post_standards", "post_committees")}  # fmt: skip

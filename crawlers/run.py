@@ -15,6 +15,7 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 
 from pipeline.lock import CrawlLock  # noqa: E402
 from pipeline.replay import MirrorServer  # noqa: E402
+from pipeline.store import MAX_SEARCH_SEGMENTS, open_db, optimize_search  # noqa: E402
 
 REPLAY_HANDLER = "crawlers.replay.ReplayDownloadHandler"
 
@@ -69,4 +70,9 @@ def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress
     finally:
         if server:
             server.stop()
+    db = open_db(db_path)
+    try:
+        optimize_search(db, MAX_SEARCH_SEGMENTS)
+    finally:
+        db.close()
     return run_id

@@ -412,7 +412,7 @@ def reprocess(db_path, source):
     import time
 
     from pipeline import raw, workers
-    from pipeline.store import open_db, save_post
+    from pipeline.store import open_db, optimize_search, save_post
 
     if not raw.raw_path(db_path).exists():
         raise click.ClickException(f"no raw pages beside {db_path} ({raw.raw_path(db_path)})")
@@ -429,6 +429,7 @@ def reprocess(db_path, source):
                 click.echo(f"\nrejected: {rejected}", err=True)
             else:
                 counts[save_post(db, post, keep_version=False)] += 1
+    optimize_search(db)
     seconds = time.perf_counter() - started
     rate = total / max(seconds, 1e-9)
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())

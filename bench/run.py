@@ -25,7 +25,7 @@ import results  # noqa: E402
 
 # benchmark module (bench/<name>.py, whose main(argv) returns its results): quick, full arguments
 PLAN = {
-    "normalize": (["--repeat", "1"], ["--repeat", "3"]),
+    "normalize": (["--repeat", "3"], ["--repeat", "3"]),  # fewer: a cold first timing weighs
     "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),
     "datasette_scale": (["--posts", "20000", "--repeat", "2"],

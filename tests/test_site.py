@@ -236,6 +236,20 @@ def test_organizations_mentioned_together(site):
     assert {r["organization"] for r in partners} == {"BIPM"}
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"source": "iso"}, {"organization": "BIPM"}, {"organization": "itu",
+               "source": "iec"}, {"organization": "no such body"}, {"source": "nowhere"}],
+)  # fmt: skip
+def test_organizations_together_agree_with_and_without_the_index(site, params, monkeypatch):
+    """The facet index's pairs and the co_mentions aggregate's, for every kind of request."""
+    indexed = canned(site, "organizations_mentioned_together", **params)
+    monkeypatch.setattr(site_plugin().IndexedCoMentions, "enabled", False)
+    aggregated = canned(site, "organizations_mentioned_together", **params)
+    assert indexed == aggregated
+    assert bool(indexed) == ("no such body" not in params.values() and "nowhere"
+                             not in params.values())  # fmt: skip
+
+
 def test_posts_per_month_per_source_adds_up(site):
     months = canned(site, "posts_per_month")
     assert all(r["iec"] + r["bipm"] + r["iso"] + r["oecd"] == r["total"] for r in months)

@@ -76,9 +76,29 @@ mimetypes.add_type("text/plain", ".sha256")
 
 
 @hookimpl
-def prepare_connection(conn):
+def prepare_connection(conn, database, datasette):
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
     conn.create_aggregate("co_mentions", 2, CoMentions)
+    db = datasette.databases.get(database)
+    if db is not None and db.path and not db.is_memory:
+        conn.create_function("indexed_co_mentions", 2, IndexedCoMentions(db.path))
+
+
+class IndexedCoMentions:
+    """indexed_co_mentions(source, focus): co_mentions() of the posts (of a source, or all) from
+    the facet index (pipeline/facets.py), in a fraction of the time; NULL while there is no
+    index, so that the query falls back to the aggregate."""
+
+    enabled = True  # tests compare both ways
+
+    def __init__(self, path):
+        self.path = path
+
+    def __call__(self, source, focus):
+        index = facet_index.holder_for(self.path).current() if self.enabled else None
+        if index is None:
+            return None
+        return json.dumps(facet_index.co_mentions(index, source or None, focus or None))
 
 
 class CoMentions:

@@ -5,7 +5,7 @@ SQL counts each facet by finding the rows' links one by one: at 1,000,000 posts 
 links) that takes seconds for any large set of rows, over the analysts' time limit. Here the set
 of rows is only a list of rowids (from the page's own filters and search, in SQL); the counting
 is numpy's (tens of milliseconds for any set). The index is built from the database in one pass
-(about 0.1 s per 10,000 posts) and rebuilt when the database changes (`PRAGMA data_version`):
+(about 0.2 s per 10,000 posts) and rebuilt when the database changes (`PRAGMA data_version`):
 synchronously when that is quick, otherwise in the background while the previous index answers
 (its counts are then up to one rebuild behind a running crawl).
 

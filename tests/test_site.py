@@ -250,6 +250,12 @@ def test_organizations_together_agree_with_and_without_the_index(site, params, m
                              not in params.values())  # fmt: skip
 
 
+def test_a_canned_query_page_is_titled_by_its_title_not_its_sql(site):
+    page = get(site, "/news/search?q=kilogram").text
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip()
+    assert title == QUERIES["search"]["title"]
+
+
 def test_posts_per_month_per_source_adds_up(site):
     months = canned(site, "posts_per_month")
     assert all(r["iec"] + r["bipm"] + r["iso"] + r["oecd"] == r["total"] for r in months)

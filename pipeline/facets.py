@@ -17,6 +17,7 @@ by their id.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -40,6 +41,7 @@ LISTS = {
     "committees": ("""select p.rowid, l.committee_id from post_committees l
       join posts p on p.id = l.post_id""", None),
 }  # fmt: skip
+logger = logging.getLogger(__name__)
 # Rebuilt in the request that finds the database changed when the last build took less (a
 # first build: when the posts are fewer), else in the background.
 SYNC_BUILD_SECONDS = 0.5
@@ -86,8 +88,12 @@ class FacetIndex:
 
 def build(path: Path, version: int = 0) -> FacetIndex:
     started = time.perf_counter()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                           isolation_level=None)  # fmt: skip
     try:
+        # Every read below from one snapshot: a crawl committing meanwhile would otherwise add
+        # posts past `size` between two of them.
+        conn.execute("begin")
         size = (conn.execute("select max(rowid) from posts").fetchone()[0] or 0) + 1
         facets = {c: column_codes(conn, c, size) for c in COLUMNS}
         facets.update({name: list_codes(conn, *sql) for name, sql in LISTS.items()})
@@ -156,6 +162,7 @@ class Holder:
         self.path = Path(path)
         self.index: FacetIndex | None = None
         self.lock = threading.Lock()  # the watching connection and the rebuild's start
+        self.build_lock = threading.Lock()  # one quick rebuild at a time, not one per request
         self.building: threading.Thread | None = None
         self.watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                      check_same_thread=False)  # fmt: skip
@@ -178,7 +185,9 @@ class Holder:
         if index is not None and index.version == version:
             return index
         if self.building is None and self.quick(index):
-            self.rebuild(version)
+            with self.build_lock:
+                if self.index is None or self.index.version != version:  # not done meanwhile
+                    self.rebuild(version)
             return self.index
         self.start(version)
         return index
@@ -205,8 +214,9 @@ class Holder:
         try:
             self.index = build(self.path, version)
             self.error = None
-        except sqlite3.Error as error:  # no posts table yet, a locked file: SQL counts instead
-            self.error = str(error)
+        except Exception as error:  # noqa: BLE001 - whatever it is, the pages count in SQL
+            logger.exception("facet index of %s not built", self.path)
+            self.error = f"{type(error).__name__}: {error}"
         finally:
             if background:
                 with self.lock:

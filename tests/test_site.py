@@ -533,6 +533,89 @@ def test_facet_index_follows_the_database(site, tmp_path):
     )
 
 
+def another_post(number: int) -> dict:
+    post = hostile_post()
+    post_id = f"{number:016x}"
+    post.update(id=post_id, url=post["url"].replace("hostile", f"post-{number}"), story_id=post_id)
+    return post
+
+
+def test_facet_index_is_built_from_one_snapshot(site, tmp_path, monkeypatch):
+    """A crawl commits a post while the index is being built: the build reads one snapshot, so
+    it neither fails nor holds links of posts beyond its size."""
+    from pipeline import facets
+
+    db_path = tmp_path / "news.db"
+    shutil.copy(site[0].databases["news"].path, db_path)
+    original, writes = facets.column_codes, []
+
+    def column_codes_while_a_crawl_writes(conn, column, size):
+        if not writes:
+            db = open_db(db_path)
+            save_post(db, another_post(len(writes) + 1))
+            db.close()
+            writes.append(column)
+        return original(conn, column, size)
+
+    monkeypatch.setattr(facets, "column_codes", column_codes_while_a_crawl_writes)
+    index = facets.build(db_path)
+    assert writes
+    for codes in index.facets.values():
+        assert codes.rowids is None or int(codes.rowids.max()) < index.size
+    posts = sql_count(db_path, "select count(*) from posts")
+    assert sum(index.counts(["source"])["source"].values()) == posts - 1  # as before the write
+
+
+def sql_count(db_path, query: str) -> int:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        return conn.execute(query).fetchone()[0]
+
+
+def test_requests_that_find_the_database_changed_rebuild_it_once(site, tmp_path, monkeypatch):
+    import threading
+
+    from pipeline import facets
+
+    db_path = tmp_path / "news.db"
+    shutil.copy(site[0].databases["news"].path, db_path)
+    holder = facets.Holder(db_path)
+    assert holder.current() is not None
+    db = open_db(db_path)
+    save_post(db, another_post(99))
+    db.close()
+    original, builds, ready = facets.build, [], threading.Barrier(8)
+
+    def slow_build(*args):  # long enough for every request to find the database changed
+        builds.append(args)
+        time.sleep(0.2)
+        return original(*args)
+
+    def request():
+        ready.wait()
+        holder.current()
+
+    monkeypatch.setattr(facets, "build", slow_build)
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(builds) == 1
+    assert sum(holder.current().counts(["source"])["source"].values()) == sql_count(
+        db_path, "select count(*) from posts")  # fmt: skip
+
+
+def test_a_facet_the_index_does_not_hold_is_counted_in_sql(site):
+    facets = get(site, "/news/posts.json?_size=0&_facet_indexed=generation").json()
+    generations = {v["value"]: v["count"] for v in facets["facet_results"]["generation"]["results"]}
+    expected = {r["generation"]: r["n"] for r in sql(
+        site, "select generation, count(*) n from posts where generation is not null"
+              " group by generation")}  # fmt: skip
+    assert generations == expected
+
+
 def test_every_view_and_its_columns_are_described(site):
     tables = yaml.safe_load(METADATA.read_text("utf-8"))["databases"]["news"]["tables"]
     for view in get(site, "/news.json").json()["views"]:

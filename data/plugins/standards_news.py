@@ -281,8 +281,8 @@ class PostFacets(Facet):
         if not db.path or db.is_memory:
             return None
         index = await asyncio.to_thread(facet_index.holder_for(db.path).current)
-        if index is None:
-            return None
+        if index is None or any(column not in index.facets for column in facets):
+            return None  # not built yet, or a facet it does not hold (?_facet_indexed=generation)
         params = dict(self.params) if isinstance(self.params, dict) else {}
         if " where " not in self.sql.lower() and not params:
             return index.counts(facets)

@@ -443,7 +443,7 @@ def reprocess(db_path, source):
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=lambda: str(GOLD),
     show_default="tests/gold",
-    help="Folder with labels/*.json, pages/*.html and floors.json.",
+    help="Folder with labels/*.json (each naming its page in data/snapshot/) and floors.json.",
 )
 @click.option("--errors", "show_errors", is_flag=True, help="List every page a field got wrong.")
 def evaluate(gold, show_errors):
@@ -455,7 +455,10 @@ def evaluate(gold, show_errors):
     """
     from pipeline import evaluate as evaluation
 
-    scores = evaluation.evaluate(gold)
+    try:
+        scores = evaluation.evaluate(gold)
+    except evaluation.GoldPageChanged as error:
+        raise click.ClickException(str(error)) from error
     values = evaluation.figures(scores)
     floors = json.loads((gold / "floors.json").read_text("utf-8"))
     pages = scores["published"].total

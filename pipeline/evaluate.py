@@ -1,19 +1,23 @@
 """Measuring normalization against the labelled gold set in tests/gold/.
 
-Each gold page (pages/<name>.html) has labels (labels/<name>.json): publication date and
-precision, language, organizations, standards, committees and topics. Dates and languages are
-scored by accuracy, the sets by micro-averaged precision, recall and F1; floors.json pins the
-minimum each must reach.
+Each gold page has labels (labels/<name>.json): publication date and precision, language,
+organizations, standards, committees and topics. The page is the snapshot's own file
+(data/snapshot/<page>), checked against the SHA-256 it was labelled on: a rebuilt snapshot page
+must be labelled again (tools/gold.py), not scored against labels of another text. Dates and
+languages are scored by accuracy, the sets by micro-averaged precision, recall and F1;
+floors.json pins the minimum each must reach.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.extract import decode_html
 from pipeline.normalize import normalize
+from pipeline.paths import SNAPSHOT
 from pipeline.sources import source_for_url
 
 SET_FIELDS = ("organizations", "standards", "committees", "topics")
@@ -82,7 +86,21 @@ def score_page(name: str, label: dict, post: dict, scores: dict[str, Score]) -> 
             score.errors.append(f"{name}: extra {sorted(got - gold)}, missing {sorted(gold - got)}")
 
 
-def evaluate(gold: Path, only: tuple[str, ...] = ()) -> dict[str, Score]:
+class GoldPageChanged(Exception):
+    """A labelled page is not the text its labels were written for."""
+
+
+def gold_page(label: dict, name: str, snapshot: Path = SNAPSHOT) -> bytes:
+    page = snapshot / label["page"]
+    body = page.read_bytes() if page.is_file() else b""
+    if hashlib.sha256(body).hexdigest() != label["sha256"]:
+        raise GoldPageChanged(f"{name}: {page} is not the page it was labelled on; check its "
+                              "labels, then run tools/gold.py")  # fmt: skip
+    return body
+
+
+def evaluate(gold: Path, only: tuple[str, ...] = (), snapshot: Path = SNAPSHOT
+             ) -> dict[str, Score]:  # fmt: skip
     """Scores over the gold pages, or those whose names start with one of `only` ("iso-"): the
     topic rules were tuned on the iec-* and bipm-* pages, iso-* and oecd-* are held out."""
     scores = {key: Score() for key in ("published", "language", *SET_FIELDS)}
@@ -90,7 +108,7 @@ def evaluate(gold: Path, only: tuple[str, ...] = ()) -> dict[str, Score]:
         if only and not file.stem.startswith(only):
             continue
         label = json.loads(file.read_text("utf-8"))
-        html = decode_html((gold / "pages" / f"{file.stem}.html").read_bytes())
+        html = decode_html(gold_page(label, file.stem, snapshot))
         source = source_for_url(label["url"])
         post = normalize({"url": label["url"], "html": html, "source": source.id})
         score_page(file.stem, label, post, scores)

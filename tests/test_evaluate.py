@@ -23,7 +23,7 @@ def test_gold_set_covers_every_source_and_generation():
     hosts = {label["url"].split("/")[2] for label in labels}
     assert {"www.iec.ch", "blog.iec.ch", "www.bipm.org", "www.iso.org", "www.oecd.org"} <= hosts
     for file, label in zip(files, labels, strict=True):
-        assert (GOLD / "pages" / f"{file.stem}.html").is_file()
+        assert evaluate.gold_page(label, file.stem)  # the snapshot's file, as labelled
         assert set(label) >= {"url", "published", "published_precision", "language",
                               "organizations", "standards", "committees", "topics"}  # fmt: skip
 
@@ -75,3 +75,20 @@ def test_evaluate_command_fails_under_a_floor(tmp_path):
     result = CliRunner().invoke(cli, ["evaluate", "--gold", str(gold)])
     assert result.exit_code == 1
     assert "UNDER FLOOR: topics_f1" in result.output
+
+
+def test_a_page_changed_since_it_was_labelled_is_refused(tmp_path):
+    gold = tmp_path / "gold"
+    shutil.copytree(GOLD, gold)
+    snapshot = tmp_path / "snapshot"
+    label = json.loads((gold / "labels" / "iso-24.json").read_text())
+    page = snapshot / label["page"]
+    page.parent.mkdir(parents=True)
+    page.write_bytes(evaluate.gold_page(label, "iso-24").replace(b"ISO", b"IEC", 1))
+    with pytest.raises(evaluate.GoldPageChanged, match="iso-24"):
+        evaluate.evaluate(gold, only=("iso-24",), snapshot=snapshot)
+    (gold / "labels" / "iso-24.json").write_text(json.dumps(dict(label, sha256="0" * 64)))
+    result = CliRunner().invoke(cli, ["evaluate", "--gold", str(gold)])
+    assert result.exit_code == 1
+    assert "iso-24" in result.output
+    assert "not the page it was labelled on" in result.output

@@ -1,15 +1,16 @@
-"""Complete the gold set: page copies and the facts known by construction.
+"""Complete the gold set: where each page is and the facts known by construction.
 
 tests/gold/labels/<name>.json carry human labels (organizations, standards, committees, topics)
 and the page's URL. This adds what the snapshot's posts define (publication date and precision,
-language of the text) and copies the page to tests/gold/pages/<name>.html. Run after labelling:
-`python tools/gold.py`.
+language of the text) and the page: its file in data/snapshot/ and the SHA-256 it was labelled
+on, so that the evaluation reads the snapshot's own file and refuses it once it has changed.
+Run after labelling: `python tools/gold.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -59,7 +60,6 @@ def truth(url: str) -> dict:
 
 
 def main() -> None:
-    (GOLD / "pages").mkdir(parents=True, exist_ok=True)
     labels = sorted((GOLD / "labels").glob("*.json"))
     for file in labels:
         label = json.loads(file.read_text("utf-8"))
@@ -68,8 +68,9 @@ def main() -> None:
         if status != 200:  # a refused page (OECD's 403s) or a redirect is no page to label
             raise SystemExit(f"{file.name}: the snapshot answers {status} for {label['url']}")
         (page, *_) = candidates(SNAPSHOT, host, "/" + path)
-        shutil.copyfile(page, GOLD / "pages" / f"{file.stem}.html")
         label.update(truth(label["url"]))
+        label.update(page=page.relative_to(SNAPSHOT).as_posix(),
+                     sha256=hashlib.sha256(page.read_bytes()).hexdigest())  # fmt: skip
         file.write_text(json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8")
     print(f"{len(labels)} gold pages completed")
 

@@ -10,10 +10,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlite_utils import Database
 
+import pipeline
 from pipeline import dictionary
 from pipeline.migrations import migrations
 from pipeline.paths import ROOT, SNAPSHOT
@@ -109,7 +111,7 @@ def test_the_manifest_describes_the_dump(dumped, crawled):
     applied = [m.name for m in migrations.applied(live)]
     assert manifest["schema_version"] == applied[-1]
     assert "m005_incremental_crawls" in applied
-    assert manifest["software_version"] == "0.1.0"
+    assert manifest["software_version"] == pipeline.__version__
     assert manifest["generated_at"].endswith("Z")
     assert manifest["tables"]["posts"] == live["posts"].count
     assert manifest["tables"]["post_organizations"] == live["post_organizations"].count
@@ -147,16 +149,34 @@ def test_a_dump_taken_while_a_crawl_writes_is_consistent(crawled, tmp_path):
                                str(SNAPSHOT), "--db", str(db_path)], cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     try:
+        wait_for_running_crawl(db_path)  # the dumps below overlap the crawl's writes
         results = [run_dump(db_path, "--out", str(tmp_path / f"out{i}")) for i in range(3)]
     finally:
         writer.communicate(timeout=300)
     assert writer.returncode == 0
+    running = []
     for i, result in enumerate(results):
         assert result.returncode == 0, result.stderr
         (dump,) = [p for p in (tmp_path / f"out{i}").glob("standards-news-2*.db")]
         with sqlite3.connect(dump) as db:
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
             assert db.execute("select count(*) from posts").fetchone()[0] == 68
+            running.append(db.execute("select count(*) from crawls where status = 'running'"
+                                      ).fetchone()[0])  # fmt: skip
+    assert running[0] > 0  # the first dump was taken mid-crawl, as the test says
+
+
+def wait_for_running_crawl(db_path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
+                if db.execute("select 1 from crawls where status = 'running'").fetchone():
+                    return
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the crawl never started")
 
 
 def test_dump_of_a_missing_database_explains(tmp_path):

@@ -49,9 +49,12 @@ def test_a_dead_worker_loses_no_page():
     item = items()[0]
     post, _ = asyncio.run(workers.normalize_async(item, workers=1))
     assert post["title"].startswith("ISO")
-    (pid, *_) = workers.pool(1)._processes  # the worker of the running pool
+    broken = workers.pool(1)
+    (pid, *_) = broken._processes  # the worker of the running pool
     os.kill(pid, signal.SIGKILL)
-    post, rejected = asyncio.run(workers.normalize_async(item, workers=1))
+    post, rejected = asyncio.run(workers.normalize_async(item, workers=1))  # done here instead
     assert (post["title"], rejected) == (normalize(item)["title"], None)
-    post, _ = asyncio.run(workers.normalize_async(item, workers=1))  # a new pool took over
+    assert 1 not in workers._pools  # the broken pool was let go
+    post, _ = asyncio.run(workers.normalize_async(item, workers=1))
+    assert workers.pool(1) is not broken  # a new pool took over
     assert post["url"] == item["url"]

@@ -9,13 +9,12 @@ from collections import Counter
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawlers.spiders.base import GONE
 from pipeline import health, raw, store, workers
 from pipeline.lock import CrawlLock
 from pipeline.urls import canonical_url
 
 logger = logging.getLogger(__name__)
-
-GONE = (404, 410)
 
 
 class SQLitePipeline:
@@ -77,7 +76,6 @@ class SQLitePipeline:
             stats,
             self.counts,
             getattr(spider, "discovery_counts", {}),
-            getattr(spider, "not_modified", set()),
             limited=spider.limited,
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))

@@ -6,7 +6,7 @@ contact URL from the environment, so cron jobs need no edited files.
 
 import os
 
-from pipeline import __version__
+from pipeline import __version__, state
 from pipeline.paths import DEFAULT_DB
 
 BOT_NAME = "standards-news"
@@ -56,13 +56,20 @@ STDNEWS_PROGRESS = False
 # Incremental crawling (pipeline/state.py): posts published within this many days are
 # re-checked with conditional requests on every run; refused articles (OECD's 403s) are asked
 # for again at most every this many hours.
-STDNEWS_REVISIT_DAYS = int(os.environ.get("STDNEWS_REVISIT_DAYS", "14"))
-STDNEWS_RETRY_REFUSED_HOURS = float(os.environ.get("STDNEWS_RETRY_REFUSED_HOURS", "6"))
+# (The defaults are pipeline/state.py's.)
+STDNEWS_REVISIT_DAYS = int(os.environ.get("STDNEWS_REVISIT_DAYS", state.REVISIT_DAYS))
+STDNEWS_RETRY_REFUSED_HOURS = float(
+    os.environ.get("STDNEWS_RETRY_REFUSED_HOURS", state.RETRY_REFUSED_HOURS)
+)
 # Discovery pages of sites no longer published to (spiders' archive_urls): weekly is enough.
-STDNEWS_ARCHIVE_RECHECK_DAYS = float(os.environ.get("STDNEWS_ARCHIVE_RECHECK_DAYS", "7"))
+STDNEWS_ARCHIVE_RECHECK_DAYS = float(
+    os.environ.get("STDNEWS_ARCHIVE_RECHECK_DAYS", state.ARCHIVE_RECHECK_DAYS)
+)
 # Listings of translations (spiders' secondary_urls, ISO's French and Russian): asked for when
 # the run found a new article, else at most this often, so an unchanged run costs less.
-STDNEWS_SECONDARY_RECHECK_HOURS = float(os.environ.get("STDNEWS_SECONDARY_RECHECK_HOURS", "24"))
+STDNEWS_SECONDARY_RECHECK_HOURS = float(
+    os.environ.get("STDNEWS_SECONDARY_RECHECK_HOURS", state.SECONDARY_RECHECK_HOURS)
+)
 
 # The replay handler sends requests for the real hosts to a loopback mirror (crawlers/replay.py);
 # it is switched on by setting REPLAY_ADDRESS (host:port), which `stdnews crawl --replay` does.

@@ -21,17 +21,17 @@ def assess(
     stats: dict,
     counts: Counter,
     discovery: dict[str, int] | None = None,
-    not_modified: set[str] | None = None,
     limited: bool = False,
 ) -> dict:
     """The `crawls` row figures, status ("ok" or "broken") and completeness of one run.
 
     `discovery` maps each discovery start URL that answered with a page to the article links it
-    gave (known ones included); `not_modified` holds those that answered 304. A run is complete
+    gave (known ones included); those that answered 304 are counted in the stats. A run is complete
     when it was healthy, not `limited` (--limit, the canary's sample) and nothing failed: only
     then may the next run stop at the first discovery page with nothing new (pipeline/state.py).
     """
-    discovery, not_modified = discovery or {}, not_modified or set()
+    discovery = discovery or {}
+    not_modified = stats.get("stdnews/discovery_not_modified", 0)
     discovered = sum(discovery.values())
     requested = stats.get("stdnews/articles_requested", 0)
     saved = counts["new"] + counts["updated"] + counts["unchanged"]

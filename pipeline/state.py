@@ -19,6 +19,20 @@ from pipeline.store import open_db
 REVISIT_DAYS = 14
 # A refused article (OECD's 403s) is asked for again at most this often.
 RETRY_REFUSED_HOURS = 6
+# Discovery pages of sites no longer published to (spiders' archive_urls) are looked at weekly.
+ARCHIVE_RECHECK_DAYS = 7
+# Listings of translations (spiders' secondary_urls): after a new article, else at most daily.
+SECONDARY_RECHECK_HOURS = 24
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since for the validators a page last answered with."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
 
 
 @dataclass
@@ -38,13 +52,7 @@ class Plan:
     checked: dict[str, str] = field(default_factory=dict)  # discovery URL -> last answered at
 
     def conditional_headers(self, url: str) -> dict[str, str]:
-        etag, last_modified = self.validators.get(url, (None, None))
-        headers = {}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        return headers
+        return conditional_headers(*self.validators.get(url, (None, None)))
 
 
 def load(

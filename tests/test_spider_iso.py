@@ -87,3 +87,17 @@ def test_waiting_translations_are_skipped_when_nothing_is_new():
     spider.secondary_waiting = list(IsoSpider.secondary_urls)
     spider.ask_secondaries()
     assert spider.crawler.stats.get_value("stdnews/secondary_skipped") == 2
+
+
+def test_validators_are_kept_under_the_url_asked_for():
+    """A start URL that redirects is asked for under its own URL next time: its validators and
+    its last check must be stored under it, not under where it led."""
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(IsoSpider)
+    asked = "https://www.iso.org/news.html"
+    request = Request("https://www.iso.org/en/news.html", meta={"redirect_urls": [asked]})
+    response = HtmlResponse(request.url, request=request, body=b"<html></html>",
+                            headers={"ETag": '"v1"'})  # fmt: skip
+    spider.record_check(response, "discovery")
+    assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (asked, '"v1"')

@@ -38,6 +38,8 @@ from pipeline import state
 from pipeline.sources import SOURCES
 from pipeline.urls import canonical_url
 
+GONE = (404, 410)  # a page removed for good: its post is marked gone, a discovery page forgotten
+
 
 @dataclass
 class ArticleLink:
@@ -86,7 +88,6 @@ class NewsSpider(scrapy.Spider):
         # Article links found from each start URL (its later pages included): a discovery page
         # that answers but gives none means its layout changed.
         self.discovery_counts: dict[str, int] = {}
-        self.not_modified: set[str] = set()  # start URLs whose discovery answered 304
         self.secondary_waiting: list[str] = []  # secondary_urls left for the end of the run
         self.found_new = False  # discovery other than secondary_urls found a new article
         # What the run leaves for the pipeline to record (see crawlers/pipelines.py).
@@ -99,15 +100,14 @@ class NewsSpider(scrapy.Spider):
         settings = self.crawler.settings
         days = self.revisit_days
         if days is None:
-            days = settings.getint("STDNEWS_REVISIT_DAYS", state.REVISIT_DAYS)
+            days = settings.getint("STDNEWS_REVISIT_DAYS")
         return state.load(
             settings.get("NEWS_DB_PATH"),
             self.name,
             run_id=settings.get("STDNEWS_RUN_ID"),
             revisit_days=days,
-            retry_hours=settings.getfloat("STDNEWS_RETRY_REFUSED_HOURS",
-                                          state.RETRY_REFUSED_HOURS),
-        )  # fmt: skip
+            retry_hours=settings.getfloat("STDNEWS_RETRY_REFUSED_HOURS"),
+        )
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -136,12 +136,12 @@ class NewsSpider(scrapy.Spider):
 
     def archive_waits(self, url: str) -> bool:
         """An archive looked at in the last STDNEWS_ARCHIVE_RECHECK_DAYS: nothing is added there."""
-        days = self.crawler.settings.getfloat("STDNEWS_ARCHIVE_RECHECK_DAYS", 7)
+        days = self.crawler.settings.getfloat("STDNEWS_ARCHIVE_RECHECK_DAYS")
         return url in self.archive_urls and self.checked_lately(url, timedelta(days=days))
 
     def secondary_waits(self, url: str) -> bool:
         """A listing of translations looked at in the last STDNEWS_SECONDARY_RECHECK_HOURS."""
-        hours = self.crawler.settings.getfloat("STDNEWS_SECONDARY_RECHECK_HOURS", 24)
+        hours = self.crawler.settings.getfloat("STDNEWS_SECONDARY_RECHECK_HOURS")
         return url in self.secondary_urls and self.checked_lately(url, timedelta(hours=hours))
 
     def checked_lately(self, url: str, within: timedelta) -> bool:
@@ -179,17 +179,12 @@ class NewsSpider(scrapy.Spider):
         """A stored post asked for again: conditionally when recent, plainly when refused."""
         self.requested.add(revisit.url)
         self.crawler.stats.inc_value("stdnews/articles_requested")
-        headers = {}
-        if revisit.etag:
-            headers["If-None-Match"] = revisit.etag
-        if revisit.last_modified:
-            headers["If-Modified-Since"] = revisit.last_modified
         return scrapy.Request(
             revisit.url,
             callback=self.parse_article,
             errback=self.article_failed,
-            headers=headers,
-            meta={"revisit": True, "handle_httpstatus_list": [304, 404, 410]},
+            headers=state.conditional_headers(revisit.etag, revisit.last_modified),
+            meta={"revisit": True, "handle_httpstatus_list": [304, *GONE]},
         )
 
     def parse(self, response: Response, **kwargs) -> Iterator[scrapy.Request]:
@@ -197,7 +192,6 @@ class NewsSpider(scrapy.Spider):
         root = response.meta.get("root", response.url)
         self.record_check(response, "discovery")
         if response.status == 304:
-            self.not_modified.add(root)
             self.crawler.stats.inc_value("stdnews/discovery_not_modified")
             return  # unchanged since the last complete run: nothing new here or after
         links = list(self.discovered(response))
@@ -244,18 +238,16 @@ class NewsSpider(scrapy.Spider):
         return link.url in known or link.hints.get("discovered_as") in known
 
     def record_check(self, response: Response, kind: str) -> None:
-        """Validators of a 200 (kept exactly as received) and the status of any answer."""
-        headers = response.headers
-        self.checks.append(
-            {
-                "url": response.url,
-                "source": self.name,
-                "kind": kind,
-                "status": response.status,
-                "etag": header(headers, "ETag"),
-                "last_modified": header(headers, "Last-Modified"),
-            }
-        )
+        """Validators of a 200 (kept exactly as received) and the status of any answer, under the
+        URL asked for: a start URL that redirects is looked up by that URL on the next run."""
+        asked = response.request.meta.get("redirect_urls", [response.url])[0]
+        self.record_status(asked, kind, response.status, response.headers)
+
+    def record_status(self, url: str, kind: str, status: int, headers=None) -> None:
+        headers = headers or {}
+        self.checks.append({"url": url, "source": self.name, "kind": kind, "status": status,
+                            "etag": header(headers, "ETag"),
+                            "last_modified": header(headers, "Last-Modified")})  # fmt: skip
 
     def record_failure(self, url: str, kind: str, status: int | None, error: str) -> None:
         at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -293,7 +285,7 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
         redirects = response.request.meta.get("redirect_urls", [])
         self.record_check(response, "article")
-        if response.status in (304, 404, 410):  # a revisit: unchanged, or gone
+        if response.status in (304, *GONE):  # a revisit: unchanged, or gone
             self.crawler.stats.inc_value(f"stdnews/revisit_{response.status}")
         yield ArticleItem(
             source=self.name,
@@ -322,8 +314,7 @@ class NewsSpider(scrapy.Spider):
         if status == 403:
             self.crawler.stats.inc_value("stdnews/articles_refused")
         self.record_failure(request.url, "article", status, failure_text(failure, status))
-        self.checks.append({"url": request.url, "source": self.name, "kind": "article",
-                            "status": status or 0})  # fmt: skip
+        self.record_status(request.url, "article", status or 0)
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
             yield ArticleItem(
@@ -345,7 +336,7 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("discovery page failed: %s (%s)", failure.request.url,
                             failure.getErrorMessage())  # fmt: skip
         self.record_failure(failure.request.url, "discovery", status, failure_text(failure, status))
-        if status not in (404, 410):
+        if status not in GONE:
             self.crawler.stats.inc_value("stdnews/discovery_failed")
         return []
 

@@ -263,7 +263,9 @@ def status(db_path, runs, max_age):
         stdnews status
         stdnews status --max-age 24 || mail -s "standards-news needs a look" ops@example.org
     """
-    from pipeline import status as health
+    from datetime import UTC, datetime
+
+    from pipeline import status as run_status
     from pipeline.lock import CrawlLock
     from pipeline.store import open_db
 
@@ -271,14 +273,14 @@ def status(db_path, runs, max_age):
         raise click.ClickException(f"{db_path} does not exist: no crawl has run yet")
     db = open_db(db_path)
     crawling = CrawlLock(db_path).held_elsewhere()
-    now = health.utcnow()
+    now = datetime.now(UTC)
     problems = 0
     click.echo(f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling
                                                           else ""))  # fmt: skip
     click.echo(f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
                f"{'gone':>4} {'err':>4} {'req':>5}  {'last success':<20} {'posts':>6} "
                f"{'newest':<11} new per run")  # fmt: skip
-    for source in health.sources(db, crawling):
+    for source in run_status.sources(db, crawling):
         run = source.last_run or {}
         click.echo(
             f"{source.source:<7} {short_time(run.get('started')):<20} {source.status:<12} "
@@ -294,8 +296,8 @@ def status(db_path, runs, max_age):
             problems += 1
     if runs:
         click.echo("\nlast runs:")
-        for run in health.last_runs(db, runs):
-            took = health.seconds_between(run["started"], run["finished"])
+        for run in run_status.last_runs(db, runs):
+            took = run_status.seconds_between(run["started"], run["finished"])
             click.echo(
                 f"  {short_time(run['started'])}  "
                 f"{f'{took:.1f} s' if took is not None else 'unfinished':>10}  "

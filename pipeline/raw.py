@@ -14,6 +14,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from pipeline.store import upsert
+
 
 def raw_path(db_path: str | Path) -> Path:
     db_path = Path(db_path)
@@ -53,11 +55,7 @@ def save_page(raw: Database, url: str, item: dict) -> None:
             stored = raw.execute("select length(html) > 20 from pages where url = ?", [url])
             if (stored.fetchone() or [0])[0]:
                 return  # a refusal after a good fetch: the good body stays
-        columns = ", ".join(row)
-        raw.conn.execute(
-            f"insert or replace into pages ({columns}) values ({', '.join('?' * len(row))})",
-            list(row.values()),
-        )
+        upsert(raw.conn, "pages", row, "url")
 
 
 def items(raw: Database, source: str | None = None) -> Iterator[dict]:

@@ -6,7 +6,7 @@ Pure reads; `stdnews status` prints them and turns them into an exit status for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
@@ -19,7 +19,6 @@ class SourceHealth:
     last_run: dict | None  # the latest crawls row
     last_success: str | None  # finished time of the latest run with status ok
     posts: int
-    gone: int
     newest: str | None  # latest publication date stored
     trend: list[int] = field(default_factory=list)  # new posts per run, oldest first
     crawling: bool = False  # a crawl holds the database's lock now
@@ -59,15 +58,14 @@ def source_health(db: Database, source: str, crawling: bool = False) -> SourceHe
     success = db.execute(
         "select max(finished) from crawls where source = ? and status = 'ok'", [source]
     ).fetchone()[0]
-    posts, gone, newest = db.execute(
-        "select count(*), count(gone_at), max(published) from posts where source = ?", [source]
+    posts, newest = db.execute(
+        "select count(*), max(published) from posts where source = ?", [source]
     ).fetchone()
     return SourceHealth(
         source=source,
         last_run=runs[0] if runs else None,
         last_success=success,
         posts=posts,
-        gone=gone,
         newest=newest,
         trend=[run["new_posts"] or 0 for run in reversed(runs)],
         crawling=crawling,
@@ -93,7 +91,3 @@ def seconds_between(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

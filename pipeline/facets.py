@@ -199,13 +199,11 @@ class Holder:
             posts = self.watch.execute("select max(rowid) from posts").fetchone()[0] or 0
         return posts < SYNC_BUILD_POSTS
 
-    def start(self, version: int | None = None) -> None:
+    def start(self, version: int) -> None:
         """Rebuild in a background thread (once at a time)."""
         with self.lock:
             if self.building is not None:
                 return
-            if version is None:
-                version = self.watch.execute("pragma data_version").fetchone()[0]
             self.building = threading.Thread(target=self.rebuild, args=(version, True),
                                              name="facet-index", daemon=True)  # fmt: skip
             self.building.start()

@@ -4,9 +4,10 @@
   error (pipeline.search), for the ranked-search and feed queries.
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
-- Facets of the posts table in one query (`indexed` columns, and `list` facets on the JSON-array
-  columns counted from the link tables, whose indexes keep them fast at 100,000 posts;
-  Datasette's `array` facet de-duplicates whole rows and takes seconds there).
+- Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
+  columns), from the in-memory facet index of pipeline/facets.py, in SQL while it is not built;
+  Datasette's `array` facet de-duplicates whole rows and takes seconds at 100,000 posts.
+- `indexed_co_mentions(source, focus)`: organizations named together, from the same index.
 - Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
   to the post page, lists as links to the filters above.
 - Template variables: the dumps (home page), a post's organizations, tags, standards and language
@@ -89,13 +90,11 @@ class IndexedCoMentions:
     the facet index (pipeline/facets.py), in a fraction of the time; NULL while there is no
     index, so that the query falls back to the aggregate."""
 
-    enabled = True  # tests compare both ways
-
     def __init__(self, path):
         self.path = path
 
     def __call__(self, source, focus):
-        index = facet_index.holder_for(self.path).current() if self.enabled else None
+        index = facet_index.holder_for(self.path).current()
         if index is None:
             return None
         return json.dumps(facet_index.co_mentions(index, source or None, focus or None))
@@ -206,27 +205,27 @@ def active_filters(request) -> list[dict]:
 
 # --- list facets -----------------------------------------------------------------------------
 
-# Per list column: its link table, the link's key and how a key reads in the JSON list.
-LIST_LINKS = {
-    "organizations": ("post_organizations", "organization_id",
-                      "(select coalesce(acronym, name) from organizations where id = g.k)"),
-    "tags": ("post_tags", "tag_id", "(select name from tags where id = g.k)"),
-    "standards": ("post_standards", "standard_id", "g.k"),
-    "committees": ("post_committees", "committee_id", "g.k"),
+# While there is no facet index: per list column, its values over the links of the posts in
+# {posts} (each post once per value: a site tag and a topic of one name are one value).
+LIST_COUNTS = {
+    "organizations": """select coalesce(o.acronym, o.name) as value, count(distinct l.post_id) as n
+      from post_organizations l join organizations o on o.id = l.organization_id
+      where l.post_id in (select id from {posts}) group by 1""",
+    "tags": """select t.name as value, count(distinct l.post_id) as n from post_tags l
+      join tags t on t.id = l.tag_id where l.post_id in (select id from {posts}) group by 1""",
+    "standards": """select standard_id as value, count(*) as n from post_standards
+      where post_id in (select id from {posts}) group by 1""",
+    "committees": """select committee_id as value, count(*) as n from post_committees
+      where post_id in (select id from {posts}) group by 1""",
 }  # fmt: skip
-# Up to this many rows, list facets go from the rows to their links (an index seek each); over
-# half of the table, they count the other rows and subtract; between, they scan each link
-# table once, each link tested against the rows (at 100,000 posts: 580,000 organization links).
-FEW_ROWS = 20_000
 # The columns Datasette selects from the table, replaced by the rowid for the facet index.
 ROWS_FROM = re.compile(r"^select .*? from posts\b", re.DOTALL)
 
 
 class PostFacets(Facet):
-    """All the configured facets of the posts table from one query: `indexed` facets (a column,
-    like Datasette's own) and `list` facets (a JSON list column, counted from its link table,
-    grouped by the link's key so that the link table's index does the grouping). The table's
-    rows are found once for all of them; unfiltered, every count comes from an index. A list
+    """All the configured facets of the posts table at once: `indexed` facets (a column, like
+    Datasette's own) and `list` facets (a JSON list column, counted from its link table), from
+    the facet index (pipeline/facets.py), or in one SQL query while there is none. A list
     value's link applies the matching filter (_organization=, _tag=, _standard=, _committee=).
 
     Datasette runs its facets one after the other, each finding the rows again: at 100,000
@@ -247,14 +246,14 @@ class PostFacets(Facet):
         facets = {}
         for kind, config in self.get_configs():
             column = config["config"].get("column") or config["config"]["simple"]
-            if kind == "indexed" or column in LIST_LINKS:
+            if kind == "indexed" or column in LIST_COUNTS:
                 facets[column] = (kind, config)
         if not facets:
             return [], []
         try:
             counts = await self.index_counts(facets)
             if counts is None:  # no index yet (a large database's first build is running)
-                counts = await self.counts(facets)
+                counts = await self.sql_counts(facets)
         except QueryInterrupted:
             return [], list(facets)
         size = self.get_facet_size()
@@ -300,75 +299,28 @@ class PostFacets(Facet):
 
         return index.counts(facets, await db.execute_fn(rowids))
 
-    async def counts(self, facets: dict) -> dict:
-        """{column: {value: rows}} for the table's rows, from one query."""
-        columns = [c for c, (kind, _) in facets.items() if kind == "indexed"]
-        lists = [c for c, (kind, _) in facets.items() if kind == "list"]
+    async def sql_counts(self, facets: dict) -> dict:
+        """{column: {value: rows}} for the table's rows from one SQL query, the rows found once
+        (slower than the index: seconds at 1,000,000 posts)."""
         params = dict(self.params) if isinstance(self.params, dict) else {}
-        shared = await self.shared_tag_names() if "tags" in lists else []
         filtered = " where " in self.sql.lower() or bool(params)
-        rows_from = "rows_" if filtered else "posts"
-        branches = [f"select '{c}' as facet, [{c}] as value, null as k, count(*) as n"
-                    f" from {rows_from} where [{c}] is not null group by [{c}]"
-                    for c in columns]  # fmt: skip
-        ctes = []
-        if filtered:
-            ctes.append(f"rows_ as materialized (select id{''.join(f', [{c}]' for c in columns)}"
-                        f" from ({self.sql}))")  # fmt: skip
-        if not filtered:
-            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
-        elif (self.row_count or 0) and self.row_count <= FEW_ROWS:
-            links = "from rows_ cross join {table} l on l.post_id = rows_.id"
-            branches += self.list_branches(lists, shared, links, "rows_", 1)
-        elif (self.row_count or 0) > await self.table_count() / 2:
-            ctes.append("others_ as materialized (select id from posts"
-                        " where id not in (select id from rows_))")  # fmt: skip
-            others = "from others_ cross join {table} l on l.post_id = others_.id"
-            branches += self.list_branches(lists, shared, "from {table} l", "", 1)
-            branches += self.list_branches(lists, shared, others, "others_", -1)
-        else:
-            links = "from {table} l where l.post_id in (select id from rows_)"
-            branches += self.list_branches(lists, shared, links, "rows_", 1)
-        sql = (f"with {', '.join(ctes)} " if ctes else "") + " union all ".join(branches)
-        for i, (name, a, b) in enumerate(shared):
-            params.update({f"_n{i}": name, f"_a{i}": a, f"_b{i}": b})
+        posts = "rows_" if filtered else "posts"
+        branches = [
+            f"select '{column}' as facet, [{column}] as value, count(*) as n from {posts}"
+            f" where [{column}] is not null group by 2" if kind == "indexed" else
+            f"select '{column}' as facet, value, n from ({LIST_COUNTS[column].format(posts=posts)})"
+            for column, (kind, _) in facets.items()
+        ]  # fmt: skip
+        columns = "".join(f", [{c}]" for c, (kind, _) in facets.items() if kind == "indexed")
+        rows_ = f"with rows_ as materialized (select id{columns} from ({self.sql})) " if filtered \
+            else ""  # fmt: skip
         limit = self.ds.setting("facet_time_limit_ms") * len(facets)
-        rows = await self.ds.execute(self.database, sql, params, truncate=False,
-                                     custom_time_limit=limit)  # fmt: skip
+        rows = await self.ds.execute(self.database, rows_ + " union all ".join(branches), params,
+                                     truncate=False, custom_time_limit=limit)  # fmt: skip
         counts: dict[str, dict] = {column: {} for column in facets}
         for row in rows.rows:
-            value = row["value"] if row["facet"] in columns else str(row["value"])
-            counts[row["facet"]][value] = counts[row["facet"]].get(value, 0) + row["n"]
-        return {c: {v: n for v, n in values.items() if n > 0} for c, values in counts.items()}
-
-    @staticmethod
-    def list_branches(lists: list[str], shared: list, links: str, rows: str, sign: int
-                      ) -> list[str]:  # fmt: skip
-        """Counts per link key over the posts that `links` reaches (times sign); a post with two
-        tags of one name (a site tag and a topic) is taken off once: those are found from the
-        first tag's posts, kept to the `rows` CTE when there is one."""
-        branches = [
-            f"select '{column}' as facet, {label} as value, g.k as k, {sign} * g.n as n from ("
-            f"select l.{key} as k, count(*) as n {links.format(table=table)} group by l.{key}) g"
-            for column in lists
-            for table, key, label in [LIST_LINKS[column]]
-        ]
-        within = f" and l.post_id in (select id from {rows})" if rows else ""
-        branches += [
-            f"select 'tags' as facet, :_n{i} as value, null as k, {-sign} * count(*) as n"
-            f" from post_tags l where l.tag_id = :_a{i}{within} and exists (select 1"
-            f" from post_tags b where b.post_id = l.post_id and b.tag_id = :_b{i})"
-            for i in range(len(shared))
-        ]
-        return branches
-
-    async def shared_tag_names(self) -> list[tuple[str, str, str]]:
-        rows = await self.ds.execute(self.database, "select name, min(id), max(id) from tags"
-                                     " group by name having count(*) = 2")  # fmt: skip
-        return [tuple(row) for row in rows.rows]
-
-    async def table_count(self) -> int:
-        return (await self.ds.execute(self.database, "select count(*) from posts")).rows[0][0]
+            counts[row["facet"]][row["value"]] = row["n"]
+        return counts
 
     def value(self, arg: str, value, count: int, pairs) -> dict:
         selected = (arg, str(value)) in pairs

@@ -5,10 +5,7 @@ Shared by test_site.py (Datasette in-process) and test_browser.py (a real `stdne
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from pipeline.dumps import dump
 from pipeline.paths import ROOT, SNAPSHOT
 from pipeline.store import open_db, save_post
 
@@ -67,31 +65,8 @@ def hostile_post() -> dict:
 
 
 def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:
-    """A dumps folder as `stdnews dump` writes it (the contract with the crawl side): the .db, its
-    .gz, a sha256sum file, a manifest and standards-news-latest.* symlinks."""
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"standards-news-{day}"
-    db_copy = folder / f"{name}.db"
-    shutil.copyfile(db_path, db_copy)
-    with db_copy.open("rb") as raw, gzip.open(folder / f"{name}.db.gz", "wb") as packed:
-        shutil.copyfileobj(raw, packed)
-    files = [db_copy, folder / f"{name}.db.gz"]
-    digests = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
-    (folder / f"{name}.sha256").write_text("".join(f"{d}  {n}\n" for n, d in digests.items()))
-    manifest = {
-        "name": name, "generated_at": f"{day}T03:00:00Z", "software_version": "0.1.0",
-        "schema_version": "m102_date_quality_index",
-        "files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": digests[f.name]}
-                  for f in files],
-        "tables": {"posts": 69}, "sources": {"iso": {"posts": 17, "first": "2019-01-01",
-                                                     "last": "2026-01-15"}},
-    }  # fmt: skip
-    (folder / f"{name}.json").write_text(json.dumps(manifest, indent=1))
-    for suffix in (".db", ".db.gz", ".sha256", ".json"):
-        latest = folder / f"standards-news-latest{suffix}"
-        latest.unlink(missing_ok=True)
-        latest.symlink_to(f"{name}{suffix}")
-    return manifest
+    """The dumps folder of `stdnews dump` (pipeline/dumps.py itself); returns its manifest."""
+    return dump(db_path, folder, day=day, progress=lambda *_: None).manifest
 
 
 def free_port() -> int:

@@ -451,15 +451,15 @@ def post_page_vars(datasette, database, request):
         (post_id,) = urlsafe_components(request.url_vars["pks"])[:1]
         db = datasette.get_database(database)
 
-        async def rows(sql):
-            return [dict(r) for r in (await db.execute(sql, [post_id])).rows]
+        async def rows(sql, *params):  # the post's id unless told otherwise
+            return [dict(r) for r in (await db.execute(sql, params or [post_id])).rows]
 
         post = (await rows("select * from posts where id = ?") or [None])[0]
         if post is None:
             return {}
         return {"post_page": {
-            "source": (await rows("select s.* from sources s join posts p on p.source = s.id"
-                                  " where p.id = ?") or [{}])[0],
+            "source": (await rows("select * from sources where id = ?", post["source"])
+                       or [{}])[0],
             "date_signal": DATE_SIGNALS.get(post["published_source"], post["published_source"]),
             "weak_date": post["published_source"] in WEAK_SIGNALS
             or post["published_precision"] in ("month", "year") or not post["published"],
@@ -478,12 +478,10 @@ def post_page_vars(datasette, database, request):
             "committees": await rows(
                 "select committee_id from post_committees where post_id = ? order by 1"),
             "versions": await rows(
-                "select v.id, v.language, v.title from posts v join posts p"
-                " on p.story_id = v.story_id and v.id != p.id where p.id = ?"
-                " order by v.language"),
+                "select id, language, title from posts where story_id = ? and id != ?"
+                " order by language", post["story_id"], post_id),
             "duplicate_of": await rows(
-                "select d.id, d.title, d.source from posts d join posts p"
-                " on d.id = p.duplicate_of where p.id = ?"),
+                "select id, title, source from posts where id = ?", post["duplicate_of"]),
         }}  # fmt: skip
 
     return inner

@@ -24,6 +24,7 @@ from pathlib import Path
 import click
 import yaml
 
+from pipeline.filters import expand
 from pipeline.paths import DATA, METADATA
 
 TEMPLATES = DATA / "templates"
@@ -53,10 +54,13 @@ def dumps_dir(db_path: Path) -> Path:
 
 def metadata_for(db_path: Path) -> dict:
     """data/metadata.yml for db_path: its database section and dashboards keyed by the name
-    Datasette gives the file."""
+    Datasette gives the file; the canned queries' {{posts_of_...}} written out
+    (pipeline/filters.py)."""
     metadata = yaml.safe_load(METADATA.read_text("utf-8"))
     name = Path(db_path).stem
     metadata["databases"] = {name: metadata["databases"]["news"]}
+    for query in metadata["databases"][name].get("queries", {}).values():
+        query["sql"] = expand(query["sql"])
     plugins = metadata.setdefault("plugins", {})
     for dashboard in plugins.get("datasette-dashboards", {}).values():
         for part in (*dashboard.get("charts", {}).values(), *dashboard.get("filters", {}).values()):

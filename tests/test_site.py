@@ -460,6 +460,13 @@ def test_dashboard_charts_run_their_queries(site):
     assert "unpkg.com" not in page
 
 
+def test_canned_queries_are_served_with_the_filters_written_out(site):
+    served = metadata_for(site[0].databases["news"].path)["databases"]["news"]["queries"]
+    assert "{{posts_of_organization}}" in QUERIES["feed_organization"]["sql"]
+    assert all("{{" not in query["sql"] for query in served.values())
+    assert "o.acronym = :organization" in served["feed_organization"]["sql"]
+
+
 def test_every_canned_query_is_titled_and_described():
     for name, query in QUERIES.items():
         assert query.get("title"), name

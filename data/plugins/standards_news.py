@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the p
     sys.path.insert(0, str(ROOT))
 
 from pipeline import facets as facet_index  # noqa: E402
+from pipeline.filters import POSTS_OF  # noqa: E402
 from pipeline.search import fts_query  # noqa: E402
 from pipeline.site import date_label, dumps_dir, filesize, read_dumps  # noqa: E402
 
@@ -125,29 +126,15 @@ class CoMentions:
 
 # --- filters on posts ------------------------------------------------------------------------
 
-# The posts a list filter's value selects (params :{p}).
-ORGANIZATION_SQL = """select po.post_id from post_organizations po
-  join organizations o on o.id = po.organization_id
-  where o.id = lower(:{p}) or o.acronym = :{p} or o.name = :{p} collate nocase"""
-TAG_SQL = """select pt.post_id from post_tags pt join tags t on t.id = pt.tag_id
-  where t.name = :{p} collate nocase or t.id = :{p}"""
-# The standard, or any part (-) or edition (:) of it: the range of the index that starts with
-# it (standard ids are ASCII, below '~'), then the exact test.
-STANDARD_SQL = """select ps.post_id from post_standards ps
-  where ps.standard_id collate nocase >= :{p} and ps.standard_id collate nocase < :{p} || '~'
-  and (ps.standard_id = :{p} collate nocase
-    or substr(ps.standard_id, 1, length(:{p}) + 1) collate nocase in (:{p} || '-', :{p} || ':'))"""
-COMMITTEE_SQL = """select pc.post_id from post_committees pc
-  where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%'"""
 # A post dated to a month or a year counts when its period overlaps the range. The first
 # comparison of each is implied by the second; it lets SQLite read a range of the date index.
 FROM_SQL = "{t}.published >= substr(:{p}, 1, 4) and {t}.published || '-99' >= :{p}"
 TO_SQL = "{t}.published <= :{p} || '~' and substr({t}.published, 1, length(:{p})) <= :{p}"
 FILTERS = {
-    "_organization": (ORGANIZATION_SQL, "mentions organization {!r}"),
-    "_tag": (TAG_SQL, "tagged {!r}"),
-    "_standard": (STANDARD_SQL, "references standard {!r} (any part or edition)"),
-    "_committee": (COMMITTEE_SQL, "references committee {!r}"),
+    "_organization": (POSTS_OF["organization"], "mentions organization {!r}"),
+    "_tag": (POSTS_OF["tag"], "tagged {!r}"),
+    "_standard": (POSTS_OF["standard"], "references standard {!r} (any part or edition)"),
+    "_committee": (POSTS_OF["committee"], "references committee {!r}"),
     "_from": (FROM_SQL, "published from {}"),
     "_to": (TO_SQL, "published up to {}"),
 }

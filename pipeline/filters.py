@@ -1,0 +1,38 @@
+"""The posts a filter value selects, as SQL written once: the posts table's filters (the
+Datasette plugin's `_organization=`, `_tag=`, `_standard=`, `_committee=`) and the canned queries
+of data/metadata.yml (`{{posts_of_organization}}` there, expanded by pipeline/site.py) answer the
+same question with the same text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Each selects post ids; the value is the parameter :{p}.
+POSTS_OF = {
+    "organization": """select po.post_id from post_organizations po
+  join organizations o on o.id = po.organization_id
+  where o.id = lower(:{p}) or o.acronym = :{p} or o.name = :{p} collate nocase""",
+    "tag": """select pt.post_id from post_tags pt join tags t on t.id = pt.tag_id
+  where t.name = :{p} collate nocase or t.id = :{p}""",
+    # The standard, or any part (-) or edition (:) of it: the range of the index that starts
+    # with it (standard ids are ASCII, below '~'), then the exact test.
+    "standard": """select ps.post_id from post_standards ps
+  where ps.standard_id collate nocase >= :{p} and ps.standard_id collate nocase < :{p} || '~'
+  and (ps.standard_id = :{p} collate nocase
+    or substr(ps.standard_id, 1, length(:{p}) + 1) collate nocase in (:{p} || '-', :{p} || ':'))""",
+    "committee": """select pc.post_id from post_committees pc
+  where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%'""",
+}  # fmt: skip
+TOKEN = re.compile(r"\{\{posts_of_(\w+)\}\}")
+
+
+def posts_of(kind: str, param: str) -> str:
+    """The SQL selecting the ids of the posts of that organization, tag, standard or committee
+    (the value in the parameter `param`)."""
+    return POSTS_OF[kind].format(p=param)
+
+
+def expand(sql: str) -> str:
+    """A canned query with its {{posts_of_<kind>}} written out, the value in :<kind>."""
+    return TOKEN.sub(lambda m: posts_of(m.group(1), m.group(1)), sql)

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_snapshot as builder  # noqa: E402
-from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: E402
 
 # Generated posts go to the current layout of each site, in equal shares.
 GROWN = ("iec", "bipm", "iso", "oecd")
@@ -77,18 +76,12 @@ def build(out: Path, articles: int, seed: int = 20261129) -> int:
 
     if out.exists():
         shutil.rmtree(out)
+    saved = builder.OUT, builder.load_posts
     builder.OUT, builder.load_posts = out, load_posts
-    env = Environment(
-        loader=FileSystemLoader(builder.HERE / "templates"),
-        autoescape=select_autoescape(["html", "xml"]),
-        keep_trailing_newline=True,
-    )
-    for host, text in builder.ROBOTS.items():
-        builder.write(f"{host}/robots.txt", text)
-    builder.build_iec(env)
-    builder.build_bipm(env)
-    builder.build_iso(env)
-    builder.build_oecd(env)
+    try:
+        builder.build_sites()
+    finally:
+        builder.OUT, builder.load_posts = saved
     # The snapshot's one Cloudflare refusal stays; nothing else is refused.
     return sum(1 for p in out.rglob("*") if p.is_file())
 

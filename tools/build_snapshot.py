@@ -666,20 +666,26 @@ def build_fixtures() -> None:
         )
 
 
-def main() -> None:
+def build_sites() -> None:
+    """robots.txt and the four sites' pages under OUT, from load_posts (bench/mirror.py sets both
+    to build a larger mirror of the same markup)."""
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "xml"]),
         keep_trailing_newline=True,
     )
-    if OUT.exists():
-        shutil.rmtree(OUT)
     for host, text in ROBOTS.items():
         write(f"{host}/robots.txt", text)
     build_iec(env)
     build_bipm(env)
     build_iso(env)
     build_oecd(env)
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    build_sites()
     build_fixtures()
     files = sorted(p for p in OUT.rglob("*") if p.is_file())
     print(f"wrote {len(files)} files under {OUT.relative_to(ROOT)}")

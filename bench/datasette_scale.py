@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus  # noqa: E402
-from bench.results import save  # noqa: E402
+from bench.results import save, table  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
 
 SEARCH_TARGET_MS = 150
@@ -366,25 +366,6 @@ def corpus_db(folder: Path, posts: int) -> Path:
     return db_path
 
 
-def table(results: list[dict]) -> str:
-    lines = [f"{'benchmark':<44} {'figures':<58} {'target':<28} pass"]
-    for r in results:
-        figures = r["figures"]
-        if "pages" in figures:
-            shown = ", ".join(f"{k} {'FAILED' if v['median_ms'] is None else round(v['median_ms'])}"
-                              for k, v in figures["pages"].items())  # fmt: skip
-            slowest = figures["slowest_median_ms"]
-            shown = f"slowest median {'FAILED' if slowest is None else round(slowest)} ms ({shown})"
-        elif "median_ms" in figures and isinstance(figures["median_ms"], dict):
-            shown = ", ".join(f"{k} {'FAILED' if v is None else f'{v:.0f}'}"
-                              for k, v in figures["median_ms"].items()) + " (ms)"  # fmt: skip
-        else:
-            shown = ", ".join(f"{k} {v}" for k, v in figures.items())
-        lines.append(f"{r['name']:<44} {shown:<58} {r['target']:<28} "
-                     f"{'yes' if r['pass'] else 'NO'}")  # fmt: skip
-    return "\n".join(lines)
-
-
 def growth(results: list[dict], small: str, large: str) -> dict:
     """How each headline figure grows from the smaller corpus to the larger one."""
     by_name = {r["name"]: r["figures"] for r in results}
@@ -433,7 +414,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     for small, large in zip(labels, labels[1:], strict=False):
         results.append(growth(results, small, large))
     save(results)
-    print(table(results))
+    print(table(results))  # bench/results.py's, as make bench prints it
     return results
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,13 +17,20 @@ TESTS = ROOT / "tests"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 
-def snapshot_file(url: str) -> Path:
-    """The snapshot file that answers a URL (wget layout: <host>/<path>[?query])."""
+def snapshot_file(url: str, root: Path = SNAPSHOT) -> Path:
+    """The file of a snapshot (or a copy at root) that answers a URL (wget layout:
+    <host>/<path>[?query])."""
     from pipeline.replay import candidates
 
     host, _, target = url.removeprefix("https://").partition("/")
-    (found, *_) = candidates(SNAPSHOT, host, "/" + target)
+    (found, *_) = candidates(root, host, "/" + target)
     return found
+
+
+def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The real `stdnews` command in a subprocess, its output captured."""
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
 
 
 def fixture_response(url: str, callback=None, cb_kwargs=None) -> TextResponse:

@@ -30,15 +30,11 @@ from crawlers.spiders.iso import IsoSpider
 from crawlers.spiders.oecd import OecdSpider
 from pipeline.lock import CrawlLock
 from pipeline.paths import ROOT, SNAPSHOT
+from tests.conftest import snapshot_file, stdnews
 
 SPIDERS = (IecSpider, BipmSpider, IsoSpider, OecdSpider)
 CHANGED = "https://www.bipm.org/en/-/2022-02-24-dissemination-kg"
 REMOVED = "https://www.bipm.org/en/-/2021-kg-consensus"
-
-
-def stdnews(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
 
 
 def crawl(db_path, root=SNAPSHOT, *args):
@@ -50,11 +46,6 @@ def crawl_rows(db_path, run=-1) -> dict[str, dict]:
     db = Database(db_path)
     runs = [r for (r,) in db.execute("select distinct run_id from crawls order by id")]
     return {r["source"]: r for r in db["crawls"].rows_where("run_id = ?", [runs[run]])}
-
-
-def snapshot_file(url: str, root=SNAPSHOT):
-    parts = urlsplit(url)
-    return root / parts.netloc / parts.path.lstrip("/")
 
 
 @pytest.fixture(scope="module")

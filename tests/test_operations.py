@@ -19,6 +19,7 @@ import pipeline
 from pipeline import dictionary
 from pipeline.migrations import migrations
 from pipeline.paths import ROOT, SNAPSHOT
+from tests.conftest import stdnews
 
 DOC = ROOT / "docs" / "operations.md"
 
@@ -63,8 +64,7 @@ def crawled(tmp_path_factory):
 
 
 def run_dump(db_path, *args):
-    return subprocess.run([sys.executable, "-m", "pipeline", "dump", "--db", str(db_path), *args],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    return stdnews("dump", "--db", str(db_path), *args)
 
 
 @pytest.fixture(scope="module")

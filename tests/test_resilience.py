@@ -15,6 +15,7 @@ import pytest
 from sqlite_utils import Database
 
 from pipeline.paths import ROOT, SNAPSHOT
+from tests.conftest import stdnews
 
 REFUSED = (
     "https://www.oecd.org/en/about/news/press-releases/2023/07/urgent-policy-action-needed-to-"
@@ -31,12 +32,7 @@ def mirror(tmp_path, *hosts):
 
 def crawl(tmp_path, root, *args):
     db_path = tmp_path / "news.db"
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "crawl", "--replay", str(root), "--db", str(db_path),
-         *args],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
-    return result, Database(db_path)
+    return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args), Database(db_path)
 
 
 def edit(files, pattern, replacement):

@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from pipeline import duplicates, vocab  # noqa: E402
+from pipeline.migrations import index_pairs_pending  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
 
 BATCH = 5_000
@@ -447,6 +448,7 @@ def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=Non
             insert(db, "committees", [{"id": c} for c in sorted(committees)])
             for table, table_rows in batch.items():
                 insert(db, table, table_rows)
+            index_pairs_pending(db.conn)  # the phrase index, as save_post keeps it
         if progress:
             progress(min(offset + BATCH, posts))
     optimize_search(db)  # as after a reprocess: one full-text segment

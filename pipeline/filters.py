@@ -25,6 +25,24 @@ POSTS_OF = {
   where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%'""",
 }  # fmt: skip
 TOKEN = re.compile(r"\{\{posts_of_(\w+)\}\}")
+# The ranked search's filters (data/metadata.yml), on the full-text table aliased f: each a set
+# of rowids tested per match (the unary + keeps SQLite from driving the full-text index by
+# rowid, which re-runs the MATCH per row); the dates are one set, a range of the date index.
+SEARCH_FILTERS = """
+  and (:source = '' or +f.rowid in (select rowid from posts where source = :source))
+  and (:language = '' or +f.rowid in (select rowid from posts where language = :language))
+  and (:organization = '' or +f.rowid in (
+    select p.rowid from posts p where p.id in ({{posts_of_organization}})))
+  and (:tag = '' or +f.rowid in (
+    select p.rowid from posts p where p.id in ({{posts_of_tag}})))
+  and (:standard = '' or +f.rowid in (
+    select p.rowid from posts p where p.id in ({{posts_of_standard}})))
+  and (:date_from || :date_to = '' or +f.rowid in (
+    select rowid from posts
+    where published between substr(:date_from, 1, 4)
+        and coalesce(nullif(:date_to, ''), '~') || '~'
+      and published || '-99' >= :date_from
+      and (:date_to = '' or substr(published, 1, length(:date_to)) <= :date_to)))"""
 
 
 def posts_of(kind: str, param: str) -> str:
@@ -34,5 +52,7 @@ def posts_of(kind: str, param: str) -> str:
 
 
 def expand(sql: str) -> str:
-    """A canned query with its {{posts_of_<kind>}} written out, the value in :<kind>."""
+    """A canned query with its {{search_filters}} and {{posts_of_<kind>}} written out, the
+    value in :<kind>."""
+    sql = sql.replace("{{search_filters}}", SEARCH_FILTERS)
     return TOKEN.sub(lambda m: posts_of(m.group(1), m.group(1)), sql)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from pipeline import search
+
 migrations = Migrations("standards-news")
 
 
@@ -300,3 +302,76 @@ def m102_date_quality_index(db: Database) -> None:
     value, precision and signal."""
     db.execute("create index if not exists idx_posts_date_quality on posts(published_month,"
                " source, published, published_precision, published_source)")  # fmt: skip
+
+
+@migrations()
+def m103_phrase_pairs_index(db: Database) -> None:
+    """Phrases of the ranked search from an index of word pairs (pipeline/search.py): at
+    1,000,000 posts a phrase of two common words took 150-190 ms to match and score."""
+    index_pairs(db)
+
+
+# Every pair of adjacent tokens of posts_fts, as one token (pipeline/search.py's pairs_text).
+# Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
+# a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.
+PAIRS_TABLE = """create virtual table if not exists posts_pairs_fts using fts5(
+  title, text, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'")"""
+# The posts whose title or text changed since posts_pairs_fts was brought up to date, with the
+# values it holds for them (indexed = 1; 0: none yet). Plain SQL, so that any tool may write
+# posts; pipeline/store.py's index_pairs_pending() catches up in the same transaction.
+PAIRS_PENDING = """create table if not exists posts_pairs_pending (
+  post_rowid integer primary key, indexed integer not null, old_title text, old_text text)"""
+PAIRS_TRIGGERS = {
+    "posts_pairs_ai": """create trigger posts_pairs_ai after insert on posts begin
+  insert or ignore into posts_pairs_pending (post_rowid, indexed) values (new.rowid, 0);
+end""",
+    "posts_pairs_ad": """create trigger posts_pairs_ad after delete on posts begin
+  insert or ignore into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
+  values (old.rowid, 1, old.title, old.text);
+end""",
+    "posts_pairs_au": """create trigger posts_pairs_au after update of title, text on posts
+when old.title is not new.title or old.text is not new.text begin
+  insert or ignore into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
+  values (old.rowid, 1, old.title, old.text);
+end""",
+}
+
+
+def index_pairs(db: Database) -> None:
+    """(Re)build posts_pairs_fts from the posts, and the triggers that keep it in step."""
+    search.register(db.conn)
+    db.execute(PAIRS_TABLE)
+    db.execute(PAIRS_PENDING)
+    db.execute("insert into posts_pairs_fts(posts_pairs_fts) values('delete-all')")
+    db.execute("delete from posts_pairs_pending")
+    for name, sql in PAIRS_TRIGGERS.items():
+        db.execute(f"drop trigger if exists {name}")
+        db.execute(sql)
+    db.execute("insert into posts_pairs_fts (rowid, title, text) "
+               "select rowid, fts_pairs(title), fts_pairs(text) from posts")  # fmt: skip
+
+
+def index_pairs_pending(conn) -> int:
+    """Bring posts_pairs_fts up to date with the posts written since it was; returns how many
+    posts that took. Inside the writer's transaction, so that no reader sees them apart."""
+    pending = conn.execute("select count(*) from posts_pairs_pending").fetchone()[0]
+    if pending:
+        conn.execute(
+            "insert into posts_pairs_fts (posts_pairs_fts, rowid, title, text) "
+            "select 'delete', post_rowid, fts_pairs(old_title), fts_pairs(old_text) "
+            "from posts_pairs_pending where indexed"
+        )
+        conn.execute(
+            "insert into posts_pairs_fts (rowid, title, text) "
+            "select p.rowid, fts_pairs(p.title), fts_pairs(p.text) "
+            "from posts_pairs_pending q join posts p on p.rowid = q.post_rowid"
+        )
+        conn.execute("delete from posts_pairs_pending")
+    return pending
+
+
+def pairs_indexed(db: Database) -> bool:
+    """Whether the posts' writes reach posts_pairs_fts (the triggers exist)."""
+    found = db.execute("select count(*) from sqlite_master where type = 'trigger' and name in "
+                       "(?, ?, ?)", list(PAIRS_TRIGGERS)).fetchone()[0]  # fmt: skip
+    return found == len(PAIRS_TRIGGERS)

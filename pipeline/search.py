@@ -9,6 +9,8 @@ would reject (a dangling operator, an unclosed quote) is dropped or closed, neve
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 
 OPERATORS = {"AND", "OR", "NOT"}
 # A phrase in double quotes, or a run of anything but spaces and quotes.
@@ -19,6 +21,11 @@ NOTHING = '"\x01"'
 
 def fts_query(text: str | None) -> str:
     """The FTS5 MATCH expression for a search box's text; NOTHING for an empty box."""
+    return " ".join(query_parts(text)) or NOTHING
+
+
+def query_parts(text: str | None) -> list[str]:
+    """The search's terms, each a quoted phrase (a trailing * for a prefix), and its operators."""
     parts: list[str] = []
     for phrase, star, word in _TOKEN.findall(text or ""):
         if word in OPERATORS:
@@ -28,7 +35,7 @@ def fts_query(text: str | None) -> str:
         term = (phrase if not word else word.rstrip("*")).replace('"', "")
         if term.strip():
             parts.append(f'"{term}"' + ("*" if prefix else ""))
-    return " ".join(_drop_dangling(parts)) or NOTHING
+    return _drop_dangling(parts)
 
 
 def _drop_dangling(parts: list[str]) -> list[str]:
@@ -41,3 +48,108 @@ def _drop_dangling(parts: list[str]) -> list[str]:
     while out and out[-1] in OPERATORS:
         out.pop()
     return out
+
+
+# --- Phrases from the word-pair index --------------------------------------------------------
+#
+# FTS5's bm25() counts the posts that contain each phrase of the query before it scores one:
+# for a phrase of two common words ("with work") that reads and compares the positions of both
+# words in most of the index, 80-120 ms at 1,000,000 posts, and so does finding the matches.
+# posts_pairs_fts (pipeline/migrations.py) indexes every pair of adjacent tokens of posts_fts as one
+# token ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
+# posts_fts's (the last one pads: "_"), so bm25() gives the same score from either table.
+
+PAIR_JOINER = "_"  # never inside an FTS5 unicode61 token: a connector punctuation, a separator
+PAD = PAIR_JOINER
+
+
+class Tokenizer:
+    """The tokens posts_fts holds for a text (porter over unicode61), from FTS5 itself, so that
+    the pairs are the index's own words: whitespace always separates tokens, so each
+    whitespace-separated chunk is tokenized once by an in-memory FTS5 table and remembered."""
+
+    LIMIT = 500_000  # chunks remembered (a few tens of MB); forgotten all at once past it
+
+    def __init__(self, tokenize: str = "porter"):
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self.conn.execute(
+            f"create virtual table chunks using fts5(chunk, tokenize='{tokenize}', content='')"
+        )
+        self.conn.execute("create virtual table chunk_tokens using fts5vocab(chunks, instance)")
+        self.known: dict[str, tuple[str, ...]] = {}
+        self.lock = threading.Lock()
+
+    def tokens(self, text: str | None) -> list[str]:
+        chunks = (text or "").split()
+        known = self.known  # this dict, even if a _learn() starts a new one meanwhile
+        unknown = {chunk for chunk in chunks if chunk not in known}
+        learned = self._learn(list(unknown)) if unknown else {}
+        return [
+            token
+            for chunk in chunks
+            for token in (learned[chunk] if chunk in learned else known[chunk])
+        ]
+
+    def _learn(self, chunks: list[str]) -> dict[str, tuple[str, ...]]:
+        """The tokens of each chunk, remembered."""
+        with self.lock:
+            found: dict[int, list[str]] = {}
+            self.conn.executemany(
+                "insert into chunks(rowid, chunk) values (?, ?)", enumerate(chunks, 1)
+            )
+            for doc, term in self.conn.execute(
+                "select doc, term from chunk_tokens order by doc, offset"
+            ):
+                found.setdefault(doc, []).append(term)
+            self.conn.execute("insert into chunks(chunks) values('delete-all')")
+            learned = {chunk: tuple(found.get(i, ())) for i, chunk in enumerate(chunks, 1)}
+            if len(self.known) + len(learned) > self.LIMIT:
+                self.known = {}
+            self.known.update(learned)
+            return learned
+
+
+TOKENIZER = Tokenizer()
+
+
+def pairs_text(text: str | None) -> str:
+    """What posts_pairs indexes for a column of posts_fts: its adjacent tokens joined in pairs,
+    then the pad, as many tokens as the column has ('' for none)."""
+    tokens = TOKENIZER.tokens(text)
+    return " ".join(pairs(tokens) + [PAD]) if tokens else ""
+
+
+def pairs_query(text: str | None) -> str | None:
+    """The posts_pairs MATCH expression equal to fts_query(text) when the search is only
+    phrases of two tokens or more (all must occur); None for anything else (a single word, a
+    prefix, OR/NOT), which posts_fts answers."""
+    parts = query_parts(text)
+    phrases = []
+    for part in parts:
+        if part in OPERATORS or part.endswith("*"):
+            return None
+        tokens = TOKENIZER.tokens(part[1:-1])
+        if len(tokens) < 2:
+            return None
+        phrases.append(" ".join(pairs(tokens)))
+    return " ".join(f'"{phrase}"' for phrase in phrases) or None
+
+
+def pairs(tokens: list[str]) -> list[str]:
+    return [f"{a}{PAIR_JOINER}{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def register(conn) -> None:
+    """The SQL functions of the search on a connection: fts_pairs() (posts_pairs_fts's triggers
+    call it), search_words() and search_pairs() (the ranked search asks both tables: one of them
+    gets a query that matches nothing)."""
+    conn.create_function("fts_pairs", 1, pairs_text, deterministic=True)
+    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    conn.create_function("search_words", 1, words_query, deterministic=True)
+    conn.create_function("search_pairs", 1, lambda text: pairs_query(text) or NOTHING,
+                         deterministic=True)  # fmt: skip
+
+
+def words_query(text: str | None) -> str:
+    """fts_query(text) for posts_fts, unless posts_pairs_fts answers the search."""
+    return NOTHING if pairs_query(text) else fts_query(text)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from pipeline import duplicates, vocab
-from pipeline.migrations import migrations
+from pipeline import duplicates, search, vocab
+from pipeline.migrations import index_pairs, index_pairs_pending, migrations, pairs_indexed
 from pipeline.sources import SOURCES
 
 POST_COLUMNS = (
@@ -62,7 +62,12 @@ def open_db(path: str | Path) -> Database:
     # only a power cut may drop the last transactions. Spares an fsync per post.
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA foreign_keys = ON")
+    search.register(db.conn)  # fts_pairs(), which posts_pairs_fts is written with
     migrations.apply(db)
+    if not pairs_indexed(db):  # someone dropped the triggers: nothing says what changed
+        index_pairs(db)
+    with db.atomic():  # posts another tool wrote (sqlite3, a script) since stdnews last did
+        index_pairs_pending(db.conn)
     save_reference_data(db)
     return db
 
@@ -132,6 +137,7 @@ def save_post(db: Database, post: dict, now: str | None = None, keep_version: bo
         original = duplicates.find_original(db, post["id"], row["simhash"], row["first_seen"])
         row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
         upsert(conn, "posts", row, "id")
+        index_pairs_pending(conn)
         _save_links(conn, post)
         duplicates.save_bands(db, post["id"], row["simhash"])
         addresses = [{"url": post["url"], "kind": "canonical"}, *post.get("aliases", [])]
@@ -287,15 +293,20 @@ def finish_crawl(db: Database, crawl_id: int, **figures) -> None:
 # An incremental crawl leaves a few more segments in the full-text index each time (FTS5 merges
 # them in fours); merged into one, a common search at 1,000,000 posts reads 25 segments less.
 MAX_SEARCH_SEGMENTS = 10
+SEARCH_TABLES = ("posts_fts", "posts_pairs_fts")
 
 
 def optimize_search(db: Database, max_segments: int = 1) -> bool:
-    """Merge the full-text index into one segment when it has more than max_segments (at
-    1,000,000 posts: 16 s; at 20,000: a fraction of a second). True when it merged."""
-    segments = db.execute("select count(distinct segid) from posts_fts_idx").fetchone()[0]
-    if segments <= max_segments:
-        return False
-    with db.atomic():
-        db.execute("insert into posts_fts(posts_fts) values('optimize')")
-    db.execute("pragma optimize")
-    return True
+    """Merge each full-text index (posts_fts, and its word pairs posts_pairs_fts) into one
+    segment when it has more than max_segments (posts_fts at 1,000,000 posts: 16 s; at
+    20,000: a fraction of a second). True when one merged."""
+    merged = False
+    for table in SEARCH_TABLES:
+        segments = db.execute(f"select count(distinct segid) from {table}_idx").fetchone()[0]
+        if segments > max_segments:
+            with db.atomic():
+                db.execute(f"insert into {table}({table}) values('optimize')")
+            merged = True
+    if merged:
+        db.execute("pragma optimize")
+    return merged

@@ -19,6 +19,7 @@ import feedparser
 import pytest
 import yaml
 
+from pipeline import search
 from pipeline.paths import METADATA
 from pipeline.site import date_label, filesize, make_datasette, metadata_for
 from pipeline.store import open_db, save_post
@@ -83,6 +84,27 @@ def test_search_ranks_title_matches_first_and_highlights_the_words(site):
     page = get(site, "/news/search?q=kilogram").text
     assert "<mark>kilogram</mark>" in page
     assert f'href="/news/posts/{found[0]["id"]}"' in page  # titles open the post page
+
+
+@pytest.mark.parametrize("q", ['"International System of Units"', '"the kilogram"',
+                               '"climate change" "net zero"', "ISO/IEC"])  # fmt: skip
+def test_a_phrase_search_ranks_as_the_words_index_would(site, q):
+    """Phrases are answered by the word-pair index: the same posts, scores and snippets as
+    posts_fts alone gives."""
+    assert search.pairs_query(q)
+    found = rows(site, "/news/search.json?" + urlencode({"q": q}))
+    expected = sql(
+        site,
+        f"""select p.id, round(-bm25(posts_fts, 5.0, 1.0), 2) as relevance,
+        snippet(posts_fts, 1, '【', '】', ' … ', 30) as snippet
+      from posts_fts join posts p on p.rowid = posts_fts.rowid
+      where posts_fts match fts_query('{q.replace("'", "''")}')
+      order by bm25(posts_fts, 5.0, 1.0), posts_fts.rowid desc limit 50""",
+    )
+    assert expected
+    assert [(r["id"], r["relevance"], r["snippet"]) for r in found] == [
+        (r["id"], r["relevance"], r["snippet"]) for r in expected
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """Datasette plugin of standards-news (loaded with --plugins-dir data/plugins).
 
 - `fts_query(text)` SQL function: a search box's text as an FTS5 query that is never a syntax
-  error (pipeline.search), for the ranked-search and feed queries.
+  error (pipeline.search), for the ranked-search and feed queries; `search_words(text)` and
+  `search_pairs(text)` split the ranked search between posts_fts and the word-pair index.
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
 - Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
@@ -47,8 +48,8 @@ if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the p
     sys.path.insert(0, str(ROOT))
 
 from pipeline import facets as facet_index  # noqa: E402
+from pipeline import search  # noqa: E402
 from pipeline.filters import POSTS_OF  # noqa: E402
-from pipeline.search import fts_query  # noqa: E402
 from pipeline.site import date_label, dumps_dir, filesize, read_dumps  # noqa: E402
 
 # Snippet markers of the search query: plain characters, so CSV and JSON stay readable.
@@ -79,7 +80,7 @@ mimetypes.add_type("text/plain", ".sha256")
 
 @hookimpl
 def prepare_connection(conn, database, datasette):
-    conn.create_function("fts_query", 1, fts_query, deterministic=True)
+    search.register(conn)
     conn.create_aggregate("co_mentions", 2, CoMentions)
     db = datasette.databases.get(database)
     if db is not None and db.path and not db.is_memory:

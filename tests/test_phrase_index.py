@@ -1,0 +1,161 @@
+"""The word-pair index of the ranked search (posts_pairs_fts, pipeline/search.py): a phrase
+found there gives the same posts with the same BM25 scores as posts_fts, and the index follows
+every insert, update and delete of a post."""
+
+from __future__ import annotations
+
+import copy
+import random
+import sqlite3
+
+import pytest
+
+from bench import corpus
+from pipeline import search, store
+from pipeline.migrations import PAIRS_TRIGGERS, index_pairs_pending, pairs_indexed
+from tests.test_store import POST
+
+# Texts whose tokens are not plain ASCII words: accents, other scripts, punctuation inside and
+# around words, no-break and other spaces, digits, symbols, a token FTS5 splits in three.
+ODD_TEXTS = [
+    "L’état-major de l’OIML a révisé la norme « ISO/IEC 17025:2017 » en 2024 — déjà publiée.",
+    "Международная организация по стандартизации (ИСО) опубликовала ISO 9001:2015 сегодня.",
+    "Le\u00a0Bureau\u2009international des poids\u202fet mesures; le BIPM, l'OIML, the SI's units.",
+    "国际标准化组织 发布 新标准 ISO 14001 与 IEC 62443-3-3 ... 🌍 climate, net-zero.",
+    "Smart grids: IEC 61850 & IEC 62351 (cyber-security) for “energy” systems... 50 % Ökostrom.",
+    "C++ and C# tools, e-mail, ½-day  workshop, naïve coöperation, Æsir façade, Straße, İstanbul.",
+]
+
+
+def ranked(db, table: str, match: str) -> list[tuple[int, float]]:
+    return db.execute(
+        f"select rowid, bm25({table}, 5.0, 1.0) from {table} where {table} match ? "
+        "order by rowid desc",
+        [match],
+    ).fetchall()
+
+
+def both_ways(db, phrase: str) -> tuple[list, list]:
+    """The phrase's matches and scores from posts_fts and from posts_pairs_fts."""
+    pairs = search.pairs_query(f'"{phrase}"')
+    assert pairs, phrase
+    return ranked(db, "posts_fts", search.fts_query(f'"{phrase}"')), ranked(
+        db, "posts_pairs_fts", pairs
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pairs") / "news.db"
+    corpus.generate(path, posts=300, seed=11)
+    db = store.open_db(path)
+    for number, text in enumerate(ODD_TEXTS):
+        post = copy.deepcopy(POST)
+        post.update(id=f"odd{number}", url=f"{POST['url']}?odd={number}", text=text,
+                    title=text[:40], content_hash=f"odd{number}")  # fmt: skip
+        store.save_post(db, post)
+    yield db
+    db.close()
+
+
+def sample_phrases(db, count: int, words: int) -> list[str]:
+    """`count` runs of `words` whitespace-separated words, drawn from the stored texts."""
+    rng = random.Random(words)
+    texts = [t for (t,) in db.execute("select title || ' ' || text from posts order by id")]
+    phrases = []
+    while len(phrases) < count:
+        chunks = rng.choice(texts).split()
+        if len(chunks) > words:
+            start = rng.randrange(len(chunks) - words)
+            phrase = " ".join(chunks[start : start + words]).replace('"', "")
+            if len(search.TOKENIZER.tokens(phrase)) >= 2:
+                phrases.append(phrase)
+    return phrases
+
+
+@pytest.mark.parametrize("words", [2, 3])
+def test_a_phrase_gets_the_same_posts_and_scores_from_either_index(generated, words):
+    phrases = sample_phrases(generated, 150, words)
+    for text in ODD_TEXTS:
+        chunks = text.split()
+        phrases += [" ".join(chunks[i : i + words]) for i in range(len(chunks) - words + 1)]
+    found = 0
+    for phrase in phrases:
+        if len(search.TOKENIZER.tokens(phrase)) < 2:
+            continue
+        from_words, from_pairs = both_ways(generated, phrase)
+        assert from_pairs == from_words, phrase
+        found += bool(from_words)
+    assert found >= 150  # the drawn phrases occur, so these are real comparisons
+
+
+def test_only_searches_of_phrases_go_to_the_pair_index():
+    assert search.pairs_query('"with work"') == '"with_work"'
+    assert search.pairs_query('"Safety of the Worlds"') == '"safeti_of of_the the_world"'
+    assert search.pairs_query('"with work" "ISO/IEC"') == '"with_work" "iso_iec"'
+    for words_only in ("with", '"with work" safety', '"with work" OR safety', "metrolog*",
+                       '"with work"*', "", '"with"'):  # fmt: skip
+        assert search.pairs_query(words_only) is None, words_only
+        assert search.words_query(words_only) == search.fts_query(words_only)
+    assert search.words_query('"with work"') == search.NOTHING
+
+
+def test_the_pair_index_follows_updates_and_deletes(db):
+    post = copy.deepcopy(POST)
+    store.save_post(db, post)
+    assert both_ways(db, "developing countries")[1]
+    changed = copy.deepcopy(POST)
+    changed.update(text="Most members are now from emerging economies.", content_hash="h2")
+    store.save_post(db, changed)
+    for phrase in ("developing countries", "emerging economies", "ISO’s Action"):
+        from_words, from_pairs = both_ways(db, phrase)
+        assert from_pairs == from_words, phrase
+    assert not both_ways(db, "developing countries")[1]
+    assert both_ways(db, "emerging economies")[1]
+    with db.conn:
+        for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
+                      "post_versions", "post_dates", "post_committees"):  # fmt: skip
+            db.execute(f"delete from {table} where post_id = ?", [POST["id"]])
+        db.execute("delete from posts where id = ?", [POST["id"]])
+        assert db["posts_pairs_pending"].count == 1  # a write outside save_post waits
+        assert index_pairs_pending(db.conn) == 1
+    assert both_ways(db, "emerging economies") == ([], [])
+    # a contentless FTS5 table checks its own structure
+    db.execute("insert into posts_pairs_fts(posts_pairs_fts) values('integrity-check')")
+
+
+def test_posts_written_by_another_tool_are_indexed_when_stdnews_opens(tmp_path):
+    db = store.open_db(tmp_path / "news.db")
+    store.save_post(db, copy.deepcopy(POST))
+    db.close()
+    plain = sqlite3.connect(tmp_path / "news.db")  # no fts_pairs() here, and no need of it
+    plain.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST["id"]])
+    plain.commit()
+    plain.close()
+    db = store.open_db(tmp_path / "news.db")
+    assert db["posts_pairs_pending"].count == 0
+    from_words, from_pairs = both_ways(db, "emerging economies")
+    assert from_pairs == from_words != []
+    assert both_ways(db, "developing countries") == ([], [])
+
+
+def test_the_index_is_rebuilt_when_its_triggers_are_gone(tmp_path):
+    db = store.open_db(tmp_path / "news.db")
+    store.save_post(db, copy.deepcopy(POST))
+    for name in PAIRS_TRIGGERS:
+        db.execute(f"drop trigger {name}")
+    db.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST["id"]])
+    db.conn.commit()
+    db.close()
+    db = store.open_db(tmp_path / "news.db")
+    assert pairs_indexed(db)
+    from_words, from_pairs = both_ways(db, "emerging economies")
+    assert from_pairs == from_words != []
+
+
+def test_the_tokenizer_forgets_without_losing_tokens():
+    small = search.Tokenizer()
+    small.LIMIT = 3  # forgets what it knows on almost every text
+    for text in ODD_TEXTS + ODD_TEXTS[::-1]:
+        assert small.tokens(text) == search.TOKENIZER.tokens(text)
+    assert len(small.known) <= 3 + len(set(ODD_TEXTS[0].split()))

@@ -148,6 +148,15 @@ def register(conn) -> None:
     conn.create_function("search_words", 1, words_query, deterministic=True)
     conn.create_function("search_pairs", 1, lambda text: pairs_query(text) or NOTHING,
                          deterministic=True)  # fmt: skip
+    conn.create_function("search_prefixed", 1, prefixed_query, deterministic=True)
+
+
+def prefixed_query(text: str | None) -> str:
+    """fts_query(text) when it has a prefix (metrolog*), else NOTHING: the ranked search finds
+    the snippets of such a search in one pass, as FTS5 merges the lists of every word with
+    that prefix again on each search by rowid (10-20 ms each at 1,000,000 posts)."""
+    parts = query_parts(text)
+    return " ".join(parts) if any(part.endswith("*") for part in parts) else NOTHING
 
 
 def words_query(text: str | None) -> str:

@@ -231,20 +231,30 @@ def frequency_mix(db_path: Path, singles: int = 25, pairs: int = 25) -> list[dic
                              [f'"{pair}"']).fetchone()[0]  # fmt: skip
         if low <= found <= high:
             phrases.append((pair, found))
-    conn.close()
+
+    def found_as_typed(term: str, df: int) -> bool:
+        """The vocabulary holds stems: a stem typed as a word may be stemmed again
+        ("emision" -> "emis") and find nothing; only words that find their own posts."""
+        query = f'"{term}"'
+        return conn.execute("select count(*) from posts_fts where posts_fts match ?",
+                            [query]).fetchone()[0] == df  # fmt: skip
 
     def pick(options: list[tuple[str, int]], count: int, quote: bool) -> list[dict]:
         chosen, left = [], dict(options)
         for i in range(count):
             target = low * (high / low) ** (i / max(1, count - 1))
-            if not left:
-                break
-            term = min(sorted(left), key=lambda t: abs(math.log(left[t] / target)))
-            chosen.append({"q": f'"{term}"' if quote else term,
-                           "df_share": round(left.pop(term) / total, 5)})  # fmt: skip
+            while left:
+                term = min(sorted(left), key=lambda t: abs(math.log(left[t] / target)))
+                df = left.pop(term)
+                if quote or found_as_typed(term, df):
+                    chosen.append({"q": f'"{term}"' if quote else term,
+                                   "df_share": round(df / total, 5)})  # fmt: skip
+                    break
         return chosen
 
-    return pick(words, singles, quote=False) + pick(phrases, pairs, quote=True)
+    mix = pick(words, singles, quote=False) + pick(phrases, pairs, quote=True)
+    conn.close()
+    return mix
 
 
 def measure(db_path: Path, label: str, repeat: int, mix: list[dict] | None = None

@@ -68,7 +68,7 @@ class Tokenizer:
     the pairs are the index's own words: whitespace always separates tokens, so each
     whitespace-separated chunk is tokenized once by an in-memory FTS5 table and remembered."""
 
-    LIMIT = 500_000  # chunks remembered (a few tens of MB); forgotten all at once past it
+    LIMIT = 100_000  # chunks remembered (about 200 bytes each); forgotten all at once past it
 
     def __init__(self, tokenize: str = "porter"):
         self.conn = sqlite3.connect(":memory:", check_same_thread=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from itertools import chain
 
 OPERATORS = {"AND", "OR", "NOT"}
 # A phrase in double quotes, or a run of anything but spaces and quotes.
@@ -82,8 +83,10 @@ class Tokenizer:
     def tokens(self, text: str | None) -> list[str]:
         chunks = (text or "").split()
         known = self.known  # this dict, even if a _learn() starts a new one meanwhile
-        unknown = {chunk for chunk in chunks if chunk not in known}
-        learned = self._learn(list(unknown)) if unknown else {}
+        unknown = set(chunks).difference(known)
+        if not unknown:
+            return list(chain.from_iterable(map(known.__getitem__, chunks)))
+        learned = self._learn(list(unknown))
         return [
             token
             for chunk in chunks
@@ -136,7 +139,7 @@ def pairs_query(text: str | None) -> str | None:
 
 
 def pairs(tokens: list[str]) -> list[str]:
-    return [f"{a}{PAIR_JOINER}{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return list(map(PAIR_JOINER.join, zip(tokens, tokens[1:], strict=False)))
 
 
 def register(conn) -> None:

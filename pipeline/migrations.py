@@ -318,21 +318,28 @@ PAIRS_TABLE = """create virtual table if not exists posts_pairs_fts using fts5(
   title, text, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'")"""
 # The posts whose title or text changed since posts_pairs_fts was brought up to date, with the
 # values it holds for them (indexed = 1; 0: none yet). Plain SQL, so that any tool may write
-# posts; pipeline/store.py's index_pairs_pending() catches up in the same transaction.
+# posts; index_pairs_pending() (below; store.save_post calls it) catches up in the writer's
+# transaction. The first change since then is kept (`where not exists`: an upsert's conflict
+# policy would override an `insert or ignore` in a trigger).
 PAIRS_PENDING = """create table if not exists posts_pairs_pending (
   post_rowid integer primary key, indexed integer not null, old_title text, old_text text)"""
 PAIRS_TRIGGERS = {
     "posts_pairs_ai": """create trigger posts_pairs_ai after insert on posts begin
-  insert or ignore into posts_pairs_pending (post_rowid, indexed) values (new.rowid, 0);
+  insert into posts_pairs_pending (post_rowid, indexed) select new.rowid, 0
+  where not exists (select 1 from posts_pairs_pending where post_rowid = new.rowid);
 end""",
     "posts_pairs_ad": """create trigger posts_pairs_ad after delete on posts begin
-  insert or ignore into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
-  values (old.rowid, 1, old.title, old.text);
+  insert into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
+  select old.rowid, 1, old.title, old.text
+  where not exists (select 1 from posts_pairs_pending where post_rowid = old.rowid);
 end""",
-    "posts_pairs_au": """create trigger posts_pairs_au after update of title, text on posts
-when old.title is not new.title or old.text is not new.text begin
-  insert or ignore into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
-  values (old.rowid, 1, old.title, old.text);
+    "posts_pairs_au": """create trigger posts_pairs_au after update on posts
+when old.title is not new.title or old.text is not new.text or old.rowid is not new.rowid begin
+  insert into posts_pairs_pending (post_rowid, indexed, old_title, old_text)
+  select old.rowid, 1, old.title, old.text
+  where not exists (select 1 from posts_pairs_pending where post_rowid = old.rowid);
+  insert into posts_pairs_pending (post_rowid, indexed) select new.rowid, 0
+  where not exists (select 1 from posts_pairs_pending where post_rowid = new.rowid);
 end""",
 }
 

@@ -97,14 +97,16 @@ class Tokenizer:
         """The tokens of each chunk, remembered."""
         with self.lock:
             found: dict[int, list[str]] = {}
-            self.conn.executemany(
-                "insert into chunks(rowid, chunk) values (?, ?)", enumerate(chunks, 1)
-            )
-            for doc, term in self.conn.execute(
-                "select doc, term from chunk_tokens order by doc, offset"
-            ):
-                found.setdefault(doc, []).append(term)
-            self.conn.execute("insert into chunks(chunks) values('delete-all')")
+            try:
+                self.conn.executemany(
+                    "insert into chunks(rowid, chunk) values (?, ?)", enumerate(chunks, 1)
+                )
+                for doc, term in self.conn.execute(
+                    "select doc, term from chunk_tokens order by doc, offset"
+                ):
+                    found.setdefault(doc, []).append(term)
+            finally:  # a failure must not leave its chunks' tokens to the next ones
+                self.conn.execute("insert into chunks(chunks) values('delete-all')")
             learned = {chunk: tuple(found.get(i, ())) for i, chunk in enumerate(chunks, 1)}
             if len(self.known) + len(learned) > self.LIMIT:
                 self.known = {}

@@ -64,12 +64,25 @@ def open_db(path: str | Path) -> Database:
     db.execute("PRAGMA foreign_keys = ON")
     search.register(db.conn)  # fts_pairs(), which posts_pairs_fts is written with
     migrations.apply(db)
-    if not pairs_indexed(db):  # someone dropped the triggers: nothing says what changed
-        index_pairs(db)
+    if not pairs_indexed(db):  # a dump (they leave it out), or someone dropped the triggers
+        rebuild_pairs(db)
     with db.atomic():  # posts another tool wrote (sqlite3, a script) since stdnews last did
         index_pairs_pending(db.conn)
     save_reference_data(db)
     return db
+
+
+def rebuild_pairs(db: Database) -> None:
+    """posts_pairs_fts rebuilt in one transaction: killed half-way, it is still missing its
+    triggers and is rebuilt next time; two processes opening the database, one rebuilds."""
+    db.conn.execute("begin immediate")
+    try:
+        if not pairs_indexed(db):
+            index_pairs(db)
+        db.conn.commit()
+    except BaseException:
+        db.conn.rollback()
+        raise
 
 
 def save_reference_data(db: Database) -> None:

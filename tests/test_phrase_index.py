@@ -159,3 +159,61 @@ def test_the_tokenizer_forgets_without_losing_tokens():
     for text in ODD_TEXTS + ODD_TEXTS[::-1]:
         assert small.tokens(text) == search.TOKENIZER.tokens(text)
     assert len(small.known) <= 3 + len(set(ODD_TEXTS[0].split()))
+
+
+# sqlite3 reports the error raised inside the SQL function (when callback tracebacks are on)
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_rebuild_killed_half_way_is_done_again_next_time(tmp_path, monkeypatch):
+    db = store.open_db(tmp_path / "news.db")
+    for number in range(5):
+        post = copy.deepcopy(POST)
+        post.update(id=f"p{number}", url=f"{POST['url']}?n={number}", content_hash=f"h{number}")
+        store.save_post(db, post)
+    for name in PAIRS_TRIGGERS:
+        db.execute(f"drop trigger {name}")
+    db.close()
+    calls, real = [], search.pairs_text
+
+    def failing(text):
+        calls.append(text)
+        if len(calls) > 4:
+            raise RuntimeError("killed")
+        return real(text)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(search, "pairs_text", failing)
+        with pytest.raises(sqlite3.OperationalError):
+            store.open_db(tmp_path / "news.db")
+    db = store.open_db(tmp_path / "news.db")
+    assert pairs_indexed(db)
+    from_words, from_pairs = both_ways(db, "developing countries")
+    assert len(from_pairs) == 5
+    assert from_pairs == from_words
+
+
+def test_a_post_given_another_rowid_is_indexed_under_it(db):
+    store.save_post(db, copy.deepcopy(POST))
+    with db.conn:
+        db.execute("update posts set rowid = 999 where id = ?", [POST["id"]])
+        index_pairs_pending(db.conn)
+    from_words, from_pairs = both_ways(db, "developing countries")
+    assert from_pairs == from_words
+    assert [rowid for rowid, _ in from_pairs] == [999]
+
+
+def test_a_rowid_freed_by_hand_and_taken_by_a_new_post(db):
+    """A post deleted by plain SQL, then a new post stored under the same rowid (SQLite reuses
+    the largest): the index drops the old text and holds the new one."""
+    store.save_post(db, copy.deepcopy(POST))
+    with db.conn:
+        for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
+                      "post_dates"):  # fmt: skip
+            db.execute(f"delete from {table} where post_id = ?", [POST["id"]])
+        db.execute("delete from posts where id = ?", [POST["id"]])
+    other = copy.deepcopy(POST)
+    other.update(id="other", url=f"{POST['url']}?other", text="Emerging economies lead.",
+                 content_hash="h9")  # fmt: skip
+    store.save_post(db, other)
+    assert both_ways(db, "developing countries") == ([], [])
+    from_words, from_pairs = both_ways(db, "emerging economies")
+    assert from_pairs == from_words != []

@@ -311,6 +311,15 @@ def m103_phrase_pairs_index(db: Database) -> None:
     index_pairs(db)
 
 
+@migrations()
+def m104_mentions_by_role_index(db: Database) -> None:
+    """The dashboard's most-mentioned organizations from an index of (role, organization) alone:
+    half the size of the covering one it read, 0.57 -> 0.33 s at 1,000,000 posts (warm), and
+    it had gone over the 3 s limit on a cold cache."""
+    db.execute("create index if not exists idx_post_organizations_role_organization_id"
+               " on post_organizations(role, organization_id)")  # fmt: skip
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

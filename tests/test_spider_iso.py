@@ -101,3 +101,18 @@ def test_validators_are_kept_under_the_url_asked_for():
                             headers={"ETag": '"v1"'})  # fmt: skip
     spider.record_check(response, "discovery")
     assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (asked, '"v1"')
+
+
+def test_a_redirected_article_keeps_its_validators_under_the_post_address():
+    """An article found as /news/ref2508.html is stored (and revisited) under the address it
+    led to: its validators must be there, or every revisit downloads it in full."""
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(IsoSpider)
+    found = "https://www.iso.org/news/ref2508.html"
+    final = "https://www.iso.org/contents/news/2020/03/Ref2508.html"
+    request = Request(final, meta={"redirect_urls": [found]})
+    response = HtmlResponse(final, request=request, body=b"<html></html>",
+                            headers={"ETag": '"v2"'})  # fmt: skip
+    spider.record_check(response, "article")
+    assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (canonical_url(final), '"v2"')

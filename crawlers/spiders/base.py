@@ -239,9 +239,13 @@ class NewsSpider(scrapy.Spider):
 
     def record_check(self, response: Response, kind: str) -> None:
         """Validators of a 200 (kept exactly as received) and the status of any answer, under the
-        URL asked for: a start URL that redirects is looked up by that URL on the next run."""
-        asked = response.request.meta.get("redirect_urls", [response.url])[0]
-        self.record_status(asked, kind, response.status, response.headers)
+        URL the next run asks for: a discovery page's own (a start URL that redirects is asked
+        for again), an article's canonical address (the post's, which revisits ask for)."""
+        if kind == "discovery":
+            url = response.request.meta.get("redirect_urls", [response.url])[0]
+        else:
+            url = canonical_url(response.url)
+        self.record_status(url, kind, response.status, response.headers)
 
     def record_status(self, url: str, kind: str, status: int, headers=None) -> None:
         headers = headers or {}

@@ -155,7 +155,7 @@ def test_search_filters_give_the_same_posts_tested_per_row_or_as_sets(site, para
     search.register(conn)
     pages = []
     for broad in ("1", "1000000000"):  # every filter per row; every filter a set
-        sql = expand(template.replace("{{search_filters}}", search_filters(broad)))
+        sql = expand(template.replace("{{search_filters}}", search_filters(broad=broad)))
         pages.append(conn.execute(sql, args).fetchall())
     conn.close()
     assert pages[0], params
@@ -352,6 +352,23 @@ def test_feeds_are_valid_atom(site, path):
         assert entry.updated_parsed
     updated = [e.updated_parsed for e in feed.entries]
     assert updated == sorted(updated, reverse=True)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "measurement", "source": "bipm"},
+        {"q": "standards", "date_from": "2022", "date_to": "2023-06", "language": "en"},
+        {"q": "security", "standard": "IEC 62443"},
+        {"q": "measurement", "tag": "Metrology and the SI", "organization": "OIML"},
+    ],
+)
+def test_the_search_feed_lists_the_posts_the_search_finds(site, params):
+    """The feed and the ranked search share their filters (pipeline/filters.py)."""
+    found = {r["url"] for r in rows(site, "/news/search.json?" + urlencode(params))}
+    assert found, params
+    feed = feedparser.parse(get(site, "/news/feed_search.atom?" + urlencode(params)).content)
+    assert {entry.link for entry in feed.entries} == found
 
 
 def test_a_feed_with_no_posts_is_empty_not_an_error(site):

@@ -49,7 +49,7 @@ if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the p
 
 from pipeline import facets as facet_index  # noqa: E402
 from pipeline import search  # noqa: E402
-from pipeline.filters import POSTS_OF  # noqa: E402
+from pipeline.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO  # noqa: E402
 from pipeline.site import date_label, dumps_dir, filesize, read_dumps  # noqa: E402
 
 # Snippet markers of the search query: plain characters, so CSV and JSON stay readable.
@@ -127,17 +127,13 @@ class CoMentions:
 
 # --- filters on posts ------------------------------------------------------------------------
 
-# A post dated to a month or a year counts when its period overlaps the range. The first
-# comparison of each is implied by the second; it lets SQLite read a range of the date index.
-FROM_SQL = "{t}.published >= substr(:{p}, 1, 4) and {t}.published || '-99' >= :{p}"
-TO_SQL = "{t}.published <= :{p} || '~' and substr({t}.published, 1, length(:{p})) <= :{p}"
 FILTERS = {
     "_organization": (POSTS_OF["organization"], "mentions organization {!r}"),
     "_tag": (POSTS_OF["tag"], "tagged {!r}"),
     "_standard": (POSTS_OF["standard"], "references standard {!r} (any part or edition)"),
     "_committee": (POSTS_OF["committee"], "references committee {!r}"),
-    "_from": (FROM_SQL, "published from {}"),
-    "_to": (TO_SQL, "published up to {}"),
+    "_from": (PUBLISHED_FROM, "published from {}"),
+    "_to": (PUBLISHED_TO, "published up to {}"),
 }
 LIST_FILTERS = {"_organization", "_tag", "_standard", "_committee"}
 # A list filter selecting more than this share of the posts is tested post by post along the

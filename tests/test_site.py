@@ -298,7 +298,10 @@ def test_organizations_mentioned_together(site):
 )  # fmt: skip
 def test_organizations_together_agree_with_and_without_the_index(site, params, monkeypatch):
     """The facet index's pairs and the co_mentions aggregate's, for every kind of request."""
+    answers = spy(monkeypatch, site_plugin().IndexedCoMentions, "__call__")
     indexed = canned(site, "organizations_mentioned_together", **params)
+    if "no such body" not in params.values():  # an unknown name needs no index to say []
+        assert [a for a in answers if a is not None], "the index did not answer"
     monkeypatch.setattr(site_plugin().IndexedCoMentions, "__call__", lambda *_: None)  # no index
     aggregated = canned(site, "organizations_mentioned_together", **params)
     assert indexed == aggregated
@@ -559,7 +562,9 @@ def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
     """The facet index (pipeline/facets.py) and the SQL counts used while there is none."""
     plugin = site_plugin()
     path = f"/news/posts.json?_size=0&{query}"
+    answers = spy(monkeypatch, plugin.PostFacets, "index_counts")
     indexed = facet_counts(site, path)
+    assert [a for a in answers if a is not None], "the index did not answer"
 
     async def no_index(self, facets):
         return None
@@ -576,6 +581,25 @@ def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
         group by j.value""")}  # fmt: skip
     assert {v: n for v, n in indexed["organizations"]} == {
         v: expected[v] for v, _ in indexed["organizations"]}  # fmt: skip
+
+
+def spy(monkeypatch, cls, name: str) -> list:
+    """What cls.name returns from now on (sync or async), in a list."""
+    real, answers = getattr(cls, name), []
+
+    if asyncio.iscoroutinefunction(real):
+
+        async def recorded(*args, **kwargs):
+            answers.append(await real(*args, **kwargs))
+            return answers[-1]
+    else:
+
+        def recorded(*args, **kwargs):
+            answers.append(real(*args, **kwargs))
+            return answers[-1]
+
+    monkeypatch.setattr(cls, name, recorded)
+    return answers
 
 
 def site_plugin():

@@ -31,9 +31,10 @@ def result(name: str, figures: dict, target: str, passed: bool) -> dict:
     return {"name": name, "figures": figures, "target": target, "pass": bool(passed)}
 
 
-def save(new: list[dict], path: Path = RESULTS) -> list[dict]:
-    """Merge by name into results.json (other benchmarks' entries are kept); returns all."""
-    previous = json.loads(path.read_text()) if path.exists() else []
+def save(new: list[dict], path: Path = RESULTS, replace: bool = False) -> list[dict]:
+    """Merge by name into results.json (other benchmarks' entries are kept, unless replace:
+    bench/run.py writes one whole run, quick or full); returns all."""
+    previous = json.loads(path.read_text()) if path.exists() and not replace else []
     names = {r["name"] for r in new}
     merged = [r for r in previous if r["name"] not in names] + new
     path.write_text(json.dumps(merged, indent=1, ensure_ascii=False) + "\n")

@@ -39,6 +39,7 @@ if str(ROOT) not in sys.path:
 from pipeline import duplicates, vocab  # noqa: E402
 from pipeline.migrations import index_pairs_pending  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
+from pipeline.urls import url_id  # noqa: E402
 
 BATCH = 5_000
 DOMAIN_SHARE = 0.03  # of the words of a body: domain words outside the post's topics
@@ -342,10 +343,6 @@ class Corpus:
                 seen.add(org)
                 chosen.append((org, "mentioned", int(self.rng.integers(1, 4))))
         return chosen
-
-
-def url_id(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
 def rows_for(post: dict, story_id: str, now: str) -> dict[str, list[dict]]:

@@ -27,9 +27,10 @@ import trafilatura  # noqa: E402
 from results import save  # noqa: E402
 
 from pipeline.extract import decode_html  # noqa: E402
-from pipeline.normalize import canonical_url, normalize  # noqa: E402
+from pipeline.normalize import normalize  # noqa: E402
 from pipeline.paths import SNAPSHOT  # noqa: E402
 from pipeline.sources import source_for_url  # noqa: E402
+from pipeline.urls import canonical_url  # noqa: E402
 
 TARGET_MS = 5.0
 

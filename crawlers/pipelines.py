@@ -75,7 +75,7 @@ class SQLitePipeline:
         report = health.assess(
             stats,
             self.counts,
-            getattr(spider, "discovery_counts", {}),
+            spider.discovery_counts,
             limited=spider.limited,
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))

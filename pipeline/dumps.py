@@ -22,14 +22,13 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from pipeline import __version__, dictionary
-from pipeline.migrations import PAIRS_TRIGGERS, migrations
+from pipeline.migrations import drop_pairs, migrations
 
 PREFIX = "standards-news"
 LATEST = f"{PREFIX}-latest"
-# Internal bookkeeping, not data: near-duplicate index bands and HTTP validators.
-# Internals of the live database: duplicate detection's bands, HTTP validators, and the ranked
-# search's index of word pairs (2.4 times the size of posts_fts; `stdnews serve` rebuilds it).
-LEFT_OUT = ("simhash_bands", "http_validators", "posts_pairs_fts", "posts_pairs_pending")
+# Internal bookkeeping, not data: near-duplicate index bands and HTTP validators (and the ranked
+# search's index of word pairs, 2.4 times the size of posts_fts, which stdnews rebuilds).
+LEFT_OUT = ("simhash_bands", "http_validators")
 
 
 def folder_for(db_path: str | Path) -> Path:
@@ -88,8 +87,7 @@ def dump(db_path: Path, out: Path, day: str | None = None, progress=print) -> Du
 def prepare(path: Path) -> dict:
     """Make the snapshot a self-contained research copy; returns its manifest facts."""
     db = Database(path)
-    for trigger in PAIRS_TRIGGERS:  # before their tables; stdnews rebuilds all on opening
-        db.execute(f"drop trigger if exists {trigger}")
+    drop_pairs(db)
     for table in LEFT_OUT:
         db[table].drop(ignore=True)
     dictionary.write(db)

@@ -236,7 +236,9 @@ def holder_for(path: Path) -> Holder:
 def co_mentions(index: FacetIndex, source: str | None = None, focus: str | None = None) -> list:
     """co_mention_pairs; all the pairs (0.5 s at 1,000,000 posts) are kept with the index, which
     does not change, for each source asked for (a known one: the keys stay few)."""
-    if focus or (source and source not in index.facets["source"].labels):
+    if source and source not in index.facets["source"].labels:
+        return []
+    if focus:
         return co_mention_pairs(index, source, focus)
     key = ("co_mentions", source or None)
     if key not in index.derived:
@@ -250,10 +252,8 @@ def co_mention_pairs(index: FacetIndex, source: str | None, focus: str | None) -
     the SQL aggregate that reads every post's JSON list takes seconds at 1,000,000 posts."""
     orgs = index.facets["organizations"]
     keep = np.ones(len(orgs.rowids), bool)
-    if source:
+    if source:  # a known one (co_mentions)
         sources = index.facets["source"]
-        if source not in sources.labels:
-            return []
         keep = sources.codes[orgs.rowids] == sources.labels.index(source)
     rowids, codes = orgs.rowids[keep], orgs.codes[keep].astype(np.int64)
     width = len(orgs.labels)

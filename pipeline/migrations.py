@@ -214,7 +214,8 @@ def m100_datasette_indexes_and_views(db: Database) -> None:
         db.execute(f"drop index if exists idx_posts_{superseded}")
     db["tags"].create_index(["name"])
     db["organizations"].create_index(["acronym"])
-    # Organizations most mentioned (the dashboard), by role, for any set of posts.
+    # An organization's posts by role (the organization filters; the dashboard's chart of all
+    # posts reads m104's smaller index).
     db["post_organizations"].create_index(["organization_id", "role", "post_id"])
     db.create_view(
         "post_details",
@@ -388,6 +389,15 @@ def index_pairs_pending(conn) -> int:
 
 def pairs_indexed(db: Database) -> bool:
     """Whether the posts' writes reach posts_pairs_fts (the triggers exist)."""
+    names = list(PAIRS_TRIGGERS)
     found = db.execute("select count(*) from sqlite_master where type = 'trigger' and name in "
-                       "(?, ?, ?)", list(PAIRS_TRIGGERS)).fetchone()[0]  # fmt: skip
-    return found == len(PAIRS_TRIGGERS)
+                       f"({', '.join('?' * len(names))})", names).fetchone()[0]  # fmt: skip
+    return found == len(names)
+
+
+def drop_pairs(db: Database) -> None:
+    """posts_pairs_fts, its queue and its triggers gone (a dump: stdnews rebuilds them)."""
+    for name in PAIRS_TRIGGERS:  # before their tables
+        db.execute(f"drop trigger if exists {name}")
+    for table in ("posts_pairs_fts", "posts_pairs_pending"):
+        db.execute(f"drop table if exists {table}")

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pipeline import dates, duplicates, extract, language, organizations, standards, tags
 from pipeline.sources import SOURCES, source_for_url
-from pipeline.urls import canonical_url, story_url, url_id  # noqa: F401 (also imported from here)
+from pipeline.urls import canonical_url, story_url, url_id
 
 
 class NormalizeError(ValueError):

@@ -56,8 +56,8 @@ def _drop_dangling(parts: list[str]) -> list[str]:
 # FTS5's bm25() counts the posts that contain each phrase of the query before it scores one:
 # for a phrase of two common words ("with work") that reads and compares the positions of both
 # words in most of the index, 80-120 ms at 1,000,000 posts, and so does finding the matches.
-# posts_pairs_fts (pipeline/migrations.py) indexes every pair of adjacent tokens of posts_fts as one
-# token ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
+# posts_pairs_fts (pipeline/migrations.py) indexes every pair of adjacent tokens of posts_fts as
+# one token ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
 # posts_fts's (the last one pads: "_"), so bm25() gives the same score from either table.
 
 PAIR_JOINER = "_"  # never inside an FTS5 unicode61 token: a connector punctuation, a separator
@@ -118,14 +118,14 @@ TOKENIZER = Tokenizer()
 
 
 def pairs_text(text: str | None) -> str:
-    """What posts_pairs indexes for a column of posts_fts: its adjacent tokens joined in pairs,
+    """What posts_pairs_fts indexes for a column of posts_fts: its adjacent tokens joined in pairs,
     then the pad, as many tokens as the column has ('' for none)."""
     tokens = TOKENIZER.tokens(text)
     return " ".join(pairs(tokens) + [PAD]) if tokens else ""
 
 
 def pairs_query(text: str | None) -> str | None:
-    """The posts_pairs MATCH expression equal to fts_query(text) when the search is only
+    """The posts_pairs_fts MATCH expression equal to fts_query(text) when the search is only
     phrases of two tokens or more (all must occur); None for anything else (a single word, a
     prefix, OR/NOT), which posts_fts answers."""
     parts = query_parts(text)
@@ -145,9 +145,9 @@ def pairs(tokens: list[str]) -> list[str]:
 
 
 def register(conn) -> None:
-    """The SQL functions of the search on a connection: fts_pairs() (posts_pairs_fts's triggers
-    call it), search_words() and search_pairs() (the ranked search asks both tables: one of them
-    gets a query that matches nothing)."""
+    """The SQL functions of the search on a connection: fts_pairs() (what posts_pairs_fts is
+    written with), fts_query(), search_words() and search_pairs() (the ranked search asks both
+    tables: one of them gets a query that matches nothing), search_prefixed()."""
     conn.create_function("fts_pairs", 1, pairs_text, deterministic=True)
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
     conn.create_function("search_words", 1, words_query, deterministic=True)
@@ -160,8 +160,8 @@ def prefixed_query(text: str | None) -> str:
     """fts_query(text) when it has a prefix (metrolog*), else NOTHING: the ranked search finds
     the snippets of such a search in one pass, as FTS5 merges the lists of every word with
     that prefix again on each search by rowid (10-20 ms each at 1,000,000 posts)."""
-    parts = query_parts(text)
-    return " ".join(parts) if any(part.endswith("*") for part in parts) else NOTHING
+    prefixed = any(part.endswith("*") for part in query_parts(text))
+    return fts_query(text) if prefixed else NOTHING
 
 
 def words_query(text: str | None) -> str:

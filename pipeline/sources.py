@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 @dataclass(frozen=True)
 class Generation:
     name: str
-    # Article URLs of this generation (canonical form, see normalize.canonical_url).
+    # Article URLs of this generation (canonical form, see urls.canonical_url).
     url_re: str
     title_css: tuple[str, ...] = ()
     body_css: tuple[str, ...] = ()

@@ -20,12 +20,11 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_snapshot import expected_date, load_posts  # noqa: E402
 
+from pipeline.paths import GOLD, SNAPSHOT  # noqa: E402
 from pipeline.replay import candidates, read_rules  # noqa: E402
 from pipeline.sources import source_for_url  # noqa: E402
 from pipeline.urls import canonical_url  # noqa: E402
 
-GOLD = ROOT / "tests" / "gold"
-SNAPSHOT = ROOT / "data" / "snapshot"
 FILES = {  # posts file -> language of its texts
     "iec": "en", "iec_wordpress": "en", "iec_newslog": "en", "bipm": "en", "bipm_fr": "fr",
     "iso": "en", "iso_translations": None, "oecd": "en", "oecd_fr": "fr", "oecd_legacy": "en",

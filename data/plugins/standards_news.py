@@ -135,7 +135,7 @@ FILTERS = {
     "_from": (PUBLISHED_FROM, "published from {}"),
     "_to": (PUBLISHED_TO, "published up to {}"),
 }
-LIST_FILTERS = {"_organization", "_tag", "_standard", "_committee"}
+LIST_FILTERS = set(LIST_COLUMNS.values())
 # A list filter selecting more than this share of the posts is tested post by post along the
 # page's order (the newest 50 are among the first few thousand); a narrower one is looked up
 # in its link table. SQLite, which cannot know, looks up even a tag of 100,000 posts and reads

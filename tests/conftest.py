@@ -51,3 +51,21 @@ def db(tmp_path):
     database = open_db(tmp_path / "news.db")
     yield database
     database.close()
+
+
+def both_ways(db, phrase: str) -> tuple[list, list]:
+    """A phrase's (rowid, bm25) from posts_fts and from posts_pairs_fts, which must agree."""
+    from pipeline import search
+
+    queries = {"posts_fts": search.fts_query(f'"{phrase}"'),
+               "posts_pairs_fts": search.pairs_query(f'"{phrase}"')}  # fmt: skip
+    assert queries["posts_pairs_fts"], phrase
+    found = tuple(
+        db.execute(
+            f"select rowid, bm25({table}, 5.0, 1.0) from {table} where {table} match ? "
+            "order by rowid desc",
+            [match],
+        ).fetchall()  # fmt: skip
+        for table, match in queries.items()
+    )
+    return found

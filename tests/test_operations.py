@@ -221,8 +221,9 @@ def test_demo_builds_the_database_and_its_dump(tmp_path):
 
 
 def test_a_dump_leaves_the_phrase_index_out_and_stdnews_rebuilds_it(dumped, tmp_path):
-    from pipeline import search, store
+    from pipeline import store
     from pipeline.migrations import PAIRS_TRIGGERS
+    from tests.conftest import both_ways
 
     folder, manifest, _ = dumped
     dump = Database(folder / f"{manifest['name']}.db")
@@ -231,13 +232,6 @@ def test_a_dump_leaves_the_phrase_index_out_and_stdnews_rebuilds_it(dumped, tmp_
     copy_path = tmp_path / "copy.db"
     shutil.copy(folder / f"{manifest['name']}.db", copy_path)
     db = store.open_db(copy_path)  # as `stdnews serve --db copy.db` does first
-    phrase = '"International System of Units"'
-    ranked = [
-        db.execute(
-            f"select rowid, bm25({table}, 5.0, 1.0) from {table} where {table} match ?", [query]
-        ).fetchall()
-        for table, query in (("posts_fts", search.fts_query(phrase)),
-                             ("posts_pairs_fts", search.pairs_query(phrase)))
-    ]  # fmt: skip
-    assert ranked[0]
-    assert ranked[0] == ranked[1]
+    from_words, from_pairs = both_ways(db, "International System of Units")
+    assert from_words
+    assert from_pairs == from_words

@@ -13,6 +13,7 @@ import pytest
 from bench import corpus
 from pipeline import search, store
 from pipeline.migrations import PAIRS_TRIGGERS, index_pairs_pending, pairs_indexed
+from tests.conftest import both_ways
 from tests.test_store import POST
 
 # Texts whose tokens are not plain ASCII words: accents, other scripts, punctuation inside and
@@ -25,23 +26,6 @@ ODD_TEXTS = [
     "Smart grids: IEC 61850 & IEC 62351 (cyber-security) for “energy” systems... 50 % Ökostrom.",
     "C++ and C# tools, e-mail, ½-day  workshop, naïve coöperation, Æsir façade, Straße, İstanbul.",
 ]
-
-
-def ranked(db, table: str, match: str) -> list[tuple[int, float]]:
-    return db.execute(
-        f"select rowid, bm25({table}, 5.0, 1.0) from {table} where {table} match ? "
-        "order by rowid desc",
-        [match],
-    ).fetchall()
-
-
-def both_ways(db, phrase: str) -> tuple[list, list]:
-    """The phrase's matches and scores from posts_fts and from posts_pairs_fts."""
-    pairs = search.pairs_query(f'"{phrase}"')
-    assert pairs, phrase
-    return ranked(db, "posts_fts", search.fts_query(f'"{phrase}"')), ranked(
-        db, "posts_pairs_fts", pairs
-    )
 
 
 @pytest.fixture(scope="module")

@@ -26,10 +26,13 @@ def simhash(text: str) -> int | None:
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
-    shingles = [" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)]
+    threes = zip(words, words[1:], words[2:], strict=False)
+    shingles = map(str.encode, map(" ".join, threes))
     # CRC-32 (C speed, stable across runs and machines), spread over 64 bits by splitmix64.
-    digests = _mix(np.array([zlib.crc32(s) for s in shingles], dtype=np.uint64))
-    ones = ((digests[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)).sum(axis=0)
+    digests = _mix(np.fromiter(map(zlib.crc32, shingles), np.uint64, len(words) - 2))
+    # How many digests have each bit set: bytes in little-endian order, bits least first.
+    bits = np.unpackbits(digests.astype("<u8").view(np.uint8), bitorder="little")
+    ones = bits.reshape(-1, 64).sum(axis=0)
     value = sum(1 << bit for bit in range(64) if ones[bit] * 2 > len(digests))
     return value - (1 << 64) if value >= 1 << 63 else value
 

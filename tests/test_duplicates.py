@@ -23,6 +23,13 @@ def test_simhash_is_close_for_close_texts_and_far_otherwise():
     assert duplicates.simhash("too short to tell") is None
 
 
+def test_simhash_values_stay_those_already_stored():
+    """Stored posts keep their hashes: a new way of computing them must give the same bits
+    (this value is the first implementation's, which every stored hash came from)."""
+    text = " ".join(f"word{i % 37} measurement standard {i}" for i in range(60))
+    assert duplicates.simhash(text) == -4034230959014700892
+
+
 def test_a_joint_statement_under_another_source_is_a_duplicate_of_the_first(db):
     first = post_for(IEC_SEED, "iec")
     store.save_post(db, first, now="2026-01-01T00:00:00+00:00")

@@ -38,6 +38,14 @@ def test_emails_and_urls_are_not_mentions():
     assert ids("", "Write to press@iso.org or see https://www.oecd.org/gov/io.htm") == {}
 
 
+def test_the_mask_blanks_overlapping_spans_and_keeps_offsets():
+    text = "See https://www.iso.org/ISO-9001.html, ISO 9001:2015 (ISO/IEC 27001) and the ISO."
+    masked = organizations.mask(text)
+    assert len(masked) == len(text)
+    assert masked.split() == ["See", "(", ")", "and", "the", "ISO."]  # URL, references blanked
+    assert organizations.mentions(text) == {"iso": 1}
+
+
 def test_acronyms_are_whole_tokens():
     found = ids("", "UNESCO and the UN; a fUNd; UNIDO.")
     assert found["un"] == ("mentioned", 1)

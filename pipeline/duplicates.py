@@ -33,7 +33,8 @@ def simhash(text: str) -> int | None:
     # How many digests have each bit set: bytes in little-endian order, bits least first.
     bits = np.unpackbits(digests.astype("<u8").view(np.uint8), bitorder="little")
     ones = bits.reshape(-1, 64).sum(axis=0)
-    value = sum(1 << bit for bit in range(64) if ones[bit] * 2 > len(digests))
+    majority = np.packbits(ones * 2 > len(digests), bitorder="little")  # bit 0 first
+    value = int.from_bytes(majority.tobytes(), "little")
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

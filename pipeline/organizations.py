@@ -16,7 +16,7 @@ from collections import Counter
 from functools import cache
 
 from pipeline import standards, vocab
-from pipeline.phrases import PhraseMatcher
+from pipeline.phrases import PhraseMatcher, Words, post_text, words_of
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -49,22 +49,33 @@ def matcher() -> PhraseMatcher:
     return matcher
 
 
-def mask(text: str) -> str:
-    """Blank out what must not count as a mention, keeping offsets."""
+def _masks(text: str) -> list[tuple[int, int]]:
+    """Where e-mail addresses, URLs and standard references stand."""
     spans = standards.spans(text)
     # Most texts have no address at all; a pattern's pass costs 0.05 ms, the checks 0.01.
     if "@" in text:
         spans += [m.span() for m in EMAIL.finditer(text)]
     if "://" in text or "www." in text.lower():
         spans += [m.span() for m in URL.finditer(text)]
+    return spans
+
+
+def mask(text: str) -> str:
+    """Blank out what must not count as a mention, keeping offsets."""
     parts, done = [], 0  # slices, not a list of every character (0.3 ms for 40 KB)
-    for start, end in sorted(spans):
+    for start, end in sorted(_masks(text)):
         start = max(start, done)  # spans may overlap
         if end > start:
             parts += [text[done:start], " " * (end - start)]
             done = end
     parts.append(text[done:])
     return "".join(parts)
+
+
+def masked_words(text: str) -> Words:
+    """The words of mask(text): the text's own words less those masked (the topics read the
+    same words), unless a mask cuts a word in two."""
+    return words_of(text).without(_masks(text)) or words_of(mask(text))
 
 
 def mentions(text: str) -> Counter:
@@ -75,7 +86,7 @@ def mentions(text: str) -> Counter:
     """
     counts: Counter = Counter()
     ambiguous = []
-    for _, _, _, (org, how) in matcher().finditer(mask(text)):
+    for _, _, _, (org, how) in matcher().finditer(text, masked_words(text)):
         if how == "acronym" and org.get("ambiguous_acronym"):
             ambiguous.append(org)
         else:
@@ -98,14 +109,9 @@ def org_kind(org_id: str) -> str | None:
     return _kinds().get(org_id)
 
 
-def whole(title: str, text: str) -> str:
-    """The title and body as one text, as mentions are counted in it."""
-    return f"{title}\n\n{text}"
-
-
 def find(title: str, text: str, publisher: str | None = None) -> list[dict]:
     """Organizations of a post, publisher first, then by mention count."""
-    counts = mentions(whole(title, text))
+    counts = mentions(post_text(title, text))
     by_id = {org["id"]: org for org in vocab.organizations()}
     found = []
     if publisher in by_id:

@@ -8,12 +8,15 @@ one lookup per word, whatever the number of phrases.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, chain
+from typing import NamedTuple
 
-WORD = re.compile(r"\w+")
+WORDS = re.compile(r"(\w+)")  # split() keeps the words: text between, word, text between, ...
 TOKEN = re.compile(r"(\w+)(\*?)")  # a word of a phrase, and whether it ends in "*"
 Entry = tuple[
     list[str], tuple[bool, ...] | None, bool, object
@@ -22,12 +25,53 @@ Entry = tuple[
 NONE: list[Entry] = []  # (never appended to)
 
 
+class Words(NamedTuple):
+    """The words of a text (runs of \\w), where each starts and ends, and in lower case."""
+
+    starts: list[int]
+    ends: list[int]
+    words: list[str]
+    folded: list[str]
+
+    def part(self, start: int, end: int) -> Words:
+        """The words between two offsets of the text."""
+        lo, hi = bisect.bisect_left(self.starts, start), bisect.bisect_left(self.starts, end)
+        return Words(*(column[lo:hi] for column in self))
+
+    def without(self, spans: list[tuple[int, int]]) -> Words | None:
+        """The words outside the spans, as if the spans were blanked out; None when a span cuts
+        a word in two (its remainder would be a word of its own)."""
+        gone = []
+        for start, end in spans:
+            lo = bisect.bisect_right(self.ends, start)  # the first word ending after the start
+            hi = bisect.bisect_left(self.starts, end)  # the first word starting at the end or after
+            if lo < hi and (self.starts[lo] < start or self.ends[hi - 1] > end):
+                return None
+            gone.append((lo, hi))
+        kept, done = [], 0
+        for lo, hi in sorted(gone):
+            if hi > done:
+                kept.append((done, max(lo, done)))
+                done = hi
+        kept.append((done, len(self.words)))
+        return Words(*(list(chain.from_iterable(column[lo:hi] for lo, hi in kept))
+                       for column in self))  # fmt: skip
+
+
+def post_text(title: str, text: str) -> str:
+    """A post's title and body as one text, as the stages that read both take it (once
+    tokenized, Words.part keeps the title's words apart from the body's)."""
+    return f"{title}\n\n{text}"
+
+
 @lru_cache(maxsize=4)
-def words_of(text: str) -> tuple[list[tuple[int, int]], list[str], list[str]]:
-    """(spans, words, lowercased words) of a text; cached, as several stages read one text."""
-    spans = [(m.start(), m.end()) for m in WORD.finditer(text)]
-    words = [text[start:end] for start, end in spans]
-    return spans, words, [w.lower() for w in words]
+def words_of(text: str) -> Words:
+    """The words of a text; cached, as several stages read one text. Splitting and summing
+    lengths run in C, which is faster than a match object per word."""
+    parts = WORDS.split(text)
+    offsets = list(accumulate(map(len, parts), initial=0))
+    words = parts[1::2]
+    return Words(offsets[1:-1:2], offsets[2:-1:2], words, list(map(str.lower, words)))
 
 
 @dataclass
@@ -73,9 +117,11 @@ class PhraseMatcher:
         entries.append((words, prefixes if any(prefixes) else None, exact, payload))
         entries.sort(key=lambda entry: len(entry[0]), reverse=True)  # the longest first
 
-    def finditer(self, text: str) -> Iterator[tuple[int, int, str, object]]:
-        """(start, end, matched text, payload) for each match, in order."""
-        spans, words, folded = words_of(text)
+    def finditer(self, text: str, words: Words | None = None
+                 ) -> Iterator[tuple[int, int, str, object]]:  # fmt: skip
+        """(start, end, matched text, payload) for each match, in order; in `words`, some of
+        the words of the text (a part, or the words outside masks), when not all of them."""
+        starts, ends, words, folded = words or words_of(text)
         exact, seen = self._exact, self._seen
         i = 0
         while i < len(words):
@@ -89,7 +135,7 @@ class PhraseMatcher:
                 best = self._longest(entries, words, folded, i, best)
             length, payload = best
             if length:
-                start, end = spans[i][0], spans[i + length - 1][1]
+                start, end = starts[i], ends[i + length - 1]
                 yield start, end, text[start:end], payload
                 i += length
             else:

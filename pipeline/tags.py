@@ -22,7 +22,7 @@ import re
 from functools import cache
 
 from pipeline import vocab
-from pipeline.phrases import PhraseMatcher
+from pipeline.phrases import PhraseMatcher, post_text, words_of
 
 STRONG = 1.0  # a sentence that mentions a keyword of the topic
 WEAK = 0.5  # a sentence that mentions only weak keywords of the topic
@@ -68,17 +68,19 @@ def evidence(
 ) -> dict[str, tuple[float, list[str]]]:
     """Topic id -> (support, words matched, in order) for every topic the post mentions; a strong
     keyword in the title gives an infinite support. `ends`: sentence_ends(text), if known."""
+    whole = post_text(title, text)  # tokenized once, as for the organizations
+    tokens, offset = words_of(whole), len(whole) - len(text)
     support: dict[str, float] = {}
     words: dict[str, list[str]] = {}
-    for _, _, matched, weights in matcher().finditer(title):
+    for _, _, matched, weights in matcher().finditer(whole, tokens.part(0, len(title))):
         for topic, weight in weights:
             title_support = float("inf") if weight == STRONG else WEAK_TITLE
             support[topic] = max(support.get(topic, 0.0), title_support)
             words.setdefault(topic, []).append(" ".join(matched.split()))
     ends = sentence_ends(text) if ends is None else ends
     sentences: dict[tuple[str, int], float] = {}  # (topic, sentence) -> its best weight
-    for start, _, matched, weights in matcher().finditer(text):
-        sentence = bisect.bisect(ends, start)
+    for start, _, matched, weights in matcher().finditer(whole, tokens.part(offset, len(whole))):
+        sentence = bisect.bisect(ends, start - offset)
         for topic, weight in weights:
             sentences[topic, sentence] = max(sentences.get((topic, sentence), 0.0), weight)
             words.setdefault(topic, []).append(" ".join(matched.split()))

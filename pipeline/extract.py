@@ -7,6 +7,7 @@ trafilatura, used when no site body selector finds the text.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
@@ -81,11 +82,25 @@ def parse_html(html: str | bytes) -> etree._Element | None:
         return None
 
 
+# C1 control characters (U+0080-U+009F) as the windows-1252 characters they nearly always are
+# (’ “ ” – … €): what browsers do, as the WHATWG encoding standard reads ISO-8859-1 as
+# windows-1252. The five bytes windows-1252 leaves undefined stay as they are.
+C1_AS_WINDOWS_1252 = {
+    code: bytes([code]).decode("cp1252")
+    for code in range(0x80, 0xA0)
+    if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
+_C1 = re.compile("[\x80-\x9f]")
+
+
 def decode_html(body: bytes) -> str:
-    """Bytes of a saved page to text, by its declared charset (old BIPM pages are ISO-8859-1)."""
+    """Bytes of a saved page to text, by its declared charset (old BIPM pages are ISO-8859-1,
+    read as windows-1252 like browsers and Scrapy do)."""
     declared = re.search(rb"""<meta[^>]+charset=["']?([\w-]+)""", body[:4096], re.IGNORECASE)
     for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["utf-8"]:
         try:
+            if codecs.lookup(encoding).name in ("iso8859-1", "cp1252"):
+                return body.decode("latin-1").translate(C1_AS_WINDOWS_1252)
             return body.decode(encoding)
         except (LookupError, UnicodeDecodeError):
             continue
@@ -103,8 +118,8 @@ def _selector(css: str) -> CSSSelector:
 
 @cache
 def _needs(css: str) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
-    """(classes, ids) that an element of the page must carry for each alternative of a selector
-    to match: ".cat-links a" needs the class "cat-links"; what a :not() names is not needed."""
+    """(classes, ids) the page must use somewhere for each alternative of a selector to match:
+    ".cat-links a" needs the class "cat-links"; what a :not() names is not needed."""
     needs = []
     for selector in cssselect.parse(css):
         classes, ids, stack = set(), set(), [selector.parsed_tree]
@@ -140,13 +155,14 @@ class Page:
 
     def select(self, css: str, within: etree._Element | None = None) -> list:
         """Elements matching a CSS selector, in the page or `within` one of its elements."""
+        selector = _selector(css)  # compiled first, so that a bad selector fails on any page
         if self._names is None:
             classes = frozenset(" ".join(_CLASSES(self.tree)).split())
             self._names = classes, frozenset(_IDS(self.tree))
         classes, ids = self._names
         if not any(c <= classes and i <= ids for c, i in _needs(css)):
             return []
-        return _selector(css)(self.tree if within is None else within)
+        return selector(self.tree if within is None else within)
 
     def json_ld(self) -> list[dict]:
         """The objects of the page's JSON-LD scripts, @graph members included (read once)."""
@@ -171,7 +187,10 @@ def text_blocks(element, skip: frozenset | set = frozenset()) -> list[str]:
     current: list[str] = []
 
     def flush():
-        text = clean("".join(current))
+        text = "".join(current)
+        if _C1.search(text):  # ’ stored as U+0092: mis-decoded text, or a page that says so
+            text = text.translate(C1_AS_WINDOWS_1252)
+        text = clean(text)
         if text:
             blocks.append(text)
         current.clear()

@@ -34,13 +34,13 @@ class Words(NamedTuple):
     folded: list[str]
 
     def part(self, start: int, end: int) -> Words:
-        """The words between two offsets of the text."""
+        """The words that start between two offsets of the text (the end excluded)."""
         lo, hi = bisect.bisect_left(self.starts, start), bisect.bisect_left(self.starts, end)
         return Words(*(column[lo:hi] for column in self))
 
     def without(self, spans: list[tuple[int, int]]) -> Words | None:
-        """The words outside the spans, as if the spans were blanked out; None when a span cuts
-        a word in two (its remainder would be a word of its own)."""
+        """The words outside the spans, as if the spans were blanked out; None when a span
+        starts or ends inside a word (what is left of it would be a word of its own)."""
         gone = []
         for start, end in spans:
             lo = bisect.bisect_right(self.ends, start)  # the first word ending after the start

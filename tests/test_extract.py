@@ -104,6 +104,17 @@ def test_decode_html_uses_declared_charset():
     body = '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>Sèvres'
     assert decode_html(body.encode("iso-8859-1")).endswith("Sèvres")
     assert decode_html("<p>Sèvres".encode()).endswith("Sèvres")
+    # As browsers read it: ISO-8859-1 is windows-1252, whose quotes old pages are full of.
+    quoted = body.encode("iso-8859-1") + b" \x93BIPM\x92s\x94 \x96 \x80\x85 \x81"
+    assert decode_html(quoted).endswith("Sèvres “BIPM’s” – €… \x81")
+
+
+def test_control_characters_in_a_body_read_as_windows_1252():
+    paragraph = "The BIPM\x92s Director \x93quoted\x94 \x96 said\x85 " + "and more. " * 15
+    html = f"""<html><body><article><h1 class="entry-title">A post</h1>
+      <div class="entry-content"><p>{paragraph}</p></div></article></body></html>"""
+    fields = extract(html, "https://blog.iec.ch/2019/05/a-post/", SOURCES["iec"])
+    assert fields.text.startswith("The BIPM’s Director “quoted” – said… and more.")
 
 
 def test_iso_related_standards_aside_is_kept():

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 
 import cssselect
 import lxml.html
@@ -150,25 +150,36 @@ class Page:
 
     def __init__(self, tree: etree._Element):
         self.tree = tree
-        self._names: tuple[frozenset[str], frozenset[str]] | None = None
-        self._json_ld: list[dict] | None = None
+
+    @cached_property
+    def names(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The class and id names the page uses."""
+        return frozenset(" ".join(_CLASSES(self.tree)).split()), frozenset(_IDS(self.tree))
 
     def select(self, css: str, within: etree._Element | None = None) -> list:
         """Elements matching a CSS selector, in the page or `within` one of its elements."""
         selector = _selector(css)  # compiled first, so that a bad selector fails on any page
-        if self._names is None:
-            classes = frozenset(" ".join(_CLASSES(self.tree)).split())
-            self._names = classes, frozenset(_IDS(self.tree))
-        classes, ids = self._names
+        classes, ids = self.names
         if not any(c <= classes and i <= ids for c, i in _needs(css)):
             return []
         return selector(self.tree if within is None else within)
 
+    @cached_property
     def json_ld(self) -> list[dict]:
-        """The objects of the page's JSON-LD scripts, @graph members included (read once)."""
-        if self._json_ld is None:
-            self._json_ld = json_ld(self)
-        return self._json_ld
+        """The objects of the page's JSON-LD scripts, @graph members included."""
+        objects = []
+        for script in self.select("script[type='application/ld+json']"):
+            try:
+                data = json.loads(script.text or "")
+            except ValueError:
+                continue
+            stack = data if isinstance(data, list) else [data]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, dict):
+                    objects.append(item)
+                    stack.extend(item.get("@graph", []))
+        return objects
 
 
 def first(page: Page, css: str, attr: str = "") -> str | None:
@@ -281,22 +292,6 @@ def tags_at(page: Page, css: str) -> list[str]:
     return [clean(el.text_content()) for el in page.select(css) if clean(el.text_content())]
 
 
-def json_ld(page: Page) -> list[dict]:
-    objects = []
-    for script in page.select("script[type='application/ld+json']"):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                objects.append(item)
-                stack.extend(item.get("@graph", []))
-    return objects
-
-
 def published_of(page: Page, url, source, generations, hints, text, now) -> dates.PubDate | None:
     """The publication date from the strongest signal present (never a date merely mentioned)."""
     language = source.language if source else None
@@ -308,7 +303,7 @@ def published_of(page: Page, url, source, generations, hints, text, now) -> date
         found = dates.parse_any(hints["published"], hints.get("via", "listing"), language, now)
         if found:
             return found
-    for item in page.json_ld():
+    for item in page.json_ld:
         found = dates.parse_machine(item.get("datePublished"), "json-ld", now)
         if found:
             return found
@@ -333,7 +328,7 @@ def updated_of(page: Page, generations, now) -> dates.PubDate | None:
         found = dates.parse_any(first(page, css, attr), "site", None, now)
         if found:
             return found
-    for item in page.json_ld():
+    for item in page.json_ld:
         found = dates.parse_machine(item.get("dateModified"), "json-ld", now)
         if found:
             return found

@@ -172,3 +172,14 @@ def test_select_skips_only_selectors_that_cannot_match(css):
     for within in (None, inner):
         expected = CSSSelector(css)(tree if within is None else within)
         assert [el.text for el in page.select(css, within)] == [el.text for el in expected]
+
+
+def test_a_selector_needs_the_classes_and_ids_it_names_outside_not():
+    from pipeline.extract import Page, _needs, parse_html
+
+    assert _needs(".a .b > p.c, #main :not(.d)") == (
+        (frozenset({"a", "b", "c"}), frozenset()),
+        (frozenset(), frozenset({"main"})),
+    )
+    page = Page(parse_html('<div id="main" class="a b"><p class="c">1</p></div>'))
+    assert page.names == (frozenset({"a", "b", "c"}), frozenset({"main"}))

@@ -93,7 +93,7 @@ def mentions(text: str) -> Counter:
             counts[org["id"]] += 1
     # An ambiguous acronym ("NPL", "EC") counts when its name is in the text too, or when bodies
     # of its kind are (NPL beside PTB and NIST is the metrology institute).
-    kinds = {org_kind(org_id) for org_id in counts}
+    kinds = {by_id()[org_id].get("kind") for org_id in counts}
     for org in ambiguous:
         if org["id"] in counts or org.get("kind") in kinds:
             counts[org["id"]] += 1
@@ -101,23 +101,19 @@ def mentions(text: str) -> Counter:
 
 
 @cache
-def _kinds() -> dict[str, str]:
-    return {org["id"]: org.get("kind") for org in vocab.organizations()}
-
-
-def org_kind(org_id: str) -> str | None:
-    return _kinds().get(org_id)
+def by_id() -> dict[str, dict]:
+    """The gazetteer's organizations by id (built once: every post looks them up)."""
+    return {org["id"]: org for org in vocab.organizations()}
 
 
 def find(title: str, text: str, publisher: str | None = None) -> list[dict]:
     """Organizations of a post, publisher first, then by mention count."""
     counts = mentions(post_text(title, text))
-    by_id = {org["id"]: org for org in vocab.organizations()}
-    found = []
-    if publisher in by_id:
-        found.append(_row(by_id[publisher], "publisher", counts.pop(publisher, 0)))
+    orgs, found = by_id(), []
+    if publisher in orgs:
+        found.append(_row(orgs[publisher], "publisher", counts.pop(publisher, 0)))
     for org_id, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        found.append(_row(by_id[org_id], "mentioned", count))
+        found.append(_row(orgs[org_id], "mentioned", count))
     return found
 
 

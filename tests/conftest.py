@@ -33,6 +33,11 @@ def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
                           text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
 
 
+def crawl_replay(db_path, root: Path = SNAPSHOT, *args) -> subprocess.CompletedProcess:
+    """`stdnews crawl` of a saved mirror (default: the snapshot) into db_path."""
+    return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args)
+
+
 def fixture_response(url: str, callback=None, cb_kwargs=None) -> TextResponse:
     """A Scrapy response built from the saved page for url, as if fetched from it."""
     body = snapshot_file(url).read_bytes()

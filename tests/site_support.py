@@ -14,8 +14,9 @@ import urllib.request
 from pathlib import Path
 
 from pipeline.dumps import dump
-from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.paths import ROOT
 from pipeline.store import open_db, save_post
+from tests.conftest import crawl_replay
 
 HOSTILE_TITLE = "Alert <script>alert('title')</script> & <b>bold</b> news"
 HOSTILE_TEXT = (
@@ -32,11 +33,7 @@ def build_site_db(folder: Path) -> Path:
     db_path = folder / "news.db"
     if db_path.exists():
         return db_path
-    result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db",
-         str(db_path)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT.parent,
-    )  # fmt: skip
+    result = crawl_replay(db_path)
     assert result.returncode == 0, result.stdout + result.stderr
     db = open_db(db_path)
     save_post(db, hostile_post())

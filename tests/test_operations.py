@@ -19,7 +19,7 @@ import pipeline
 from pipeline import dictionary
 from pipeline.migrations import migrations
 from pipeline.paths import ROOT, SNAPSHOT
-from tests.conftest import stdnews
+from tests.conftest import crawl_replay, stdnews
 
 DOC = ROOT / "docs" / "operations.md"
 
@@ -56,9 +56,7 @@ def test_the_documented_cron_line_works_under_an_empty_environment(tmp_path):
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     db_path = tmp_path_factory.mktemp("dumps") / "news.db"
-    result = subprocess.run([sys.executable, "-m", "pipeline", "crawl", "--replay",
-                             str(SNAPSHOT), "--db", str(db_path)], capture_output=True,
-                            text=True, timeout=300, cwd=ROOT)  # fmt: skip
+    result = crawl_replay(db_path)
     assert result.returncode == 0, result.stderr
     return db_path
 
@@ -210,9 +208,7 @@ def test_stdnews_serve_offers_the_real_dumps(dumped, crawled):
 
 
 def test_demo_builds_the_database_and_its_dump(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pipeline", "demo", "--no-serve", "--db",
-                             str(tmp_path / "news.db")], capture_output=True, text=True,
-                            timeout=300, cwd=ROOT)  # fmt: skip
+    result = stdnews("demo", "--no-serve", "--db", str(tmp_path / "news.db"))
     assert result.returncode == 0, result.stderr
     assert Database(tmp_path / "news.db")["posts"].count == 68
     check = subprocess.run(["sha256sum", "-c", "standards-news-latest.sha256"],

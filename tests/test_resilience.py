@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 from sqlite_utils import Database
 
-from pipeline.paths import ROOT, SNAPSHOT
-from tests.conftest import stdnews
+from pipeline.paths import SNAPSHOT
+from tests.conftest import crawl_replay, stdnews
 
 REFUSED = (
     "https://www.oecd.org/en/about/news/press-releases/2023/07/urgent-policy-action-needed-to-"
@@ -32,7 +30,7 @@ def mirror(tmp_path, *hosts):
 
 def crawl(tmp_path, root, *args):
     db_path = tmp_path / "news.db"
-    return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args), Database(db_path)
+    return crawl_replay(db_path, root, *args), Database(db_path)
 
 
 def edit(files, pattern, replacement):
@@ -146,10 +144,7 @@ def test_the_rss_twin_replaces_a_failing_search_api(tmp_path):
 
 
 def check(root, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "check", "--replay", str(root), *args],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-    )  # fmt: skip
+    return stdnews("check", "--replay", str(root), *args)
 
 
 def test_check_reports_health_and_generations_per_source():

@@ -151,12 +151,11 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
     rate = posts / crawling
     largest_mb = usage.ru_maxrss / 1024  # the largest single process (the crawl or its worker)
     peak_mb = max(tree_peak[0] / 1024, largest_mb)  # the crawl's processes together
-    crawl = {"articles": posts, "site_files": files, "site_build_s": round(built, 1),
+    crawl = {"articles_per_s": round(rate, 1), "raw_server_pages_per_s": raw["pages_per_s"],
+             "ratio_ours_to_raw": round(rate / raw["pages_per_s"], 3), "articles": posts,
              "crawl_s": round(crawling, 2), "startup_s": round(startup, 2),
-             "wall_s": round(wall, 2), "articles_per_s": round(rate, 1),
-             "articles_per_s_with_startup": round(posts / wall, 1),
-             "raw_server_pages_per_s": raw["pages_per_s"],
-             "ratio_ours_to_raw": round(rate / raw["pages_per_s"], 3),
+             "wall_s": round(wall, 2), "articles_per_s_with_startup": round(posts / wall, 1),
+             "site_files": files, "site_build_s": round(built, 1),
              "exit_status": os.waitstatus_to_exitcode(status)}  # fmt: skip
     return [
         results.result(f"crawl/throughput-{articles}", crawl, ">= 100 articles/s", rate >= 100),
@@ -206,7 +205,7 @@ def storage(folder: Path, db_path: Path, count: int) -> dict:
     figures = {"posts": len(posts), "seconds": round(seconds, 2),
                "posts_per_s": round(len(posts) / seconds, 1),
                "db_bytes_per_post": round(size / len(posts))}  # fmt: skip
-    return results.result("storage/save_post", figures, "reported (no target)", True)
+    return results.result("storage/save_post", figures, "reported (no target)", None)
 
 
 def incremental(folder: Path, rounds: int = 3) -> dict:
@@ -234,15 +233,20 @@ def incremental(folder: Path, rounds: int = 3) -> dict:
         full_times.append(full_s)
         again_times.append(again_s)
     full_s, again_s = statistics.median(full_times), statistics.median(again_times)
-    robots = {s: json.loads(r["responses_by_status"]).get("200", 0) for s, r in again.items()}
-    discovery = {s: again[s]["requests"] - robots[s] for s in again}  # all 304 but robots.txt
+    # Unchanged, every discovery page answers 304 Not Modified; the one other answer a source
+    # may get is its robots.txt. Counting the 200s as robots.txt instead would let a re-run
+    # whose conditional requests stopped working (every page 200 again) pass.
+    discovery = {s: json.loads(r["responses_by_status"]).get("304", 0) for s, r in again.items()}
+    others = {s: again[s]["requests"] - discovery[s] for s in again}
     figures = {"full_requests": sum(r["requests"] for r in full.values()),
                "full_s": round(full_s, 2),
                "unchanged_requests": sum(r["requests"] for r in again.values()),
                "unchanged_s": round(again_s, 2), "rounds": rounds,
-               "unchanged_requests_per_source_without_robots": discovery}  # fmt: skip
-    passed = max(discovery.values()) <= 2 and full_s + again_s < 5
-    target = "<= 2 requests per source (robots aside), < 5 s in all"
+               "unchanged_not_modified_per_source": discovery,
+               "unchanged_other_answers_per_source": others}  # fmt: skip
+    passed = (max(discovery.values()) <= 2 and max(others.values()) <= 1
+              and full_s + again_s < 5)  # fmt: skip
+    target = "<= 2 requests per source, all 304 (robots.txt aside), < 5 s in all"
     return results.result("incremental/snapshot", figures, target, passed)
 
 
@@ -256,10 +260,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         rows = crawl_throughput(folder, args.articles)
         rows.append(storage(folder, folder / "news.db", args.storage))
         rows.append(incremental(folder))
-    results.save(rows)
-    print(results.table(rows))
     return rows
 
 
 if __name__ == "__main__":
-    main()
+    results.standalone(main())

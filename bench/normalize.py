@@ -4,7 +4,7 @@ Two corpora: the snapshot's article pages (8-20 KB), and the same pages grown to
 typical live pages by the chrome real sites carry (mega-menus, inline scripts and JSON, footers),
 made by a seeded generator. For each page: our `normalize()` (extraction, dates, language,
 organizations, standards, topics, duplicates hash) and `trafilatura.extract(with_metadata=True)`,
-in the same run. Prints a table and writes bench/results.json.
+in the same run. Run alone, it prints its table and merges its rows into bench/results.json.
 
     .venv/bin/python bench/normalize.py [--repeat N]
 """
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import results  # noqa: E402
 import trafilatura  # noqa: E402
-from results import save  # noqa: E402
 
 from pipeline.extract import decode_html  # noqa: E402
 from pipeline.normalize import normalize  # noqa: E402
@@ -77,13 +77,14 @@ def measure(pages: list[tuple[str, str]], repeat: int) -> dict:
                                 with_metadata=True))  # fmt: skip
 
     def stats(values):  # noqa: E306
-        values = sorted(values)
         return {"median_ms": round(statistics.median(values), 2),
-                "p95_ms": round(values[int(len(values) * 0.95) - 1], 2)}  # fmt: skip
+                "p95_ms": round(results.percentile(values, 0.95), 2)}  # fmt: skip
 
     sizes = [len(html.encode()) / 1024 for _, html in pages]
-    return {"pages": len(pages), "median_kb": round(statistics.median(sizes), 1),
-            "ours": stats(ours), "trafilatura": stats(theirs)}  # fmt: skip
+    return {"ours": stats(ours), "trafilatura": stats(theirs),
+            "ratio_ours_to_trafilatura": round(statistics.median(ours)
+                                               / statistics.median(theirs), 2),
+            "pages": len(pages), "median_kb": round(statistics.median(sizes), 1)}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -94,28 +95,18 @@ def main(argv: list[str] | None = None) -> list[dict]:
     pages = snapshot_pages()
     for url, html in pages[:3]:  # warm caches (vocabularies, language model, selectors)
         normalize({"url": url, "html": html, "source": source_for_url(url).id})
-    results = []
+    rows = []
     for name, corpus in (
         ("snapshot", pages),
         ("grown-30-60kb", [(u, grown(h, rng)) for u, h in pages]),
     ):
         figures = measure(corpus, args.repeat)
         ours, theirs = figures["ours"]["median_ms"], figures["trafilatura"]["median_ms"]
-        figures["ratio_ours_to_trafilatura"] = round(ours / theirs, 2)
-        results.append({"name": f"normalize/{name}", "figures": figures,
-                        "target": f"median <= {TARGET_MS} ms and <= trafilatura's median",
-                        "pass": ours <= TARGET_MS and ours <= theirs})  # fmt: skip
-    print(f"{'corpus':<16} {'pages':>5} {'KB':>6} {'ours p50':>9} {'p95':>7} "
-          f"{'trafilatura p50':>16} {'p95':>7} {'ratio':>6} pass")  # fmt: skip
-    for result in results:
-        f = result["figures"]
-        print(f"{result['name'].split('/')[1]:<16} {f['pages']:>5} {f['median_kb']:>6} "
-              f"{f['ours']['median_ms']:>9} {f['ours']['p95_ms']:>7} "
-              f"{f['trafilatura']['median_ms']:>16} {f['trafilatura']['p95_ms']:>7} "
-              f"{f['ratio_ours_to_trafilatura']:>6} {result['pass']}")  # fmt: skip
-    save(results)
-    return results
+        rows.append(results.result(f"normalize/{name}", figures,
+                                   f"median <= {TARGET_MS} ms and <= trafilatura's median",
+                                   ours <= TARGET_MS and ours <= theirs))  # fmt: skip
+    return rows
 
 
 if __name__ == "__main__":
-    main()
+    results.standalone(main())

@@ -27,8 +27,16 @@ def machine() -> dict:
             "at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
 
 
-def result(name: str, figures: dict, target: str, passed: bool) -> dict:
-    return {"name": name, "figures": figures, "target": target, "pass": bool(passed)}
+def result(name: str, figures: dict, target: str, passed: bool | None) -> dict:
+    """One benchmark's entry; `passed` None for figures reported without a target."""
+    return {"name": name, "figures": figures, "target": target,
+            "pass": None if passed is None else bool(passed)}  # fmt: skip
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of the values lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def save(new: list[dict], path: Path = RESULTS, replace: bool = False) -> list[dict]:
@@ -41,21 +49,32 @@ def save(new: list[dict], path: Path = RESULTS, replace: bool = False) -> list[d
     return merged
 
 
-def brief(figures: dict, limit: int = 110) -> str:
-    """The figures on one line, nested objects flattened."""
+def brief(figures: dict, limit: int = 160) -> str:
+    """The figures on one line, nested objects flattened one level, lists as they are."""
     parts = []
     for key, value in figures.items():
         if isinstance(value, dict):
             parts += [f"{key}.{k}={v}" for k, v in value.items() if not isinstance(v, dict)]
-        elif not isinstance(value, list):
+        else:
             parts.append(f"{key}={value}")
     text = ", ".join(parts)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def verdict(row: dict) -> str:
+    return {True: "yes", False: "NO", None: "–"}[row["pass"]]
+
+
 def table(rows: list[dict]) -> str:
-    lines = [f"{'benchmark':<34} {'pass':<5} {'target':<44} figures"]
+    width = max([len("benchmark"), *(len(row["name"]) for row in rows)])
+    lines = [f"{'benchmark':<{width}} {'pass':<4} {'target':<44} figures"]
     for row in rows:
-        lines.append(f"{row['name']:<34} {'yes' if row['pass'] else 'NO':<5} "
+        lines.append(f"{row['name']:<{width}} {verdict(row):<4} "
                      f"{row['target'][:44]:<44} {brief(row['figures'])}")  # fmt: skip
     return "\n".join(lines)
+
+
+def standalone(rows: list[dict]) -> None:
+    """A benchmark module run on its own: its rows merged into results.json, and its table."""
+    save(rows)
+    print(table(rows))

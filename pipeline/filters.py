@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 # What a value names, on a table alias {t}; the value is the parameter :{p}.
-ORGANIZATION_IS = "{t}.id = lower(:{p}) or {t}.acronym = :{p} or {t}.name = :{p} collate nocase"
+ORGANIZATION_IS = "({t}.id = lower(:{p}) or {t}.acronym = :{p} or {t}.name = :{p} collate nocase)"
 # The standard, or any part (-) or edition (:) of it: the range of the index that starts with
 # it (standard ids are ASCII, below '~'), then the exact test.
 STANDARD_IS = """{t}.standard_id collate nocase >= :{p}
@@ -41,15 +41,16 @@ POSTS_OF = {
 # the full-text index by rowid, which re-runs the MATCH per row). Building the set costs about
 # 1 us a post, 0.7 s for the posts since 2015 at 1,000,000; so a filter on the posts' own
 # columns that selects a fifth of them or more (and 50,000 at least) is tested on each match's
-# row instead, and the scan stops at 10,000 matches that pass. BROAD is that size, counted once.
+# row instead, and the scan stops at 10,000 matches that pass. BROAD is that size (a cheap
+# subquery, written where each filter tests it).
 BROAD = "max(50000, (select max(rowid) from posts) / 5)"
-POST_FILTERS = {  # the test, and when it is not asked for
-    "source": ("posts.source = :source", ":source = ''"),
-    "language": ("posts.language = :language", ":language = ''"),
+POST_FILTERS = {  # the test on a table alias {t}, and when it is not asked for
+    "source": ("{t}.source = :source", ":source = ''"),
+    "language": ("{t}.language = :language", ":language = ''"),
     "dates": (
-        PUBLISHED_FROM.format(t="posts", p="date_from")
+        PUBLISHED_FROM.format(t="{t}", p="date_from")
         + " and "
-        + PUBLISHED_TO.format(t="posts", p="date_to"),
+        + PUBLISHED_TO.format(t="{t}", p="date_to"),
         ":date_from || :date_to = ''",
     ),
 }
@@ -58,6 +59,7 @@ LINK_FILTERS = ("organization", "tag", "standard")
 
 def post_filter(test: str, unset: str, rowid: str, broad: str) -> str:
     """One filter on the posts' columns: unset, or a set of rowids, or a test of each row."""
+    test = test.format(t="posts")
     return f"""
   and ({unset} or case
     when (select count(*) >= {broad} from (select 1 from posts where {test} limit {broad}))
@@ -78,6 +80,14 @@ def search_filters(rowid: str = "f.rowid", broad: str = BROAD) -> str:
     return own + "".join(link_filter(kind, rowid) for kind in LINK_FILTERS)
 
 
+def feed_filters(table: str = "post_feed", rowid: str = "post_rowid") -> str:
+    """The same filters for the search feed, whose rows carry the posts' columns: it reads
+    newest first and stops at 50, so a column is tested on the row it already has."""
+    own = "".join(f"\n  and ({unset} or {test.format(t=table)})"
+                  for test, unset in POST_FILTERS.values())  # fmt: skip
+    return own + "".join(link_filter(kind, rowid) for kind in LINK_FILTERS)
+
+
 def posts_of(kind: str, param: str) -> str:
     """The SQL selecting the ids of the posts of that organization, tag, standard or committee
     (the value in the parameter `param`)."""
@@ -87,7 +97,7 @@ def posts_of(kind: str, param: str) -> str:
 # The {{name}}s of data/metadata.yml besides {{posts_of_<kind>}} (the value in :<kind>).
 SNIPPETS = {
     "search_filters": search_filters(),  # on the full-text table aliased f
-    "feed_filters": search_filters("post_rowid"),  # on post_feed
+    "feed_filters": feed_filters(),
     "organization_is": ORGANIZATION_IS.format(t="o", p="organization"),
     "standard_is": STANDARD_IS.format(t="ps", p="standard"),
 }

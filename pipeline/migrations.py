@@ -105,7 +105,8 @@ def m001_initial(db: Database) -> None:
         foreign_keys=[("source", "sources", "id")],
     )
     db["crawls"].create_index(["source", "started"])
-    db["posts"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db["posts"].enable_fts(["title", "text"], create_triggers=True,
+                           tokenize=search.POSTS_FTS_TOKENIZE)  # fmt: skip
 
 
 @migrations()
@@ -324,8 +325,9 @@ def m104_mentions_by_role_index(db: Database) -> None:
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.
-PAIRS_TABLE = """create virtual table if not exists posts_pairs_fts using fts5(
-  title, text, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '_'")"""
+JOINER = search.PAIR_JOINER
+PAIRS_TABLE = f"""create virtual table if not exists posts_pairs_fts using fts5(
+  title, text, content='', tokenize="unicode61 remove_diacritics 0 tokenchars '{JOINER}'")"""
 # The posts whose title or text changed since posts_pairs_fts was brought up to date, with the
 # values it holds for them (indexed = 1; 0: none yet). Plain SQL, so that any tool may write
 # posts; index_pairs_pending() (below; store.save_post calls it) catches up in the writer's

@@ -60,6 +60,7 @@ def _drop_dangling(parts: list[str]) -> list[str]:
 # one token ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
 # posts_fts's (the last one pads: "_"), so bm25() gives the same score from either table.
 
+POSTS_FTS_TOKENIZE = "porter"  # posts_fts's tokenizer (porter over unicode61)
 PAIR_JOINER = "_"  # never inside an FTS5 unicode61 token: a connector punctuation, a separator
 PAD = PAIR_JOINER
 
@@ -71,11 +72,10 @@ class Tokenizer:
 
     LIMIT = 100_000  # chunks remembered (about 200 bytes each); forgotten all at once past it
 
-    def __init__(self, tokenize: str = "porter"):
+    def __init__(self):
         self.conn = sqlite3.connect(":memory:", check_same_thread=False)
-        self.conn.execute(
-            f"create virtual table chunks using fts5(chunk, tokenize='{tokenize}', content='')"
-        )
+        self.conn.execute("create virtual table chunks using fts5(chunk, "
+                          f"tokenize='{POSTS_FTS_TOKENIZE}', content='')")  # fmt: skip
         self.conn.execute("create virtual table chunk_tokens using fts5vocab(chunks, instance)")
         self.known: dict[str, tuple[str, ...]] = {}
         self.lock = threading.Lock()

@@ -54,8 +54,7 @@ def dumps_dir(db_path: Path) -> Path:
 
 def metadata_for(db_path: Path) -> dict:
     """data/metadata.yml for db_path: its database section and dashboards keyed by the name
-    Datasette gives the file; the canned queries' {{posts_of_...}} written out
-    (pipeline/filters.py)."""
+    Datasette gives the file; the canned queries' {{name}}s written out (pipeline/filters.py)."""
     metadata = yaml.safe_load(METADATA.read_text("utf-8"))
     name = Path(db_path).stem
     metadata["databases"] = {name: metadata["databases"]["news"]}

@@ -80,8 +80,15 @@ def test_only_searches_of_phrases_go_to_the_pair_index():
     for words_only in ("with", '"with work" safety', '"with work" OR safety', "metrolog*",
                        '"with work"*', "", '"with"'):  # fmt: skip
         assert search.pairs_query(words_only) is None, words_only
-        assert search.words_query(words_only) == search.fts_query(words_only)
     assert search.words_query('"with work"') == search.NOTHING
+
+
+def delete_by_hand(db, post_id: str) -> None:
+    """A post and its links deleted by plain SQL, as another tool would (no save_post)."""
+    for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
+                  "post_versions", "post_dates", "post_committees"):  # fmt: skip
+        db.execute(f"delete from {table} where post_id = ?", [post_id])
+    db.execute("delete from posts where id = ?", [post_id])
 
 
 def test_the_pair_index_follows_updates_and_deletes(db):
@@ -97,10 +104,7 @@ def test_the_pair_index_follows_updates_and_deletes(db):
     assert not both_ways(db, "developing countries")[1]
     assert both_ways(db, "emerging economies")[1]
     with db.conn:
-        for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
-                      "post_versions", "post_dates", "post_committees"):  # fmt: skip
-            db.execute(f"delete from {table} where post_id = ?", [POST["id"]])
-        db.execute("delete from posts where id = ?", [POST["id"]])
+        delete_by_hand(db, POST["id"])
         assert db["posts_pairs_pending"].count == 1  # a write outside save_post waits
         assert index_pairs_pending(db.conn) == 1
     assert both_ways(db, "emerging economies") == ([], [])
@@ -190,10 +194,7 @@ def test_a_rowid_freed_by_hand_and_taken_by_a_new_post(db):
     the largest): the index drops the old text and holds the new one."""
     store.save_post(db, copy.deepcopy(POST))
     with db.conn:
-        for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
-                      "post_dates"):  # fmt: skip
-            db.execute(f"delete from {table} where post_id = ?", [POST["id"]])
-        db.execute("delete from posts where id = ?", [POST["id"]])
+        delete_by_hand(db, POST["id"])
     other = copy.deepcopy(POST)
     other.update(id="other", url=f"{POST['url']}?other", text="Emerging economies lead.",
                  content_hash="h9")  # fmt: skip

@@ -1,8 +1,10 @@
 """Datasette plugin of standards-news (loaded with --plugins-dir data/plugins).
 
-- `fts_query(text)` SQL function: a search box's text as an FTS5 query that is never a syntax
-  error (pipeline.search), for the ranked-search and feed queries; `search_words(text)` and
-  `search_pairs(text)` split the ranked search between posts_fts and the word-pair index.
+- SQL functions of pipeline.search (search.register): `fts_query(text)`, a search box's text
+  as an FTS5 query that is never a syntax error, for the ranked-search and feed queries;
+  `search_words(text)` and `search_pairs(text)`, which split the ranked search between
+  posts_fts and the word-pair index; `search_prefixed(text)`, its prefix searches' one pass for
+  snippets; `fts_pairs(text)`, the pairs the word-pair index holds for a text.
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
 - Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
@@ -189,18 +191,19 @@ def active_filters(request) -> list[dict]:
 
 # --- list facets -----------------------------------------------------------------------------
 
-# While there is no facet index: per list column, its values over the links of the posts in
-# {posts} (each post once per value: a site tag and a topic of one name are one value).
+# While there is no facet index: per list column, its values over the links l of the posts
+# ({where}: of the page's rows, when filtered; each post once per value: a site tag and a topic
+# of one name are one value).
 LIST_COUNTS = {
     "organizations": """select coalesce(o.acronym, o.name) as value, count(distinct l.post_id) as n
-      from post_organizations l join organizations o on o.id = l.organization_id
-      where l.post_id in (select id from {posts}) group by 1""",
+      from post_organizations l join organizations o on o.id = l.organization_id {where}
+      group by 1""",
     "tags": """select t.name as value, count(distinct l.post_id) as n from post_tags l
-      join tags t on t.id = l.tag_id where l.post_id in (select id from {posts}) group by 1""",
-    "standards": """select standard_id as value, count(*) as n from post_standards
-      where post_id in (select id from {posts}) group by 1""",
-    "committees": """select committee_id as value, count(*) as n from post_committees
-      where post_id in (select id from {posts}) group by 1""",
+      join tags t on t.id = l.tag_id {where} group by 1""",
+    "standards": """select standard_id as value, count(*) as n from post_standards l {where}
+      group by 1""",
+    "committees": """select committee_id as value, count(*) as n from post_committees l {where}
+      group by 1""",
 }  # fmt: skip
 # The columns Datasette selects from the table, replaced by the rowid for the facet index.
 ROWS_FROM = re.compile(r"^select .*? from posts\b", re.DOTALL)
@@ -235,9 +238,12 @@ class PostFacets(Facet):
         if not facets:
             return [], []
         try:
-            counts = await self.index_counts(facets)
-            if counts is None:  # no index yet (a large database's first build is running)
-                counts = await self.sql_counts(facets)
+            # From the index, what it holds; in SQL the rest (a large database's first build
+            # is running, or a facet it does not hold: ?_facet_indexed=generation).
+            counts = await self.index_counts(facets) or {}
+            missing = {column: facets[column] for column in facets if column not in counts}
+            if missing:
+                counts |= await self.sql_counts(missing)
         except QueryInterrupted:
             return [], list(facets)
         size = self.get_facet_size()
@@ -259,13 +265,13 @@ class PostFacets(Facet):
 
     async def index_counts(self, facets: dict) -> dict | None:
         """{column: {value: rows}} for the table's rows from the in-memory facet index
-        (pipeline/facets.py): SQL only finds the rows' rowids."""
+        (pipeline/facets.py), for the columns it holds: SQL only finds the rows' rowids."""
         db = self.ds.get_database(self.database)
         if not db.path or db.is_memory:
             return None
         index = await asyncio.to_thread(facet_index.holder_for(db.path).current)
-        if index is None or any(column not in index.facets for column in facets):
-            return None  # not built yet, or a facet it does not hold (?_facet_indexed=generation)
+        if index is None:
+            return None  # not built yet
         params = dict(self.params) if isinstance(self.params, dict) else {}
         if " where " not in self.sql.lower() and not params:
             return index.counts(facets)
@@ -289,10 +295,12 @@ class PostFacets(Facet):
         params = dict(self.params) if isinstance(self.params, dict) else {}
         filtered = " where " in self.sql.lower() or bool(params)
         posts = "rows_" if filtered else "posts"
+        # Unfiltered, every link counts: testing each against all the posts cost seconds.
+        where = "where l.post_id in (select id from rows_)" if filtered else ""
         branches = [
             f"select '{column}' as facet, [{column}] as value, count(*) as n from {posts}"
             f" where [{column}] is not null group by 2" if kind == "indexed" else
-            f"select '{column}' as facet, value, n from ({LIST_COUNTS[column].format(posts=posts)})"
+            f"select '{column}' as facet, value, n from ({LIST_COUNTS[column].format(where=where)})"
             for column, (kind, _) in facets.items()
         ]  # fmt: skip
         columns = "".join(f", [{c}]" for c, (kind, _) in facets.items() if kind == "indexed")

@@ -24,6 +24,4 @@ class ArticleItem:
     fetched_at: str  # ISO 8601 UTC
     hints: dict = field(default_factory=dict)
     redirect_urls: list[str] = field(default_factory=list)  # every hop before final_url
-    # HTTP validators exactly as received, sent back on the next revisit.
-    etag: str | None = None
-    last_modified: str | None = None
+    # (Its HTTP validators go to the store through the spider's checks, not with the item.)

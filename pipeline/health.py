@@ -17,12 +17,7 @@ MAX_ERROR_RATE = 0.2
 STATUS_PREFIX = "downloader/response_status_count/"
 
 
-def assess(
-    stats: dict,
-    counts: Counter,
-    discovery: dict[str, int] | None = None,
-    limited: bool = False,
-) -> dict:
+def assess(stats: dict, counts: Counter, discovery: dict[str, int], limited: bool) -> dict:
     """The `crawls` row figures, status ("ok" or "broken") and completeness of one run.
 
     `discovery` maps each discovery start URL that answered with a page to the article links it
@@ -30,12 +25,11 @@ def assess(
     when it was healthy, not `limited` (--limit, the canary's sample) and nothing failed: only
     then may the next run stop at the first discovery page with nothing new (pipeline/state.py).
     """
-    discovery = discovery or {}
-    not_modified = stats.get("stdnews/discovery_not_modified", 0)
+    discovery_304 = stats.get("stdnews/discovery_not_modified", 0)
     discovered = sum(discovery.values())
     requested = stats.get("stdnews/articles_requested", 0)
     saved = counts["new"] + counts["updated"] + counts["unchanged"]
-    fetched = saved - counts["not_modified"]  # items that came with a page
+    fetched = saved - counts["not_modified"]  # items that came with a page (not an article 304)
     failed = stats.get("stdnews/articles_failed", 0) - stats.get("stdnews/articles_refused", 0)
     errors = stats.get("log_count/ERROR", 0) + counts["rejected"] + failed
     warnings = [
@@ -43,7 +37,7 @@ def assess(
         for url, links in discovery.items()
         if links == 0
     ]
-    if discovered == 0 and not not_modified:
+    if discovered == 0 and not discovery_304:
         warnings.append("discovery found zero articles: listing, feed or API layout changed?")
     elif requested and saved + counts["gone"] == 0:
         warnings.append(f"{requested} articles requested but none saved")

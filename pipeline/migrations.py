@@ -309,8 +309,11 @@ def m102_date_quality_index(db: Database) -> None:
 @migrations()
 def m103_phrase_pairs_index(db: Database) -> None:
     """Phrases of the ranked search from an index of word pairs (pipeline/search.py): at
-    1,000,000 posts a phrase of two common words took 150-190 ms to match and score."""
-    index_pairs(db)
+    1,000,000 posts a phrase of two common words took 150-190 ms to match and score.
+
+    Built by store.open_db, right after the migrations, whenever its triggers are missing (a new
+    database, a dump, triggers dropped): there in one immediate transaction, so that two
+    processes never both build it. This step only marks when the index came in."""
 
 
 @migrations()

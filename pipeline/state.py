@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.store import open_db
 
+# The defaults of the crawl settings (crawlers/settings.py) that plan a run.
 # Recent posts are re-checked (conditionally) for changes and removal.
 REVISIT_DAYS = 14
 # A refused article (OECD's 403s) is asked for again at most this often.
@@ -58,10 +59,10 @@ class Plan:
 def load(
     db_path: str | Path,
     source: str,
-    run_id: str | None = None,
+    run_id: str | None,
+    revisit_days: int,
+    retry_hours: float,
     now: datetime | None = None,
-    revisit_days: int = REVISIT_DAYS,
-    retry_hours: float = RETRY_REFUSED_HOURS,
 ) -> Plan:
     """The plan for crawling `source` into the database at db_path (empty for a new database)."""
     if not Path(db_path).exists():

@@ -289,8 +289,6 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
         redirects = response.request.meta.get("redirect_urls", [])
         self.record_check(response, "article")
-        if response.status in (304, *GONE):  # a revisit: unchanged, or gone
-            self.crawler.stats.inc_value(f"stdnews/revisit_{response.status}")
         yield ArticleItem(
             source=self.name,
             url=redirects[0] if redirects else response.url,
@@ -300,8 +298,6 @@ class NewsSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             hints=hints or {},
             redirect_urls=redirects,
-            etag=header(response.headers, "ETag"),
-            last_modified=header(response.headers, "Last-Modified"),
         )
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
@@ -318,7 +314,7 @@ class NewsSpider(scrapy.Spider):
         if status == 403:
             self.crawler.stats.inc_value("stdnews/articles_refused")
         self.record_failure(request.url, "article", status, failure_text(failure, status))
-        self.record_status(request.url, "article", status or 0)
+        self.record_status(canonical_url(request.url), "article", status or 0)  # as record_check
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
             yield ArticleItem(

@@ -95,7 +95,7 @@ def gold_page(label: dict, name: str, snapshot: Path = SNAPSHOT) -> bytes:
     body = page.read_bytes() if page.is_file() else b""
     if hashlib.sha256(body).hexdigest() != label["sha256"]:
         raise GoldPageChanged(f"{name}: {page} is not the page it was labelled on; check its "
-                              "labels, then run tools/gold.py")  # fmt: skip
+                              "labels, then run tools/gold.py with its name")  # fmt: skip
     return body
 
 

@@ -5,7 +5,6 @@ Shared by test_site.py (Datasette in-process) and test_browser.py (a real `stdne
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 from pipeline.dumps import dump
 from pipeline.paths import ROOT
 from pipeline.store import open_db, save_post
+from pipeline.urls import url_id
 from tests.conftest import crawl_replay
 
 HOSTILE_TITLE = "Alert <script>alert('title')</script> & <b>bold</b> news"
@@ -42,7 +42,7 @@ def build_site_db(folder: Path) -> Path:
 
 
 def hostile_post() -> dict:
-    post_id = hashlib.sha256(HOSTILE_URL.encode()).hexdigest()[:16]
+    post_id = url_id(HOSTILE_URL)
     return {
         "id": post_id, "source": "iso", "url": HOSTILE_URL, "story_id": post_id,
         "generation": "jahia", "aliases": [], "title": HOSTILE_TITLE, "title_source": "og:title",

@@ -25,7 +25,7 @@ def test_simhash_is_close_for_close_texts_and_far_otherwise():
 
 def test_simhash_values_stay_those_already_stored():
     """Stored posts keep their hashes: a new way of computing them must give the same bits
-    (this value is the first implementation's, which every stored hash came from)."""
+    (this value is the CRC-32 shingle hash's, which every stored hash comes from)."""
     text = " ".join(f"word{i % 37} measurement standard {i}" for i in range(60))
     assert duplicates.simhash(text) == -4034230959014700892
 

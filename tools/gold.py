@@ -4,7 +4,9 @@ tests/gold/labels/<name>.json carry human labels (organizations, standards, comm
 and the page's URL. This adds what the snapshot's posts define (publication date and precision,
 language of the text) and the page: its file in data/snapshot/ and the SHA-256 it was labelled
 on, so that the evaluation reads the snapshot's own file and refuses it once it has changed.
-Run after labelling: `python tools/gold.py`.
+Run after labelling: `python tools/gold.py` stamps the labels that have no SHA-256 yet;
+`python tools/gold.py iso-31 ...` stamps those pages again once their labels have been checked
+against the changed page. Any other label whose page changed is listed, not stamped.
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def truth(url: str) -> dict:
     raise LookupError(f"no post for {url}")
 
 
-def main() -> None:
+def main(checked: list[str]) -> None:
     labels = sorted((GOLD / "labels").glob("*.json"))
+    stamped, changed = 0, []
     for file in labels:
         label = json.loads(file.read_text("utf-8"))
         host, _, path = label["url"].removeprefix("https://").partition("/")
@@ -67,12 +70,20 @@ def main() -> None:
         if status != 200:  # a refused page (OECD's 403s) or a redirect is no page to label
             raise SystemExit(f"{file.name}: the snapshot answers {status} for {label['url']}")
         (page, *_) = candidates(SNAPSHOT, host, "/" + path)
+        sha256 = hashlib.sha256(page.read_bytes()).hexdigest()
+        if label.get("sha256") not in (None, sha256) and file.stem not in checked:
+            changed.append(file.stem)  # labelled on another text: to be checked, not stamped
+            continue
         label.update(truth(label["url"]))
-        label.update(page=page.relative_to(SNAPSHOT).as_posix(),
-                     sha256=hashlib.sha256(page.read_bytes()).hexdigest())  # fmt: skip
+        label.update(page=page.relative_to(SNAPSHOT).as_posix(), sha256=sha256)
         file.write_text(json.dumps(label, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    print(f"{len(labels)} gold pages completed")
+        stamped += 1
+    print(f"{stamped} of {len(labels)} gold pages completed")
+    if changed:
+        print(
+            "pages changed since labelled (check the labels, then name them): " + " ".join(changed)
+        )
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -29,7 +29,6 @@ import hashlib
 import http.client
 import json
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus, results  # noqa: E402
+from pipeline.site import ServedSite  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
 
 SEARCH_TARGET_MS = 150
@@ -123,38 +123,18 @@ def chart_queries() -> dict[str, str]:
         for slug, chart in charts.items()}  # fmt: skip
 
 
-class Server:
-    """`stdnews serve` on a free loopback port, stopped on exit."""
+class Server(ServedSite):
+    """`stdnews serve` on a free loopback port (pipeline/site.py), asked over one kept-alive
+    connection, once its facet index is built; stopped on exit."""
 
     def __init__(self, db_path: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path),
-             "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-        )  # fmt: skip
+        super().__init__(db_path)
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            self.wait_for_start()
             self.facet_index = self.wait_for_facet_index()
         except BaseException:  # __exit__ will not run: stop the process here
             self.__exit__()
             raise
-
-    def wait_for_start(self, seconds: float = 120) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if self.get("/-/versions.json")[0] == 200:
-                    return
-            except OSError:
-                self.connection.close()
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"Datasette exited ({self.process.returncode})") from None
-                time.sleep(0.2)
-        raise RuntimeError("Datasette did not start")
 
     def wait_for_facet_index(self, seconds: float = 600) -> dict:
         """The facet index's status once built (a large corpus builds it in the background after
@@ -175,13 +155,9 @@ class Server:
         body = response.read()
         return response.status, body, (time.perf_counter() - started) * 1000
 
-    def __enter__(self):
-        return self
-
     def __exit__(self, *exc):
         self.connection.close()
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        super().__exit__(*exc)
 
 
 def timed(server: Server, path: str, repeat: int) -> list[float]:

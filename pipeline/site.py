@@ -1,7 +1,8 @@
 """The analysts' Datasette: metadata, templates, plugin, static files and settings in one place.
 
 `stdnews serve` and `stdnews demo` run Datasette as a process with `datasette_args`; tests build
-the same instance in-process with `make_datasette`. What is served:
+the same instance in-process with `make_datasette`, or run `stdnews serve` in the background with
+`ServedSite` (as the benchmarks do). What is served:
 
 - the database, read-only (Datasette opens it with `mode=ro`; no canned query writes);
 - data/metadata.yml (titles, descriptions, facets, canned queries, dashboards), its database
@@ -17,15 +18,19 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 import click
 import yaml
 
 from pipeline.filters import expand
-from pipeline.paths import DATA, METADATA
+from pipeline.paths import DATA, METADATA, ROOT
 
 TEMPLATES = DATA / "templates"
 PLUGINS = DATA / "plugins"
@@ -160,3 +165,55 @@ def filesize(size) -> str:
             return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size} bytes"
+
+
+def free_port() -> int:
+    """A loopback port free now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServedSite:
+    """`stdnews serve` of a database in a child process on a free loopback port, until stop()
+    (or the end of a `with`): what tests and benchmarks ask over real HTTP."""
+
+    def __init__(self, db_path: Path, seconds: float = 120):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # A file, not a pipe: a full pipe would block the server; closed by stop().
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path), "--port",
+             str(self.port)], stdout=subprocess.DEVNULL, stderr=self.log, cwd=ROOT,
+        )  # fmt: skip
+        try:
+            self._wait(seconds)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/-/versions.json", timeout=2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    self.log.seek(0)
+                    raise RuntimeError(self.log.read().decode(errors="replace")) from None
+                time.sleep(0.1)
+        raise RuntimeError("Datasette did not start")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self.log.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()

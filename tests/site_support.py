@@ -5,15 +5,9 @@ Shared by test_site.py (Datasette in-process) and test_browser.py (a real `stdne
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from pipeline.dumps import dump
-from pipeline.paths import ROOT
 from pipeline.store import open_db, save_post
 from pipeline.urls import url_id
 from tests.conftest import crawl_replay
@@ -64,37 +58,3 @@ def hostile_post() -> dict:
 def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:
     """The dumps folder of `stdnews dump` (pipeline/dumps.py itself); returns its manifest."""
     return dump(db_path, folder, day=day, progress=lambda *_: None).manifest
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Served:
-    """`stdnews serve` as a real process on a free loopback port."""
-
-    def __init__(self, db_path: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path), "--port",
-             str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT,
-        )  # fmt: skip
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(self.url + "/-/versions.json", timeout=2):
-                    return
-            except OSError:
-                if self.process.poll() is not None:
-                    raise RuntimeError(self.process.stderr.read().decode()) from None
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("Datasette did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
-        self.process.stderr.close()

@@ -18,11 +18,11 @@ import feedparser
 import pytest
 
 from pipeline.paths import ROOT
+from pipeline.site import ServedSite
 from tests.site_support import (
     DUMP_DAY,
     HOSTILE_TITLE,
     HOSTILE_URL,
-    Served,
     build_site_db,
     write_dumps,
 )
@@ -45,7 +45,7 @@ def server(tmp_path_factory):
     folder.mkdir(exist_ok=True)
     db_path = build_site_db(folder)
     write_dumps(folder / "dumps", db_path)  # where `stdnews serve` looks: beside the database
-    served = Served(db_path)
+    served = ServedSite(db_path)
     yield served
     served.stop()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from datasette.app import Datasette
 
 from pipeline.paths import ROOT, SNAPSHOT
-from pipeline.site import datasette_args, make_datasette, metadata_for
+from pipeline.site import datasette_args, free_port, make_datasette, metadata_for
 
 SOURCES = ("iec", "bipm", "iso", "oecd")
 
@@ -182,9 +181,7 @@ def test_datasette_keeps_answering_while_a_crawl_writes(crawled, tmp_path):
     db_path = tmp_path / "news.db"  # a copy: the module's database stays as two crawls left it
     with sqlite3.connect(crawled[0]) as source, sqlite3.connect(db_path) as copy:
         source.backup(copy)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     metadata = tmp_path / "metadata.json"
     metadata.write_text(json.dumps(metadata_for(db_path)))
     server = subprocess.Popen(

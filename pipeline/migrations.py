@@ -195,6 +195,18 @@ def m005_incremental_crawls(db: Database) -> None:
     db["crawl_errors"].create_index(["url"])
 
 
+@migrations()
+def m006_channels_and_failure_kinds(db: Database) -> None:
+    """How each post was fetched (live page, official API, the Internet Archive's copy), how each
+    crawl discovered its articles, and why each failed request failed (blocked, unreachable,
+    gone, changed), so that the operator can tell a block from an outage from a layout change."""
+    db["posts"].add_column("fetched_via", str)
+    db["posts"].add_column("archived_at", str)
+    for column in ("discovery_paths", "failure_kinds", "diagnosis"):
+        db["crawls"].add_column(column, str)
+    db["crawl_errors"].add_column("reason", str)
+
+
 # m100 and later: the Datasette side (issue 6). Numbered apart from the crawl side's m005...
 # so that the two series never clash; sqlite-utils applies them in definition order, so keep
 # these at the end of the file.

@@ -51,6 +51,9 @@ class Source:
     language_path: tuple[str, str] | None = None
     # (pattern, replacement) on the URL: other addresses of the same page -> its canonical one.
     url_rewrites: tuple[tuple[str, str], ...] = ()
+    # Where the publisher sits (IANA name): a feed's or API's instant ("22:00 GMT") is read as a
+    # day in this zone, the one its editors dated the post in.
+    timezone: str = "UTC"
 
     def generation(self, url: str) -> Generation | None:
         return next((g for g in self.generations if g.matches(url)), None)
@@ -61,6 +64,7 @@ class Source:
 
 IEC = Source(
     id="iec",
+    timezone="Europe/Zurich",
     name="IEC News & blogs",
     organization="iec",
     homepage="https://www.iec.ch",
@@ -100,6 +104,7 @@ IEC = Source(
 
 BIPM = Source(
     id="bipm",
+    timezone="Europe/Paris",
     name="BIPM news",
     organization="bipm",
     homepage="https://www.bipm.org",
@@ -132,6 +137,7 @@ BIPM = Source(
 
 ISO = Source(
     id="iso",
+    timezone="Europe/Zurich",
     name="ISO news",
     organization="iso",
     homepage="https://www.iso.org",
@@ -174,6 +180,7 @@ ISO = Source(
 
 OECD = Source(
     id="oecd",
+    timezone="Europe/Paris",
     name="OECD newsroom",
     organization="oecd",
     homepage="https://www.oecd.org",

@@ -41,6 +41,8 @@ POST_COLUMNS = (
     "updated",
     "updated_source",
     "simhash",
+    "fetched_via",
+    "archived_at",
 )
 # Kept from the stored post when a fetch returns no body (a 403 must not erase a good body).
 BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing", "simhash")

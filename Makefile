@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint fmt clean snapshot bench bench-quick
+.PHONY: install demo test lint fmt clean snapshot variants bench bench-quick
 
 # Set-up: a virtualenv with the project and its dev extras, redone when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -39,6 +39,11 @@ fmt: $(STAMP)
 # Regenerate data/snapshot/ from tools/snapshot/ (posts as YAML, page templates per site).
 snapshot: $(STAMP)
 	$(BIN)/python tools/build_snapshot.py
+
+# Regenerate data/variants/: the snapshot's discovery pages in other themes of the same CMS
+# (tests/test_variants.py crawls them laid over the snapshot).
+variants: $(STAMP)
+	$(BIN)/python tools/build_variants.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

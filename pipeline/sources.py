@@ -141,33 +141,40 @@ ISO = Source(
     name="ISO news",
     organization="iso",
     homepage="https://www.iso.org",
-    news_url="https://www.iso.org/news.html",
+    news_url="https://www.iso.org/insights/standards-world",
     hosts=("www.iso.org", "iso.org"),
     title_suffixes=("ISO - ",),
-    language_path=(r"^/(fr|ru)(?=/)", ""),
+    language_path=(r"^/(fr|ru|es)(?=/)", ""),
     url_rewrites=(
         # Members' mirrors wrap the English article in their own UI language.
         (
             r"^https://[a-z0-9-]+\.isolutions\.iso\.org/[a-z]{2}/sites/isoorg/",
             "https://www.iso.org/",
         ),
-        # Jahia's internal render path.
-        (r"^https://www\.iso\.org/cms/render/live/en/sites/isoorg/", "https://www.iso.org/"),
+        # Jahia's internal paths: /cms/render/live/... (older links) and /cms/live/live/...
+        # (the hub's links since 2025), English without a language segment.
         (
-            r"^https://www\.iso\.org/cms/render/live/(fr|ru)/sites/isoorg/",
+            r"^https://www\.iso\.org/cms/(?:render|live)/live/en/sites/isoorg/",
+            "https://www.iso.org/",
+        ),
+        (
+            r"^https://www\.iso\.org/cms/(?:render|live)/live/(fr|ru|es)/sites/isoorg/",
             r"https://www.iso.org/\1/",
         ),
-        # Dated Ref URLs of the pre-2021 site; the vanity /news/refNNNN.html redirects instead.
+        # /news/YYYY/MM/<slug>, with or without .html: the vanity form of the node
+        # contents/news/YYYY/MM/<slug>.html (dated Ref URLs of the pre-2021 site too). Slugs keep
+        # their case. The undated /news/refNNNN.html redirects instead.
         (
-            r"^https://www\.iso\.org/((?:fr/|ru/)?)news/(\d{4}/\d{2}/)",
-            r"https://www.iso.org/\1contents/news/\2",
+            r"^https://www\.iso\.org/((?:fr/|ru/|es/)?)(?:contents/)?news/(\d{4}/\d{2}/[^/?#]+?)"
+            r"(?:\.html)?(?=\?|$)",
+            r"https://www.iso.org/\1contents/news/\2.html",
         ),
     ),
     generations=(
         Generation(
             name="jahia",  # www.iso.org and the members' isolutions mirrors share the template
-            url_re=r"^https://www\.iso\.org/(?:(?:fr|ru)/)?(?:contents/)?news/"
-            r"(?:\d{4}/\d{2}/[^/?#]+|ref\d+)\.html$",
+            url_re=r"^https://www\.iso\.org/(?:(?:fr|ru|es)/)?"
+            r"(?:contents/news/\d{4}/\d{2}/[^/?#]+|news/[Rr]ef\d+)\.html$",
             title_css=("article.news-article h1", "main#content h1"),
             body_css=("article.news-article .news-content",),
             drop_css=(".share-links",),

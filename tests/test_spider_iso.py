@@ -1,12 +1,13 @@
+import re
 from types import SimpleNamespace
 
 import pytest
 from scrapy.exceptions import DontCloseSpider
 
-from crawlers.spiders.iso import IsoSpider
+from crawlers.spiders.iso import HUB, HUB_TRANSLATIONS, IsoSpider
 from pipeline.sources import SOURCES
 from pipeline.urls import canonical_url
-from tests.conftest import make_spider
+from tests.conftest import make_spider, snapshot_file
 from tests.spider_checks import discover, fetch_article
 
 SEED = "https://www.iso.org/contents/news/2021/05/Ref2667.html"
@@ -78,7 +79,7 @@ def test_waiting_translations_are_asked_for_once_after_something_new():
     assert [r.url for r in scheduled] == list(IsoSpider.secondary_urls)
     assert all(r.meta["discovery"] and r.callback == spider.parse for r in scheduled)
     spider.ask_secondaries()  # idle again once they are done: nothing more, it may close
-    assert len(scheduled) == 2
+    assert len(scheduled) == 3
 
 
 def test_waiting_translations_are_skipped_when_nothing_is_new():
@@ -86,7 +87,7 @@ def test_waiting_translations_are_skipped_when_nothing_is_new():
     spider.crawler.engine = SimpleNamespace(crawl=pytest.fail)
     spider.secondary_waiting = list(IsoSpider.secondary_urls)
     spider.ask_secondaries()
-    assert spider.crawler.stats.get_value("stdnews/secondary_skipped") == 2
+    assert spider.crawler.stats.get_value("stdnews/secondary_skipped") == 3
 
 
 def test_validators_are_kept_under_the_url_asked_for():
@@ -116,3 +117,151 @@ def test_a_redirected_article_keeps_its_validators_under_the_post_address():
                             headers={"ETag": '"v2"'})  # fmt: skip
     spider.record_check(response, "article")
     assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (canonical_url(final), '"v2"')
+
+
+# The snapshot's hub (tools/build_snapshot.py): the uuids of its "Load more" sections.
+NEWS = "7f3c2a90-5d41-4e8b-9c1a-2b6e0d4f8a13"
+MEMBERS = "c41e9b07-8a2d-4f36-b5e0-91d7a3c6f254"
+HUB_PAGE = "https://www.iso.org/cms/{cms}/live/{lang}/sites/isoorg/home/insights-news/news/"
+NEWS_AJAX = (
+    HUB_PAGE.format(cms="render", lang="en")
+    + "standards-world/pagecontent/section-latest-news/section-latest-news/latest-news.html.ajax"
+)
+MEMBERS_AJAX = (
+    HUB_PAGE.format(cms="live", lang="en")
+    + "standards-world/pagecontent/section-latest-members/section-latest-members/"
+    "latest-members.html.ajax"
+)
+
+
+def ajax(path: str, uuid: str, offset: int, category: str = "standards-world") -> str:
+    return f"{path}?nb-{uuid}=8&offset-{uuid}={offset}&cat-{uuid}={category}&tag="
+
+
+def post(path: str) -> str:
+    return "https://www.iso.org/contents/news/" + path
+
+
+def test_hub_gives_the_featured_item_both_sections_and_their_load_more_pages():
+    articles, listings = discover(make_spider(IsoSpider), HUB)
+    urls = [r.url for r in articles]
+    assert urls[0] == post("2026/10/world-standards-day-2026.html")  # the featured item
+    assert post("2026/03/net-zero-standard-iso-14060.html") in urls  # linked as /news/2026/03/...
+    assert post("2025/06/singapore-carbon-neutral.html") in urls  # members', as /cms/live/live/
+    assert len(urls) == len(set(urls)) == 7  # 1 featured + 3 + 3 teasers, title and image links
+    assert all(SOURCES["iso"].is_article(url) for url in urls)
+    assert [r.url for r in listings] == [
+        ajax(NEWS_AJAX, NEWS, 3),
+        ajax(MEMBERS_AJAX, MEMBERS, 3, "members"),
+    ]
+
+
+def test_hub_items_keep_their_title_and_listing_date():
+    articles, _ = discover(make_spider(IsoSpider), HUB)
+    hints = {r.url: r.cb_kwargs["hints"] for r in articles}
+    featured = hints[post("2026/10/world-standards-day-2026.html")]
+    assert featured["title"] == "World Standards Day 2026: building trust in a changing world"
+    assert (featured["published"], featured["date_source"]) == ("2026-10-14", "listing")
+    teaser = hints[post("2026/03/net-zero-standard-iso-14060.html")]
+    assert teaser["published"] == "2026-03-17"
+    assert teaser["title"].startswith("Net zero standard reaches a key milestone")
+
+
+def test_a_load_more_fragment_leads_to_the_next_offset():
+    articles, listings = discover(make_spider(IsoSpider), ajax(NEWS_AJAX, NEWS, 3))
+    assert [r.url for r in articles] == [
+        post("2022/12/how-iso-codes-connect-the-world.html"),
+        post("2022/04/record-breaking-mpeg-takes-two-e.html"),
+        post("2021/02/Ref2616.html"),
+    ]
+    assert [r.url for r in listings] == [ajax(NEWS_AJAX, NEWS, 11)]
+
+
+def test_204_ends_a_section():
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(IsoSpider)
+    url = ajax(NEWS_AJAX, NEWS, 11)
+    response = HtmlResponse(url, status=204, body=b"", request=Request(url))
+    assert spider.next_pages(response) == []
+
+
+def test_ajax_pages_are_bounded():
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(IsoSpider)
+    url = ajax(NEWS_AJAX, NEWS, 3 + 8 * 60)
+    body = snapshot_file(ajax(NEWS_AJAX, NEWS, 3)).read_bytes()
+    assert spider.next_pages(HtmlResponse(url, body=body, request=Request(url))) == []
+
+
+def hub_response(html: str, url: str = HUB):
+    from scrapy.http import HtmlResponse, Request
+
+    return HtmlResponse(url, body=html.encode(), encoding="utf-8", request=Request(url))
+
+
+def test_the_uuid_and_ajax_path_are_read_from_the_page_not_known_in_advance():
+    html = snapshot_file(HUB).read_text("utf-8")
+    other = "0b1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    changed = html.replace(NEWS, other).replace("/cms/render/live/", "/cms/live/live/")
+    pages = make_spider(IsoSpider).next_pages(hub_response(changed))
+    assert pages[0] == ajax(NEWS_AJAX.replace("/cms/render/live/", "/cms/live/live/"), other, 3)
+    assert pages[1] == ajax(MEMBERS_AJAX, MEMBERS, 3, "members")
+
+
+def test_teasers_of_march_2026_and_before_have_h5_titles():
+    spider = make_spider(IsoSpider)
+    french = HUB_TRANSLATIONS[0]
+    assert 'class="h5"' in snapshot_file(french).read_text("utf-8")
+    articles, listings = discover(spider, french)
+    hints = {r.url: r.cb_kwargs["hints"] for r in articles}
+    assert set(hints) == {
+        "https://www.iso.org/fr/contents/news/2022/10/iso-iec-27001-2022-information-security.html",
+        "https://www.iso.org/fr/contents/news/2021/05/Ref2667.html",  # linked as /fr/news/...
+    }
+    assert all(h["title"] and h["published"] for h in hints.values())
+    # Its own section uuid, the 2026 /cms/live/live/ path, two teasers shown: offset 2.
+    (following,) = [r.url for r in listings]
+    assert "/cms/live/live/fr/sites/isoorg/" in following
+    assert "offset-e2a8d5c1-3b7f-4a09-8d6e-5f1c0b9a7e42=2&" in following
+
+
+def test_h4_titles_without_an_image_link_are_read_too():
+    html = snapshot_file(HUB).read_text("utf-8")
+    html = re.sub(r"<figure.*?</figure>", "", html)
+    spider = make_spider(IsoSpider)
+    links = list(spider.article_links(hub_response(html)))
+    assert len(links) == 7
+    assert all(link.hints.get("title") for link in links)
+
+
+def test_a_crawl_of_the_hubs_alone_stores_every_post_they_list_once(tmp_path):
+    """The hubs and their "Load more" fragments only (no feed, no old listings): every post the
+    hubs and fragments list is stored once, under its canonical URL, from any of its shapes."""
+    import shutil
+
+    from pipeline.store import Database
+    from tests.conftest import SNAPSHOT, crawl_replay
+
+    root = tmp_path / "mirror"
+    shutil.copytree(SNAPSHOT / "www.iso.org", root / "www.iso.org")
+    (root / "www.iso.org" / "contents" / "news.rss").unlink()
+    for listing in (root / "www.iso.org").glob("**/news.html*"):
+        listing.unlink()
+    result = crawl_replay(tmp_path / "news.db", root, "iso")
+    db = Database(tmp_path / "news.db")
+    urls = [url for (url,) in db.execute("select url from posts where source = 'iso'")]
+    english = [u for u in urls if u.startswith("https://www.iso.org/contents/news/")]
+    assert len(english) == 11, result.stdout + result.stderr  # all but the feed-only post
+    assert post("2022/12/how-iso-codes-connect-the-world.html") in english  # fragment, ISO's
+    assert post("2020/09/Ref2578.html") in english  # fragment, members'
+    languages = {u.split("/")[3] for u in urls if u not in english}
+    assert languages == {"fr", "ru", "es"}
+    assert len(urls) == 16
+    (requested,) = db.execute("select articles_requested from crawls").fetchone()
+    assert requested == len(urls) == len(set(urls))  # each once, whatever shape it was found as
+    statuses = dict(db.execute("select url, status from http_validators where kind = 'discovery'"))
+    assert statuses[ajax(MEMBERS_AJAX, MEMBERS, 3, "members")] == 200
+    assert statuses[ajax(MEMBERS_AJAX, MEMBERS, 11, "members")] == 204
+    assert statuses[ajax(NEWS_AJAX, NEWS, 11)] == 204

@@ -16,6 +16,8 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import yaml
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -23,7 +25,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawlers.spiders.oecd import api_url, rss_url  # noqa: E402  (the spider's own URLs)
+from crawlers.spiders.oecd import PAGE_SIZE, api_url, rss_url  # noqa: E402  (the spider's URLs)
 from pipeline.replay import candidates  # noqa: E402
 
 HERE = ROOT / "tools" / "snapshot"
@@ -40,8 +42,10 @@ ROBOTS = {
     "blog.iec.ch": "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\n",
     "www.bipm.org": "User-agent: *\nDisallow: /c/\nDisallow: /group/\n"
     "Disallow: /web/guest/search\n",
-    "www.iso.org": "User-agent: *\nDisallow: /cms/\nDisallow: /sites/\nDisallow: /obp/ui/\n\n"
-    "User-agent: GPTBot\nDisallow: /\n",
+    # The hub's "Load more" fragments are allowed; the rest of Jahia's /cms/ is not.
+    "www.iso.org": "User-agent: *\nAllow: /cms/render/live/*/sites/isoorg/home/insights-news/\n"
+    "Allow: /cms/live/live/*/sites/isoorg/home/insights-news/\nDisallow: /cms/\n"
+    "Disallow: /sites/\nDisallow: /obp/ui/\n\nUser-agent: GPTBot\nDisallow: /\n",
     "api.oecd.org": "User-agent: *\nAllow: /\n",
     "www.oecd.org": "User-agent: *\nDisallow: /content/dam/oecd/\n"
     "Disallow: /adobe/dynamicmedia/deliver/\n",
@@ -273,6 +277,32 @@ ISO_UI = {
         "news_href": "/es/sites/isoorg/news.html",
     },
 }
+HUB_UI = {  # the news hub's own strings
+    "en": {
+        "hub_title": "News from the standards world",
+        "load_more": "Load more",
+        "institutional": "ISO news",
+        "members": "News from our members",
+    },
+    "fr": {
+        "hub_title": "L’actualité du monde de la normalisation",
+        "load_more": "Afficher plus",
+        "institutional": "Actualités de l’ISO",
+        "members": "Actualités de nos membres",
+    },
+    "ru": {
+        "hub_title": "Новости из мира стандартов",
+        "load_more": "Показать ещё",
+        "institutional": "Новости ИСО",
+        "members": "Новости наших членов",
+    },
+    "es": {
+        "hub_title": "Noticias del mundo de la normalización",
+        "load_more": "Ver más",
+        "institutional": "Noticias de la ISO",
+        "members": "Noticias de nuestros miembros",
+    },
+}
 # Only in the feed, under its vanity URL (which answers 301): exercises redirects.
 ISO_FEED_ONLY = "Ref2508"
 MIRROR = "kebs.isolutions.iso.org"
@@ -295,7 +325,8 @@ def build_iso(env: Environment) -> None:
     build_iso_listing(env, listed, "/news.html", "en")
     by_slug = {p["slug"]: p for p in posts}
     translations = load_posts("iso_translations")
-    for language in ("fr", "ru"):
+    translated = []
+    for language in ("fr", "ru", "es"):
         versions = [
             dict(t, path_tail=by_slug[t["slug"]]["path_tail"])
             for t in translations
@@ -307,7 +338,9 @@ def build_iso(env: Environment) -> None:
             write(
                 post["url"].removeprefix("https://"), iso_article(env, post, language, post["url"])
             )
-        build_iso_listing(env, versions, f"/{language}/news.html", language)
+        translated += versions
+        if language != "es":  # the listings of 2021-25 had no Spanish version
+            build_iso_listing(env, versions, f"/{language}/news.html", language)
     # A member's mirror: the English article in a Spanish UI (the seed was read there).
     seed = by_slug["Ref2667"]
     mirror_url = f"https://{MIRROR}/es/sites/isoorg/contents/news/{seed['path_tail']}"
@@ -330,9 +363,102 @@ def build_iso(env: Environment) -> None:
         for p in posts
     ]
     feed(env, "www.iso.org/contents/news.rss", "ISO news", "https://www.iso.org/news.html", items)
-    write_rules(
-        "www.iso.org", [f"301 /news/{ISO_FEED_ONLY.lower()}.html {by_slug[ISO_FEED_ONLY]['url']}"]
+    rules = [f"301 /news/{ISO_FEED_ONLY.lower()}.html {by_slug[ISO_FEED_ONLY]['url']}"]
+    rules += build_iso_hub(env, "en", listed, ISO_HUB_AJAX)
+    for language, uuid_ajax in (("fr", ISO_HUB_AJAX_FR), ("ru", {}), ("es", {})):
+        versions = [p for p in translated if p["lang"] == language]
+        rules += build_iso_hub(env, language, versions, uuid_ajax)
+    write_rules("www.iso.org", rules)
+
+
+# The hub of 2025-26 and its "Load more" fragments (sites.md, section 00). Each section's uuid
+# is fixed here (the site changes it now and then: the spider reads it from the page).
+ISO_HUB = "https://www.iso.org/insights/standards-world"
+ISO_HUB_PAGE = "/cms/{cms}/live/{lang}/sites/isoorg/home/insights-news/news/standards-world"
+ISO_SECTION = "/pagecontent/section-latest-{name}/section-latest-{name}/latest-{name}.html.ajax"
+ISO_HUB_AJAX = {  # section -> (uuid, the ajax path's /cms/ form, category)
+    "news": ("7f3c2a90-5d41-4e8b-9c1a-2b6e0d4f8a13", "render", "standards-world"),
+    "members": ("c41e9b07-8a2d-4f36-b5e0-91d7a3c6f254", "live", "members"),
+}
+ISO_HUB_AJAX_FR = {"news": ("e2a8d5c1-3b7f-4a09-8d6e-5f1c0b9a7e42", "live", "standards-world")}
+ISO_TEASERS = 3  # teasers per section on the hub itself; the fragments hold 8 each
+ISO_FRAGMENT = 8
+
+
+def iso_hub_url(language: str) -> str:
+    if language == "en":
+        return ISO_HUB
+    return f"https://www.iso.org/{language}/home/insights-news/news/standards-world.html"
+
+
+# The order in which each hub's items take the three URL shapes (node, vanity, /cms/live/live).
+ISO_SHAPE_TURNS = {"en": (0, 1, 2), "fr": (0, 1, 2), "ru": (0, 2, 1), "es": (1, 0, 2)}
+
+
+def iso_hrefs(post: dict, language: str, number: int) -> dict:
+    """The links of one hub item, in the three URL shapes the hub has used, by turns; the image
+    link keeps the node path."""
+    prefix = "" if language == "en" else f"/{language}"
+    node = f"{prefix}/contents/news/{post['path_tail']}"
+    shapes = (
+        node,
+        f"{prefix}/news/{post['path_tail'].removesuffix('.html')}",
+        f"/cms/live/live/{language}/sites/isoorg/contents/news/{post['path_tail']}",
     )
+    turns = ISO_SHAPE_TURNS[language]
+    href = shapes[turns[number % len(turns)]]
+    listed = long_date(post["published"], language)
+    return dict(post, href=href, image_href=node, node=post["asset_id"] % 99991, listed_long=listed)
+
+
+def build_iso_hub(env: Environment, language: str, posts: list[dict], ajax: dict) -> list[str]:
+    """The hub page in one language and its sections' fragments; returns the 204 and 301 rules."""
+    items = [iso_hrefs(post, language, number) for number, post in enumerate(posts)]
+    featured, rest = (items[0], items[1:]) if language == "en" and items else (None, items)
+    if featured:
+        featured["href"] = featured["image_href"]
+    vanity = [i for i in items if "contents/" not in i["href"]]
+    rules = [f"301 {i['href']} https://www.iso.org{i['image_href']}" for i in vanity]
+    sections = []
+    for name in ("institutional", "members"):
+        chosen = [i for i in rest if (i.get("section") == "members") == (name == "members")]
+        key = "news" if name == "institutional" else "members"
+        section = {"name": name, "heading_text": HUB_UI[language][name], "posts": chosen}
+        if key in ajax:
+            uuid, cms, category = ajax[key]
+            path = ISO_HUB_PAGE.format(cms=cms, lang=language) + ISO_SECTION.format(name=key)
+            shown, more = chosen[:ISO_TEASERS], chosen[ISO_TEASERS:]
+            section.update(uuid=uuid, ajax=path, category=category, posts=shown)
+            rules += iso_fragments(env, path, uuid, category, len(shown), more)
+        else:
+            section["uuid"] = hashlib.sha1(f"{language}{name}".encode()).hexdigest()[:8]
+        sections.append(section)
+    page = env.get_template("iso_hub.html").render(
+        lang=language,
+        ui=dict(ISO_UI[language], **HUB_UI[language]),
+        page_url=iso_hub_url(language),
+        alternates=[(code, iso_hub_url(code)) for code in ("en", "fr", "ru", "es")],
+        featured=featured,
+        sections=sections,
+        heading="h4" if language == "en" else "h5",  # h5 until March 2026, h4 since
+    )
+    write(iso_hub_url(language).removeprefix("https://"), page)
+    return rules
+
+
+def iso_fragments(env, path: str, uuid: str, category: str, start: int, posts: list) -> list[str]:
+    """The fragments after the hub's `start` teasers (offsets 3, 11, 19...); the one after the
+    last answers 204."""
+    offset = start
+    while True:
+        query = [(f"nb-{uuid}", ISO_FRAGMENT), (f"offset-{uuid}", offset)]
+        query = urlencode([*query, (f"cat-{uuid}", category), ("tag", "")])
+        chunk = posts[offset - start : offset - start + ISO_FRAGMENT]
+        if not chunk:
+            return [f"204 {path}?{query}"]
+        fragment = env.get_template("iso_hub_fragment.html").render(posts=chunk, heading="h4")
+        write(f"www.iso.org{path}?{query}", fragment)
+        offset += ISO_FRAGMENT
 
 
 def build_iso_listing(env: Environment, posts: list[dict], path: str, language: str) -> None:
@@ -363,7 +489,21 @@ OECD_REFUSED = (
 )
 
 
-def oecd_record(post: dict) -> dict:
+# RSS items dated at local midnight in Paris, given in GMT (22:00 or 23:00 the day before), as
+# the API's RSS twin gives them (sites.md, section 00).
+OECD_MIDNIGHT = (
+    "oecd-updates-ai-principles-to-stay-abreast-of-rapid-technological-developments",  # CEST
+    "pisa-2022-results-show-unprecedented-drop-in-student-performance",  # CET
+)
+
+
+def paris_midnight_gmt(day: str) -> str:
+    """Local midnight in Paris of `day` as an RFC 822 date in GMT."""
+    midnight = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo("Europe/Paris"))
+    return email.utils.format_datetime(midnight.astimezone(UTC), usegmt=True)
+
+
+def oecd_record(post: dict, number: int) -> dict:
     tags = [{"id": f"oecd-content-types:news/{post['kind']}", "title": post["kind_label"]}]
     tags += [
         {"id": f"oecd-policy-issues:{tag.lower().replace(' ', '-')}", "title": tag}
@@ -372,11 +512,13 @@ def oecd_record(post: dict) -> dict:
     return {
         "title": post["title"],
         "description": post["summary"],
-        "url": post["url"].removeprefix("https://www.oecd.org"),
+        # Absolute in real output (2026), site-relative in older clients' descriptions: both.
+        "url": post["url"] if number % 2 == 0 else post["url"].removeprefix("https://www.oecd.org"),
         "publicationDateTime": f"{post['published']}T10:00:00Z",
         "featuredImageUrl": f"/adobe/dynamicmedia/deliver/dm-aid--{post['asset_id']:x}/image.jpg",
         "tags": tags,
         "snippet": post["summary"],
+        "authors": [{"name": "OECD Media Office"}] if post["kind"] == "press-releases" else [],
     }
 
 
@@ -416,11 +558,13 @@ def build_oecd(env: Environment) -> None:
 
 
 def build_oecd_api(env: Environment, posts: list[dict], language: str) -> None:
-    size = 10
+    size = PAGE_SIZE
     years = [int(p["published"][:4]) for p in posts]
     for number, chunk in enumerate(pages(posts, size)):
+        records = [oecd_record(post, number * size + i) for i, post in enumerate(chunk)]
         body = {
-            "results": [oecd_record(post) for post in chunk],
+            "results": records,
+            "total": len(posts),
             "facets": [],
             "minPublicationYear": min(years),
             "maxPublicationYear": max(years),
@@ -431,7 +575,9 @@ def build_oecd_api(env: Environment, posts: list[dict], language: str) -> None:
         {
             "title": p["title"],
             "link": p["url"],
-            "pubdate": p["pubdate_rfc822"],
+            "pubdate": paris_midnight_gmt(p["published"])
+            if p["slug"] in OECD_MIDNIGHT
+            else p["pubdate_rfc822"],
             "tags": [p["kind_label"], *p["tags"]],
             "summary": p["summary"],
         }

@@ -5,14 +5,17 @@
 * www.oecd.org/newsroom/publicationsdocuments/bydate/[N] (the old site) -> /newsroom/<slug>.htm
 
 The newsroom and search pages are a client-side app; the API record gives title, description,
-date and tags, which travel with the article request as hints. www.oecd.org refuses crawlers
+date, tags and authors, which travel with the article request as hints. Records' `url` is
+absolute (`https://www.oecd.org/en/...html`, as in real output of 2026) or site-relative (as older
+clients describe it): both are taken. Pages of 100 records; the JSON's `total` says whether
+another page follows (without it, a full page means there may be one). www.oecd.org refuses crawlers
 (Cloudflare 403) at times: such posts are kept from their API record (see base.article_failed).
 """
 
 import json
 import re
 from collections.abc import Iterable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 import scrapy
 from scrapy.http import Response
@@ -20,7 +23,9 @@ from scrapy.http import Response
 from crawlers.spiders.base import ArticleLink, NewsSpider, is_feed
 
 API = "https://api.oecd.org/webcms/search"
-PAGE_SIZE = 10
+SITE = "https://www.oecd.org/"
+PAGE_SIZE = 100  # the largest page two independent clients report working
+MAX_API_PAGES = 50  # a bound, whatever `total` says
 LEGACY_LISTING = "https://www.oecd.org/newsroom/publicationsdocuments/bydate/"
 
 
@@ -66,7 +71,6 @@ class OecdSpider(NewsSpider):
             "Referer": "https://www.oecd.org/en/search.html",
         }
     }
-    next_page_css = ".pagination a.next::attr(href)"  # the old site's listing
 
     async def start(self):
         async for request in super().start():
@@ -90,8 +94,11 @@ class OecdSpider(NewsSpider):
             yield from self._legacy_links(response)
 
     def _api_links(self, response: Response) -> Iterable[ArticleLink]:
-        for record in json.loads(response.text).get("results", []):
-            tags = [t.get("title") for t in record.get("tags", []) if t.get("title")]
+        for record in api_body(response).get("results") or []:
+            if not isinstance(record, dict) or not isinstance(record.get("url"), str):
+                self.logger.warning("OECD API record without a url skipped: %s", response.url)
+                continue
+            tags = [t.get("title") for t in record.get("tags") or [] if t.get("title")]
             hints = {
                 "title": record.get("title"),
                 "description": record.get("description"),
@@ -100,8 +107,11 @@ class OecdSpider(NewsSpider):
                 "language": query_language(response.url),
                 "via": "api",
             }
-            # Records carry site-relative URLs.
-            yield ArticleLink(response.urljoin("https://www.oecd.org" + record["url"]), hints)
+            authors = [author_name(a) for a in record.get("authors") or []]
+            if any(authors):
+                hints["authors"] = [a for a in authors if a]
+            # Absolute in real output, site-relative in older descriptions: both resolve here.
+            yield ArticleLink(urljoin(SITE, record["url"].strip()), hints)
 
     def _legacy_links(self, response: Response) -> Iterable[ArticleLink]:
         for row in response.css("li.row.item"):
@@ -115,11 +125,50 @@ class OecdSpider(NewsSpider):
                 }
                 yield ArticleLink(href, hints)
 
-    def next_page(self, response: Response) -> str | None:
-        """API: no total is given, so a full page means there may be another."""
-        if not response.url.startswith(API) or is_feed(response):
-            return super().next_page(response)
-        if len(json.loads(response.text).get("results", [])) < PAGE_SIZE:
-            return None
-        page = int(re.search(r"[?&]page=(\d+)", response.url).group(1))
-        return api_url(page + 1, language=query_language(response.url))
+    def next_pages(self, response: Response) -> list[str]:
+        """API: the next page while `total` says more records follow; the old listing: its
+        "next" link."""
+        if is_feed(response):
+            return []
+        if response.url.startswith(API):
+            following = api_next(response.url, api_body(response))
+            return [following] if following else []
+        return response.css(".pagination a.next::attr(href)").getall()
+
+
+def api_body(response: Response) -> dict:
+    """The search API's JSON, or {} when the answer is not a JSON object."""
+    try:
+        body = json.loads(response.text)
+    except (ValueError, AttributeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def author_name(author) -> str | None:
+    """An `authors[]` entry: a name, or an object with one."""
+    if isinstance(author, dict):
+        author = author.get("name") or author.get("title")
+    return author.strip() if isinstance(author, str) and author.strip() else None
+
+
+def api_next(url: str, body: dict) -> str | None:
+    """The next page's URL, or None when this one was the last (or the bound is reached).
+
+    Pages are 0-based; page p holds records p*size..p*size+size-1 of `total`. A server that
+    gives fewer records than asked on the first page caps its pages: the next pages are asked
+    for at that size, so that none is skipped.
+    """
+    results = body.get("results") or []
+    page = int(re.search(r"[?&]page=(\d+)", url).group(1))
+    size = int(re.search(r"[?&]pageSize=(\d+)", url).group(1))
+    if not results or page + 1 >= MAX_API_PAGES:
+        return None
+    total = body.get("total")
+    if not isinstance(total, int):
+        more = len(results) >= size  # no total: a full page means there may be another
+    else:
+        if page == 0 and len(results) < min(size, total):
+            size = len(results)  # capped below what was asked
+        more = page * size + len(results) < total
+    return api_url(page + 1, size, query_language(url)) if more else None

@@ -27,6 +27,7 @@ import results  # noqa: E402
 QUICK_LIMIT_S = 60
 PLAN = {
     "normalize": ([], []),
+    "startup": ([], []),
     "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),
     "datasette_scale": (["--posts", "20000", "--repeat", "2"],

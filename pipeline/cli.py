@@ -7,13 +7,17 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import click
 
 from pipeline import __version__
 from pipeline.paths import DEFAULT_DB, GOLD, SNAPSHOT
-from pipeline.site import serve_db
+
+# Heavy modules (Scrapy, Datasette, the parsers and models) are imported by the commands that use
+# them, never here: `stdnews --help` and `stdnews extract page.html` start in a fraction of a
+# second.
 
 # Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken, 4 another crawl
 # is running on the same database (nothing was done).
@@ -22,6 +26,13 @@ EXIT_BROKEN = 3
 EXIT_LOCKED = 4
 VERDICT_STATUS = {"ok": 0, "broken": EXIT_BROKEN}  # any other verdict: the spider did not finish
 SEVERITY = {0: 0, EXIT_BROKEN: 1, EXIT_FAILED: 2}
+
+
+def serve_db(db_path: Path, host: str, port: int) -> None:
+    """pipeline.site.serve_db, imported when a command serves."""
+    from pipeline import site
+
+    site.serve_db(db_path, host, port)
 
 
 def worse(status: int, verdict: str) -> int:
@@ -381,25 +392,131 @@ def serve(db_path, host, port):
 
 
 @cli.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", required=True, help="The URL the page was fetched from.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, allow_dash=True))
+@click.option(
+    "--url",
+    help="The URL the page was fetched from (one FILE only); default: from the file's path in a "
+    "wget-style mirror, <host>/<path>.",
+)
 @click.option("--source", help="Source id (iec, bipm, iso, oecd); default: from the URL's host.")
-def extract(file, url, source):
-    """Normalize one saved page and print the post as JSON.
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Normalize in N worker processes (worth it for hundreds of pages); default: in this one.",
+)
+def extract(files, url, source, workers):
+    """Normalize saved pages and print each post as JSON.
+
+    One FILE: the post as indented JSON; a page that is not a post is one error line and exit
+    status 1. Several FILEs, a directory (every file under it, dot files left out) or `-` (paths
+    read from standard input, one a line): one JSON object per line (JSON Lines), in order; a
+    file that fails prints one line `stdnews extract: FILE: why` on standard error and the others
+    go on; the exit status is 1 if any failed, else 0.
+
+    A page's URL is --url, or else read from its path in a wget-style mirror: the folder named
+    after a source's host starts it (mirror/www.iso.org/contents/news/a.html is
+    https://www.iso.org/contents/news/a.html; an index.html stands for its folder).
 
     \b
         stdnews extract --url https://www.iso.org/contents/news/2021/05/Ref2667.html page.html
+        stdnews extract data/snapshot/www.iso.org/contents/news/2021/05/Ref2667.html
+        stdnews extract data/snapshot/www.iec.ch > iec.jsonl
+        find mirror -name '*.html' | stdnews extract --workers 2 - > posts.jsonl
     """
-    from pipeline.extract import decode_html
-    from pipeline.normalize import NormalizeError, normalize
+    from pipeline.normalize import normalize
 
-    item = {"url": url, "source": source or "", "html": decode_html(file.read_bytes())}
+    if len(files) > 1 or any(str(f) == "-" or f.is_dir() for f in files):
+        if url:
+            raise click.UsageError("--url names one page: give one FILE, or none for several")
+        sys.exit(extract_many(files, source, workers))
     try:
-        post = normalize(item)
-    except NormalizeError as error:
-        raise click.ClickException(str(error)) from error
+        post = normalize(read_page(files[0], url, source))
+    except (OSError, ValueError) as error:  # NormalizeError is a ValueError
+        raise click.ClickException(f"{files[0]}: {problem(error)}") from error
     post.pop("content_hash")
     click.echo(json.dumps(post, ensure_ascii=False, indent=2))
+
+
+def extract_many(files: Iterable[Path], source: str | None, workers: int) -> int:
+    """One JSON line per post, one stderr line per failed file; 1 if any failed."""
+    from pipeline.workers import normalize_many
+
+    failed = 0
+
+    def fail(file: Path, why: str) -> None:
+        nonlocal failed
+        failed += 1
+        click.echo(f"stdnews extract: {file}: {why}", err=True)
+
+    def items() -> Iterator[dict]:
+        for file in page_files(files):
+            try:
+                yield {**read_page(file, None, source), "file": str(file)}
+            except (OSError, ValueError) as error:
+                fail(file, problem(error))
+
+    for item, (post, rejected) in normalize_many(items(), workers):
+        if rejected:
+            fail(Path(item["file"]), rejected)
+        else:
+            post.pop("content_hash")
+            click.echo(json.dumps(post, ensure_ascii=False))
+    return EXIT_FAILED if failed else 0
+
+
+def page_files(files: Iterable[Path]) -> Iterator[Path]:
+    """The files named, those under each directory (sorted; dot files such as a mirror's
+    .responses left out) and, for `-`, the paths listed on standard input."""
+    for file in files:
+        if str(file) == "-":
+            lines = (line.rstrip("\r\n") for line in sys.stdin)
+            yield from page_files(Path(line) for line in lines if line.strip())
+        elif file.is_dir():
+            yield from sorted(
+                path
+                for path in file.rglob("*")
+                if path.is_file()
+                and not any(p.startswith(".") for p in path.relative_to(file).parts)
+            )
+        else:
+            yield file
+
+
+def read_page(file: Path, url: str | None, source: str | None) -> dict:
+    """The item normalize() takes, for a saved page; OSError when it cannot be read, ValueError
+    when its URL cannot be told."""
+    from pipeline.extract import decode_html
+
+    html = decode_html(file.read_bytes())
+    url = url or url_from_path(file)
+    if not url:
+        raise ValueError(
+            "its URL is unknown: give --url, or keep the mirror's <host>/<path> layout"
+        )
+    return {"url": url, "source": source or "", "html": html}
+
+
+def url_from_path(file: Path) -> str | None:
+    """https://<host>/<path>[?query] for a file saved at .../<host>/<path>[?query] by a
+    wget-style mirror, where <host> is a known source's; None elsewhere."""
+    from pipeline.sources import source_for_url
+
+    parts = list(file.absolute().parts)
+    if parts[-1] == "index.html":  # wget's name for the page at a folder's URL
+        parts[-1] = ""
+    for index, part in enumerate(parts[:-1]):
+        if source_for_url(f"https://{part}/"):
+            return f"https://{part}/" + "/".join(parts[index + 1 :])
+    return None
+
+
+def problem(error: Exception) -> str:
+    """What went wrong, in one line: the system's words (without the file name, said before
+    them), or normalize()'s."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error)
 
 
 @cli.command()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import zlib
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # only annotations: normalizing one page need not load sqlite_utils
+    from sqlite_utils import Database
 
 MAX_DISTANCE = 3
 # Short texts (a refused page, a teaser) say too little to call two posts the same.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from array import array
 
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from py3langid.langid import LanguageIdentifier
+
+from pipeline import langmodel
 
 # The languages these sources publish in, plus neighbours a short text could be mistaken for.
 LANGUAGES = ["en", "fr", "es", "ru", "de", "it", "pt", "nl", "zh", "ja", "ar"]
@@ -14,8 +16,7 @@ _identifier: LanguageIdentifier | None = None
 def _model() -> LanguageIdentifier:
     global _identifier
     if _identifier is None:
-        _identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-        _identifier.set_languages(LANGUAGES)
+        _identifier = langmodel.load(LANGUAGES)  # unpacked once, then from a cache file
         # The model for all 97 languages stays referenced for a later set_languages(), which we
         # never call: dropping it frees about 100 MB in every process that detects languages.
         _identifier._full_model = None

@@ -8,12 +8,15 @@ import yaml
 
 from pipeline.paths import DATA
 
+# libyaml's parser when PyYAML was built with it: the same values, ten times faster to load.
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @cache
 def organizations() -> tuple[dict, ...]:
-    return tuple(yaml.safe_load((DATA / "organizations.yaml").read_text("utf-8")))
+    return tuple(yaml.load((DATA / "organizations.yaml").read_text("utf-8"), Loader))
 
 
 @cache
 def topics() -> tuple[dict, ...]:
-    return tuple(yaml.safe_load((DATA / "topics.yaml").read_text("utf-8")))
+    return tuple(yaml.load((DATA / "topics.yaml").read_text("utf-8"), Loader))

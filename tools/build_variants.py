@@ -26,6 +26,11 @@ Themes (template -> pages):
 * bipm_legacy_listing.html: the old site as a two-column table, ISO-8859-1 (www.bipm.org/en/news/).
 * iso_listing.html: Bootstrap card grid in Jahia, `<link rel=next>` in the head and a "Load more"
   button without a URL (www.iso.org/news.html, ?page=2, /fr/ and /ru/ listings).
+* iso_hub.html and _iso_teaser.html: the 2025-26 hub (www.iso.org/insights/standards-world and
+  its fr/ru/es versions) as Bootstrap cards; each section's "Load more" is a plain link to its
+  first ajax fragment (the first one also as `<link rel=next>`), no button or script. The
+  fragments keep their addresses and hold the same cards; past the first fragment, paging is
+  the URL's offset (the site's rule, which markup cannot change).
 * oecd_legacy_listing.html: another old OECD layout, `<a rel=next>` with an arrow only
   (www.oecd.org/newsroom/publicationsdocuments/bydate/, /2/).
 * rss.xml: Atom 1.0 in place of RSS 2.0 (blog.iec.ch/feed/, www.iso.org/contents/news.rss,
@@ -80,6 +85,11 @@ def vary(url: str, index: int) -> str:
     return urlunsplit(("https", other, parts.path, parts.query, ""))
 
 
+def site_vary(href: str, site: str, index: int) -> str:
+    """vary() for a site-relative or absolute link."""
+    return vary(href if "://" in href else site + href, index)
+
+
 def iso_shape(path: str, index: int) -> str:
     """ISO's shapes of /[fr/|ru/]contents/news/YYYY/MM/<slug>.html (sites.md 3.2 and 00)."""
     match = re.match(r"^/((?:fr|ru)/)?contents/news/(.+)$", path)
@@ -104,6 +114,7 @@ def slug(text: str) -> str:
 
 FILTERS = {
     "vary": vary,
+    "site_vary": site_vary,
     "iso_shape": iso_shape,
     "atom_date": atom_date,
     "slug": slug,

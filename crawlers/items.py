@@ -24,4 +24,9 @@ class ArticleItem:
     fetched_at: str  # ISO 8601 UTC
     hints: dict = field(default_factory=dict)
     redirect_urls: list[str] = field(default_factory=list)  # every hop before final_url
+    # Where the page came from: the site ("live"), the Internet Archive's copy ("archive", see
+    # crawlers/archive.py; archived_at its YYYYMMDDhhmmss timestamp), or only the discovery
+    # record of a refused page ("api").
+    fetched_via: str = "live"
+    archived_at: str | None = None
     # (Its HTTP validators go to the store through the spider's checks, not with the item.)

@@ -59,6 +59,7 @@ def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress
         # A local mirror needs no politeness; the live sites keep the defaults.
         settings.set("AUTOTHROTTLE_ENABLED", False)
         settings.set("DOWNLOAD_DELAY", 0)
+        settings.set("DOWNLOAD_SLOTS", {})  # the archive's own delay too (crawlers/archive.py)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
     for name, value in (overrides or {}).items():
         settings.set(name, value)

@@ -49,6 +49,23 @@ DEFAULT_REQUEST_HEADERS = {
 }
 
 ITEM_PIPELINES = {"crawlers.pipelines.SQLitePipeline": 300}
+DOWNLOADER_MIDDLEWARES = {
+    # A refused robots.txt is not "everything allowed" (crawlers/robots.py).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.RobotsTxtMiddleware": 100,
+    # Sees answers after retries, redirects and decompression (Scrapy's 550-600), before the
+    # spider: a blocked page becomes the Internet Archive's copy (crawlers/archive.py).
+    "crawlers.archive.ArchiveFallback": 540,
+}
+
+# Blocked pages are looked up in the Internet Archive (env STDNEWS_ARCHIVE=0: never). Its
+# requests go one at a time on their own download slot, this many seconds apart (the archive
+# asks API clients to stay well under one request a second), and at most this many lookups per
+# source and run; blocked pages over that wait for a later run.
+STDNEWS_ARCHIVE_FALLBACK = os.environ.get("STDNEWS_ARCHIVE", "1") not in ("0", "false", "no")
+STDNEWS_ARCHIVE_DELAY = float(os.environ.get("STDNEWS_ARCHIVE_DELAY", "4"))
+STDNEWS_ARCHIVE_MAX_LOOKUPS = int(os.environ.get("STDNEWS_ARCHIVE_MAX_LOOKUPS", "100"))
+DOWNLOAD_SLOTS = {"archive": {"delay": STDNEWS_ARCHIVE_DELAY, "concurrency": 1}}
 # A live progress line on a terminal (switched on by `stdnews crawl` when stderr is one).
 EXTENSIONS = {"crawlers.progress.Progress": 500}
 STDNEWS_PROGRESS = False

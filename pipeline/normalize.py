@@ -91,6 +91,10 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
         "word_count": len(text.split()),
         "content_hash": content_hash(fields.title, text),
         "http_status": item.get("status"),
+        # The site's page, the Internet Archive's copy of it, or only its discovery record (an
+        # item without fetched_via, e.g. from an older raw store: live when it has a page).
+        "fetched_via": item.get("fetched_via") or ("live" if item.get("html") else "api"),
+        "archived_at": item.get("archived_at"),
         "fetched_at": item.get("fetched_at")
         or (now or datetime.now(UTC)).isoformat(timespec="seconds"),
         "organizations": organizations.find(

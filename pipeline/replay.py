@@ -10,7 +10,8 @@ file has not changed, so that incremental crawls replay as they run live.
 
 Answers other than 200 come from an optional `<host>/.responses` file, one rule a line:
 `STATUS PATH [LOCATION]`, e.g. `301 /news/ref2508.html https://www.iso.org/contents/news/...`
-or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that file exists).
+or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that file exists); the
+PATH `*` answers every request that no other rule names.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def candidates(root: Path, host: str, target: str) -> list[Path]:
     names = []
     if parts.query:
         names += [f"{path}?{parts.query}", f"{unquote(path)}?{unquote(parts.query)}"]
+        # A query ending in "/" (a URL passed as a parameter) is a folder too: its index.html.
+        names += [name + "index.html" for name in names if name.endswith("/")]
     if path.endswith("/"):
         names.append(path + "index.html")
     else:
@@ -96,7 +99,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
     def _answer(self, send_body: bool) -> None:
         host = self.headers.get("Host", "")
-        rule = read_rules(self.server.root, host).get(self.path)
+        rules = read_rules(self.server.root, host)
+        rule = rules.get(self.path) or rules.get("*")  # "*": every path (a host that blocks)
         if rule:
             self._answer_rule(host, *rule, send_body=send_body)
             return

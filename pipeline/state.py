@@ -107,19 +107,21 @@ def load(
 
 
 def revisits(db, source: str, now: datetime, days: int, retry_hours: float) -> list[Revisit]:
-    """Recent posts to re-check conditionally, and refused posts due for another try."""
+    """Recent posts to re-check conditionally, and refused posts due for another try (those
+    stored from the Internet Archive's copy too: the site's own page replaces it)."""
     cutoff = (now - timedelta(days=days)).date().isoformat()
     retry_before = (now - timedelta(hours=retry_hours)).isoformat(timespec="seconds")
     rows = db.execute(
-        """select p.url, v.etag, v.last_modified, p.text_missing from posts p
+        """select p.url, v.etag, v.last_modified,
+                  p.text_missing or p.fetched_via is 'archive' as retry from posts p
            left join http_validators v on v.url = p.url
            where p.source = ? and p.gone_at is null and (
-             (not p.text_missing and p.published >= substr(?, 1, length(p.published)))
-             or (p.text_missing and coalesce(v.checked_at, p.fetched_at, '') < ?))
+             (not retry and p.published >= substr(?, 1, length(p.published)))
+             or (retry and coalesce(v.checked_at, p.fetched_at, '') < ?))
            order by p.published desc""",
         [source, cutoff, retry_before],
     )
     return [
-        Revisit(url) if missing else Revisit(url, etag, modified)
-        for url, etag, modified, missing in rows
+        Revisit(url) if retry else Revisit(url, etag, modified)
+        for url, etag, modified, retry in rows
     ]

@@ -44,8 +44,10 @@ POST_COLUMNS = (
     "fetched_via",
     "archived_at",
 )
-# Kept from the stored post when a fetch returns no body (a 403 must not erase a good body).
-BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing", "simhash")
+# Kept from the stored post when a fetch returns no body (a 403 must not erase a good body),
+# with where that body came from.
+BODY_COLUMNS = ("text", "text_source", "word_count", "content_hash", "text_missing", "simhash",
+                "fetched_via", "archived_at")  # fmt: skip
 
 
 def utcnow() -> str:
@@ -136,6 +138,9 @@ def save_post(db: Database, post: dict, now: str | None = None, keep_version: bo
     conn = db.conn
     with db.atomic():
         previous = next(db.query("select * from posts where id = ?", [post["id"]]), None)
+        if live_stays(previous, post):
+            conn.execute("update posts set last_seen = ? where id = ?", [now, post["id"]])
+            return "unchanged"
         if previous and post["text_missing"] and not previous["text_missing"]:
             row.update({column: previous[column] for column in BODY_COLUMNS})
         row["first_seen"] = previous["first_seen"] if previous else now
@@ -173,6 +178,17 @@ def upsert(conn, table: str, row: dict, pk: str) -> None:
         f'insert into "{table}" ({columns}) values ({", ".join("?" * len(row))}) '
         f'on conflict("{pk}") do update set {updates}',
         list(row.values()),
+    )
+
+
+def live_stays(previous: dict | None, post: dict) -> bool:
+    """The Internet Archive's copy never replaces a page fetched from the site itself (the
+    reverse is the rule: a later run's live page replaces an archived copy)."""
+    return bool(
+        previous
+        and post.get("fetched_via") == "archive"
+        and not previous["text_missing"]
+        and (previous["fetched_via"] or "live") == "live"
     )
 
 

@@ -298,6 +298,8 @@ class NewsSpider(scrapy.Spider):
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             hints=hints or {},
             redirect_urls=redirects,
+            fetched_via=response.meta.get("fetched_via", "live"),  # crawlers/archive.py
+            archived_at=response.meta.get("archived_at"),
         )
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
@@ -325,6 +327,7 @@ class NewsSpider(scrapy.Spider):
                 html="",
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
                 hints=hints,
+                fetched_via="api",  # the discovery record alone
             )
 
     def discovery_failed(self, failure: Failure):

@@ -76,7 +76,7 @@ def test_an_unchanged_rerun_costs_only_the_first_discovery_pages(twice):
         assert json.loads(row["responses_by_status"]) == {"200": len(hosts), "304": len(live)}
         assert (row["articles_requested"], row["items"], row["new_posts"]) == (0, 0, 0)
         assert (row["status"], row["mode"], row["complete"]) == ("ok", "incremental", 1)
-    assert len(IsoSpider.secondary_urls) == 2  # so ISO's English listing and feed only
+    assert len(IsoSpider.secondary_urls) == 3  # so ISO's English hub and feed only
     assert sum(row["requests"] for row in rows.values()) == 11  # 7 discovery URLs, 4 robots
     assert "0 new, 0 updated" in second.stdout
     print(f"full crawl {timings[0]:.2f} s, unchanged re-run {timings[1]:.2f} s")
@@ -112,8 +112,9 @@ def test_translations_are_looked_at_again_after_a_day(twice, tmp_path, monkeypat
     monkeypatch.delenv("STDNEWS_SECONDARY_RECHECK_HOURS")
     assert crawl(db_path, SNAPSHOT, "iso").returncode == 0
     row = crawl_rows(db_path)["iso"]
-    assert row["not_modified"] == len(IsoSpider.start_urls) == 4  # 24 hours by default
-    assert (row["requests"], row["articles_requested"]) == (5, 0)  # and robots.txt
+    # 24 hours by default (the old listings are archives: a week)
+    assert row["not_modified"] == len(IsoSpider.start_urls) - len(IsoSpider.archive_urls) == 5
+    assert (row["requests"], row["articles_requested"]) == (6, 0)  # and robots.txt
     assert (row["status"], row["complete"]) == ("ok", 1)
 
 
@@ -132,10 +133,13 @@ def test_a_new_english_post_brings_the_translations_in_the_same_run(tmp_path):
     site = root / "www.iso.org"
     english = "/contents/news/2026/10/world-standards-day-2026.html"
     hidden(site / "news.html", english)
+    hidden(site / "insights" / "standards-world", english)
     hidden(site / "contents" / "news.rss", english)
     translated = "/contents/news/2022/10/iso-iec-27001-2022-information-security.html"
     for language in ("fr", "ru"):
         hidden(site / language / "news.html", f"/{language}{translated}")
+        hub = site / language / "home" / "insights-news" / "news" / "standards-world.html"
+        hidden(hub, f"/{language}{translated}")
     db_path = tmp_path / "news.db"
     assert crawl(db_path, root, "iso").returncode == 0
     before = post_urls(db_path)

@@ -2,6 +2,15 @@
 
 Known formats are parsed by hand (fast, exact); dateparser is the multilingual fallback for
 human-written dates only, called with a language hint because it is slow without one.
+
+Time zones: an instant (a time with a zone or offset: an RSS pubDate, ISO 8601 with an offset, an
+API's publicationDateTime) is read as a day in the source's own zone (`zone`, IANA) and kept as
+local time with its offset ("2026-09-09T00:00:00+02:00"), so that its first ten characters are
+that day. Editors date a post in their office's calendar: OECD's RSS gives "Tue, 08 Sep 2026
+22:00:00 GMT" for a post its readers see dated 9 September (local midnight in Paris), and reading
+the instant in UTC would put every such post on the day before. A date without a time is a day
+already and is never shifted. With no zone known, an instant keeps the offset it was written with
+(a page's "2023-11-08T20:00:00-08:00" is the 8th where it was written); "Z" or GMT stays UTC.
 """
 
 from __future__ import annotations
@@ -10,8 +19,8 @@ import email.utils
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-
-import dateparser
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PRECISIONS = ("day", "month", "year")
 EARLIEST = date(1900, 1, 1)
@@ -24,20 +33,32 @@ for _names in (
     "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
     "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
     "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь",
+    "januar februar märz april mai juni juli august september oktober november dezember",
+    "jänner feber märz april mai juni juli august september oktober november dezember",
+    "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre dicembre",
+    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "januari februari maart april mei juni juli augustus september oktober november december",
+    "janv févr mars avr mai juin juil août sept oct nov déc",
+    "ene feb mar abr may jun jul ago sep oct nov dic",
+    "jan feb mär apr mai jun jul aug sep okt nov dez",
+    "янв фев мар апр мая июн июл авг сен окт ноя дек",
 ):
     for _number, _name in enumerate(_names.split(), start=1):
         MONTHS.setdefault(_name, _number)
 MONTHS["sept"] = 9
 
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-# "9 November 2020", "9 novembre 2020", "9 de mayo de 2021", "12-May-2020", "9 ноября 2020 г."
+# "9 November 2020", "9 novembre 2020", "9 de mayo de 2021", "12-May-2020", "9 ноября 2020 г.",
+# "17. März 2026", "1st May 2020"
 DAY_MONTH_YEAR = re.compile(
-    rf"\b(?P<day>\d{{1,2}})(?:er)?[\s\-]+(?:de\s+)?{_MONTH}[\s\-,]+(?:de\s+)?(?P<year>\d{{4}})\b",
+    rf"(?<![\w.])(?P<day>\d{{1,2}})(?:er|st|nd|rd|th|º)?\.?[\s\-]+(?:de\s+)?{_MONTH}"
+    rf"[\s\-,]+(?:de\s+)?(?P<year>\d{{4}})\b",
     re.IGNORECASE,
 )
-# "November 9, 2020"
+# "November 9, 2020", "Nov. 9th, 2020"
 MONTH_DAY_YEAR = re.compile(
-    rf"\b{_MONTH}\s+(?P<day>\d{{1,2}}),?\s+(?P<year>\d{{4}})\b", re.IGNORECASE
+    rf"(?<!\w){_MONTH}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>\d{{4}})\b",
+    re.IGNORECASE,
 )
 ISO_LIKE = re.compile(
     r"^\s*(?P<year>\d{4})-?(?P<month>\d{2})(?:-?(?P<day>\d{2}))?"
@@ -54,6 +75,13 @@ PLACE_ISO_DATELINE = re.compile(
 URL_DATES = (
     # BIPM Liferay slugs: /en/-/2022-12-19-si-prefixes
     (re.compile(r"/-/(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})-"), "day"),
+    # /2021/05/10/slug (a day only when a whole path segment follows: /2021/05/10-tips is a slug)
+    (re.compile(r"/(?P<year>(?:19|20)\d{2})/(?P<month>[01]\d)/(?P<day>[0-3]\d)(?:/|$)"), "day"),
+    # /news/2021-05-10-slug, /2021-05-10/, /story_2021-05-10.html
+    (
+        re.compile(r"[/_-](?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
+        "day",
+    ),
     # BIPM year-only slugs: /en/-/2021-kg-consensus
     (re.compile(r"/-/(?P<year>\d{4})-(?!\d{2}-\d{2}-)"), "year"),
     # /news/2021/05/..., /contents/news/2021/05/..., /2024/05/ (OECD, WordPress)
@@ -71,6 +99,9 @@ class PubDate:
     precision: str
     source: str
 
+    def relabel(self, source: str) -> PubDate:
+        return PubDate(self.value, self.precision, source)
+
     @property
     def year(self) -> int:
         return int(self.value[:4])
@@ -81,6 +112,14 @@ class PubDate:
         return date.fromisoformat({4: f"{day}-01-01", 7: f"{day}-01"}.get(len(day), day))
 
 
+@cache
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def make(
     year: int,
     month: int | None,
@@ -88,8 +127,13 @@ def make(
     source: str,
     now: datetime | None = None,
     moment: datetime | None = None,
+    zone: str | None = None,
 ) -> PubDate | None:
-    """A PubDate if the parts form a real date between 1900 and now (+1 day for time zones)."""
+    """A PubDate if the parts form a real date between 1900 and now (+1 day for time zones);
+    an instant (`moment`) is given in the `zone` it was published in (see the module's note)."""
+    if moment is not None:
+        local = moment.astimezone(_zone(zone)) if _zone(zone) else moment
+        year, month, day = local.year, local.month, local.day
     try:
         first = date(year, month or 1, day or 1)
     except ValueError:
@@ -98,7 +142,9 @@ def make(
     if first < EARLIEST or first > latest:
         return None
     if moment is not None:
-        return PubDate(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "day", source)
+        if local.utcoffset():
+            return PubDate(local.isoformat(timespec="seconds"), "day", source)
+        return PubDate(local.strftime("%Y-%m-%dT%H:%M:%SZ"), "day", source)
     if day:
         return PubDate(first.isoformat(), "day", source)
     if month:
@@ -106,7 +152,8 @@ def make(
     return PubDate(f"{year:04d}", "year", source)
 
 
-def parse_machine(value: str | None, source: str, now: datetime | None = None) -> PubDate | None:
+def parse_machine(value: str | None, source: str, now: datetime | None = None,
+                  zone: str | None = None) -> PubDate | None:  # fmt: skip
     """ISO 8601 and its compact forms: 2020-11-09, 2020-11-09T09:00:00+01:00, 20201109, 2020-11."""
     match = ISO_LIKE.match(value or "")
     if not match:
@@ -121,7 +168,7 @@ def parse_machine(value: str | None, source: str, now: datetime | None = None) -
             )
         except ValueError:
             return None
-    return make(year, month, int(day) if day else None, source, now, moment)
+    return make(year, month, int(day) if day else None, source, now, moment, zone)
 
 
 def parse_human(
@@ -139,13 +186,16 @@ def parse_human(
     machine = parse_machine(text, source, now)
     if machine or len(text) > 40:
         return machine
-    # Last resort for short date strings in other shapes or languages.
+    # Last resort for short date strings in other shapes or languages (slow to import: here).
+    import dateparser
+
     settings = {"REQUIRE_PARTS": ["year", "month"], "RETURN_AS_TIMEZONE_AWARE": False}
     parsed = dateparser.parse(text, languages=[language] if language else None, settings=settings)
     return make(parsed.year, parsed.month, parsed.day, source, now) if parsed else None
 
 
-def parse_rfc822(value: str | None, source: str, now: datetime | None = None) -> PubDate | None:
+def parse_rfc822(value: str | None, source: str, now: datetime | None = None,
+                 zone: str | None = None) -> PubDate | None:  # fmt: skip
     """RSS dates: "Mon, 10 May 2021 08:00:00 +0000"."""
     try:
         moment = email.utils.parsedate_to_datetime(value or "")
@@ -153,17 +203,124 @@ def parse_rfc822(value: str | None, source: str, now: datetime | None = None) ->
         return None
     if moment is None or moment.tzinfo is None:
         return None
-    return make(moment.year, moment.month, moment.day, source, now, moment)
+    return make(moment.year, moment.month, moment.day, source, now, moment, zone)
 
 
 def parse_any(value: str | None, source: str, language: str | None = None,
-              now: datetime | None = None) -> PubDate | None:  # fmt: skip
-    """A date in any of the formats above, most exact first."""
+              now: datetime | None = None, zone: str | None = None) -> PubDate | None:  # fmt: skip
+    """A date in any of the formats above, most exact first; instants as days in `zone`."""
     return (
-        parse_machine(value, source, now)
-        or parse_rfc822(value, source, now)
+        parse_machine(value, source, now, zone)
+        or parse_rfc822(value, source, now, zone)
         or parse_human(value, source, language, now)
     )
+
+
+NUMERIC_YMD = re.compile(
+    r"(?<![\d.])(?P<year>(?:19|20)\d{2})(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<day>[0-3]?\d)(?![\d])"
+)
+# 17/03/2026, 17.03.2026, 17-03-2026 (day first, as in every language we read but US English)
+NUMERIC_DMY = re.compile(
+    r"(?<![\d.:/])(?P<day>[0-3]?\d)(?P<sep>[-/.])(?P<month>[01]?\d)(?P=sep)(?P<year>(?:19|20)\d{2})(?![\d])"
+)
+# 02.12.19: German and Swiss bylines shorten the year
+NUMERIC_DMY2 = re.compile(
+    r"(?<![\d.:/])(?P<day>[0-3]?\d)\.(?P<month>[01]?\d)\.(?P<year>\d{2})(?![\d.]\d)"
+)
+TEXT_FORMS = (NUMERIC_YMD, NUMERIC_DMY, DAY_MONTH_YEAR, MONTH_DAY_YEAR, NUMERIC_DMY2)
+# Words that say the date after them is the publication's: "Published on", "Erschienen am: ".
+# Words that say the date after them is the publication's: "Published on", "Erschienen am: ".
+PUBLISHED_LABELS = ("published", "posted", "released", "publication date", "erschienen",
+                    "veröffentlicht", "publiziert", "publié", "mis en ligne", "publicado",
+                    "pubblicato", "опубликовано", "date", "datum", "fecha", "data")  # fmt: skip
+# Words that make the date after them an update, not the publication.
+UPDATE_LABEL = re.compile(
+    r"(updat|modif|revis|actualis|mis à jour|mise à jour|aktualisiert|geändert|обновл|edited)"
+    r"[^\d]{0,20}$",
+    re.IGNORECASE,
+)
+
+
+def _parts(match: re.Match, month_first: bool) -> tuple[int, int, int]:
+    number = _month(match["month"])
+    day = int(match["day"])
+    if match.re is NUMERIC_DMY and (month_first or number > 12) and day <= 12:
+        day, number = number, day  # 03/17/2026: a US date
+    year = int(match["year"])
+    if year < 100:  # the century that puts it in the past
+        year += 2000 if 2000 + year <= datetime.now(UTC).year else 1900
+    return year, number, day
+
+
+def in_text(text: str | None, source: str, now: datetime | None = None,
+            month_first: bool = False) -> PubDate | None:  # fmt: skip
+    """The first day-level date written in a short text ("Posted on 17 March 2026", "17.03.2026",
+    "2026-03-17", "March 17, 2026"), skipping one labelled as an update when another follows;
+    else a "March 2026" as a month. US day order only with `month_first` or when nothing else
+    fits ("03/17/2026")."""
+    text = text or ""
+    if not YEAR.search(text):
+        return None  # every form holds a four-digit year
+    found = [found for pattern in TEXT_FORMS for found in _first(pattern, text, month_first, now)]
+    if found:
+        return min(found, key=lambda f: (f[1], f[0]))[2].relabel(source)
+    match = MONTH_YEAR.search(text)
+    if match:
+        return make(int(match["year"]), _month(match["month"]), None, source, now)
+    return None
+
+
+def after_label(text: str | None, source: str, now: datetime | None = None) -> PubDate | None:
+    """The first day written just after a publication label: "Published on 17 March 2026",
+    "Erschienen am: 01.11.2023", "Publié le 3 mars 2021"; never one labelled as an update.
+    Labels are found with str.find in the lower-cased text (a whole page's: a regex
+    alternation would cost a step at every character)."""
+    text = (text or "").lower()
+    found = []
+    for label in PUBLISHED_LABELS:
+        at = text.find(label)
+        while at != -1 and len(found) < 50:
+            end = at + len(label)
+            if _whole_word(text, at, end):
+                found += [(at, day) for day in [_labelled_day(text, at, end, source, now)] if day]
+            at = text.find(label, end)
+    return min(found, key=lambda f: f[0])[1] if found else None
+
+
+def _whole_word(text: str, start: int, end: int) -> bool:
+    return (start == 0 or not text[start - 1].isalnum()) and (
+        end == len(text) or not text[end].isalnum()
+    )
+
+
+def _labelled_day(text: str, start: int, end: int, source: str, now) -> PubDate | None:
+    if UPDATE_LABEL.search(text[max(0, start - 12) : start]):
+        return None  # "updated date: ..."
+    window = text[end : end + 48]
+    for pattern in TEXT_FORMS:
+        match = pattern.search(window)
+        if match and match.start() <= 16 and not any(c.isdigit() for c in window[: match.start()]):
+            return make(*_parts(match, False), source, now)
+    return None
+
+
+def _first(pattern: re.Pattern, text: str, month_first: bool, now) -> list:
+    """(position, labelled as an update, date) of the pattern's first date, and of the ones
+    before it that are labelled as updates."""
+    found = []
+    for match in pattern.finditer(text):
+        result = make(*_parts(match, month_first), "text", now)
+        if result:
+            before = text[max(0, match.start() - 40) : match.start()]
+            updated = UPDATE_LABEL.search(before) is not None
+            found.append((match.start(), updated, result))
+            if not updated:
+                break
+    return found
+
+
+def _month(name: str) -> int:
+    return int(name) if name.isdigit() else MONTHS[name.lower().rstrip(".")]
 
 
 def from_dateline(text: str | None, now: datetime | None = None) -> PubDate | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, cached_property
+from itertools import accumulate
 
 import cssselect
 import lxml.html
@@ -43,17 +45,6 @@ BLOCK_TAGS = {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", 
               "figure", "figcaption", "br", "hr"}  # fmt: skip
 # A body shorter than this from a site selector is taken as a selector that missed.
 MIN_BODY_CHARS = 150
-GENERIC_DATE_META = (
-    ("meta[property='article:published_time']", "content"),
-    ("meta[name='article:published_time']", "content"),
-    ("meta[itemprop=datePublished]", "content"),
-    ("meta[name='DC.date.issued']", "content"),
-    ("meta[name='dc.date']", "content"),
-    ("meta[name='DC.date']", "content"),
-    ("meta[name=date]", "content"),
-    ("meta[name=pubdate]", "content"),
-)
-GENERIC_TIME = (("article time[datetime]", "datetime"), ("time[datetime]", "datetime"))
 
 
 @dataclass
@@ -73,9 +64,15 @@ class Extracted:
     related: list[str] = field(default_factory=list)
 
 
+# lxml refuses text that declares its own encoding (XHTML pages open with one).
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
 def parse_html(html: str | bytes) -> etree._Element | None:
     if not html or not html.strip():
         return None
+    if isinstance(html, str):
+        html = XML_DECLARATION.sub("", html, count=1)
     try:
         return lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):
@@ -150,6 +147,7 @@ class Page:
 
     def __init__(self, tree: etree._Element):
         self.tree = tree
+        self.memo: dict = {}  # what a fallback step found, for the steps that ask again
 
     @cached_property
     def names(self) -> tuple[frozenset[str], frozenset[str]]:
@@ -168,7 +166,9 @@ class Page:
     def json_ld(self) -> list[dict]:
         """The objects of the page's JSON-LD scripts, @graph members included."""
         objects = []
-        for script in self.select("script[type='application/ld+json']"):
+        for script in self.tree.iter("script"):
+            if (script.get("type") or "").strip().lower() != "application/ld+json":
+                continue
             try:
                 data = json.loads(script.text or "")
             except ValueError:
@@ -295,45 +295,330 @@ def tags_at(page: Page, css: str) -> list[str]:
 def published_of(page: Page, url, source, generations, hints, text, now) -> dates.PubDate | None:
     """The publication date from the strongest signal present (never a date merely mentioned)."""
     language = source.language if source else None
+    zone = source.timezone if source else None
     for css, attr in (pair for g in generations for pair in g.date_css):
-        found = dates.parse_any(first(page, css, attr), "site", language, now)
+        found = dates.parse_any(first(page, css, attr), "site", language, now, zone)
         if found:
             return found
     if hints.get("published"):
-        found = dates.parse_any(hints["published"], hints.get("via", "listing"), language, now)
+        via = hints.get("via", "listing")
+        found = dates.parse_any(hints["published"], via, language, now, zone)
         if found:
             return found
-    for item in page.json_ld:
-        found = dates.parse_machine(item.get("datePublished"), "json-ld", now)
-        if found:
-            return found
-    for how, selectors in (("meta", GENERIC_DATE_META), ("time", GENERIC_TIME)):
-        for css, attr in selectors:
-            found = dates.parse_machine(first(page, css, attr), how, now)
+    return generic_published(page, url, text, now, zone)
+
+
+def generic_published(page: Page, url: str, text: str = "", now=None, zone=None):
+    """The publication date of a page no site selector understands, from the signals general
+    news pages carry, most reliable first: structured data (JSON-LD, meta tags), marked-up dates
+    (<time>, itemprop, abbr.published), elements whose class says date or byline, a dateline
+    or a date beside the title; the URL only after all of these, at its own precision; last, the
+    first date of the main text, a guess. Never a modification date."""
+    found = _json_ld_published(page, now, zone) or _meta_published(page, now, zone)
+    if found and zone is None and found.value.endswith("Z"):
+        return _local_day(found, page, url, now)
+    found = (
+        found
+        or _marked_up_published(page, now, zone)
+        or dates.from_dateline(text, now)
+        or dates.after_label(_page_text(page), "label", now)
+        or _near_title(page, now)
+    )
+    if found:
+        return found
+    # A URL's month is not refined by a day of the text: that is as often an event's.
+    return dates.from_url(url, now) or _in_main_text(page, now)
+
+
+def _local_day(instant: dates.PubDate, page: Page, url: str, now) -> dates.PubDate:
+    """An instant stated in UTC, when the publisher's zone is unknown: the day the page shows
+    (in its URL, a byline or date element) if it is the day before or after, as that is the
+    publisher's own calendar (an evening post in New York is dated the next day in UTC)."""
+    day = date.fromisoformat(instant.value[:10])
+    for finder in (lambda: dates.from_url(url, now), lambda: _cued_published(page, now)):
+        shown = finder()
+        if shown and shown.precision == "day" and shown.value != instant.value[:10]:
+            return shown if abs((date.fromisoformat(shown.value) - day).days) == 1 else instant
+    return instant
+
+
+def _parse_value(value, source: str, now, zone) -> dates.PubDate | None:
+    """A machine value (ISO 8601, RFC 822) or a short human date, without the slow parser."""
+    if not value or not isinstance(value, str):
+        return None
+    return (
+        dates.parse_machine(value, source, now, zone)
+        or dates.parse_rfc822(value, source, now, zone)
+        or dates.in_text(value[:80], source, now)
+    )
+
+
+_JSON_PUBLISHED = re.compile(r'"date(?:Published|Created)"\s*:\s*"([^"]{6,40})"')
+ARTICLE_TYPES = re.compile(r"Article|Posting|Report|Release|Blog|Story", re.IGNORECASE)
+
+
+def _json_ld_published(page: Page, now, zone) -> dates.PubDate | None:
+    """datePublished of the page's article object (else of any object, else dateCreated);
+    JSON that does not parse (trailing commas, raw newlines) is searched as text."""
+    items = sorted(page.json_ld, key=lambda i: not ARTICLE_TYPES.search(str(i.get("@type"))))
+    for key in ("datePublished", "dateCreated"):
+        for item in items:
+            value = item.get(key)
+            found = _parse_value(value[0] if isinstance(value, list) and value else value,
+                                 "json-ld", now, zone)  # fmt: skip
             if found:
                 return found
-    return dates.from_dateline(text, now) or dates.from_url(url, now)
+    # Also JSON-LD in a script without its type, as some CMS templates write it.
+    for script in page.tree.iter("script"):
+        if script.get("type", "application/ld+json") == "application/ld+json":
+            match = _JSON_PUBLISHED.search(script.text or "")
+            found = _parse_value(match.group(1), "json-ld", now, zone) if match else None
+            if found:
+                return found
+    return None
 
 
-GENERIC_UPDATED = (
-    ("meta[property='article:modified_time']", "content"),
-    ("meta[itemprop=dateModified]", "content"),
-    ("meta[name='DC.date.modified']", "content"),
+# Meta tags (name, property or itemprop, lower case) that give the publication date, most
+# specific first; "date" and Dublin Core's plain date are often the page's, so they come late.
+PUBLISHED_META = (
+    "article:published_time", "og:published_time", "og:article:published_time",
+    "article:published", "datepublished", "dc.date.issued", "dcterms.issued",
+    "citation_publication_date", "citation_date", "citation_online_date", "parsely-pub-date",
+    "sailthru.date", "publishdate", "publish-date", "publish_date", "published_time",
+    "published-date", "published_date", "publication_date", "article.published",
+    "article:post_date", "originalpublicationdate", "pubdate", "og:pubdate", "date_published",
+    "dateposted", "rnews:datepublished", "cxenseparse:recs:publishtime", "article_date_original",
+    "displaydate", "dc.date.created", "dcterms.created", "datecreated", "date", "dc.date",
+    "dcterms.date", "dc:date", "created", "timestamp",
+)  # fmt: skip
+MODIFIED_META = (
+    "article:modified_time", "og:updated_time", "datemodified", "dc.date.modified",
+    "dcterms.modified", "modified_time", "last-modified", "lastmod", "modified",
+)  # fmt: skip
+_META_KEYS = ("property", "name", "itemprop", "http-equiv")
+
+
+def meta_values(page: Page) -> dict[str, str]:
+    """Each meta tag's name (property, name, itemprop or http-equiv, lower case): its first
+    non-empty content."""
+    values: dict[str, str] = {}
+    for meta in page.tree.iter("meta"):
+        content = (meta.get("content") or meta.get("datetime") or "").strip()
+        for key in _META_KEYS:
+            name = (meta.get(key) or "").strip().lower()
+            if name and content:
+                values.setdefault(name, content)
+    return values
+
+
+# Other names CMSs give their publication meta tag ("sw-pubdate", "dcterms.dateAccepted" no).
+PUBLISHED_NAME = re.compile(r"pub(?:lish\w*|lication)?[-_.:]?date|date[-_.:]?pub|published")
+
+
+def _meta_published(page: Page, now, zone) -> dates.PubDate | None:
+    values = meta_values(page)
+    others = [n for n in values if PUBLISHED_NAME.search(n) and not UPDATED_CLASS.search(n)]
+    for name in (*PUBLISHED_META, *others):
+        found = _parse_value(values.get(name), "meta", now, zone)
+        if found:
+            return found
+    return None
+
+
+# Containers of other stories, menus and comments: their dates are not the page's.
+ELSEWHERE_TAGS = {"aside", "nav", "footer", "form"}
+ELSEWHERE = re.compile(
+    r"related|sidebar|widget|recommend|popular|trending|comment|teaser|more-|-more|read-?next|"
+    r"newsletter|breadcrumb|menu|footer|promo|latest|archive|calendar|event|(?:^|\s)card",
+    re.IGNORECASE,
 )
+UPDATED_CLASS = re.compile(r"updat|modif|revis", re.IGNORECASE)
+# Class or id names of elements that hold the date (strong: the publication date by name).
+STRONG_CUE = re.compile(
+    r"publish|posted|pubdate|pub-date|entry-date|post-date|article-date|dateline|datepub|"
+    r"date-pub|created|parution|veroeffentlicht",
+    re.IGNORECASE,
+)
+# Any of these in a class or id makes an element a candidate (the strong ones included: "date"
+# is in "entry-date" and "dateline").
+CUE_WORDS = ("date", "datum", "fecha", "time", "byline", "meta", "submitted", "info", "data",
+             "publi", "posted", "created", "parution", "veroeffentlicht")  # fmt: skip
+_TIMES = etree.XPath("//body//time | //body//*[@itemprop or @property] | //body//abbr")
 
 
-def updated_of(page: Page, generations, now) -> dates.PubDate | None:
+# Class names that describe the post rather than the element (WordPress's "tag-events",
+# "category-latest", the body's "no-sidebar").
+POST_CLASS = ("tag-", "category-", "type-", "status-", "format-", "post", "no-", "has-", "single")
+
+
+def _elsewhere(element) -> bool:
+    """Inside an aside, a menu, a footer or a list of other stories."""
+    for node in element.iterancestors():
+        if node.tag in ELSEWHERE_TAGS:
+            return True
+        if node.tag in ("body", "html"):
+            return False
+        for name in _names(node).split():
+            if not name.startswith(POST_CLASS) and ELSEWHERE.search(name):
+                return True
+    return False
+
+
+def _names(element) -> str:
+    return f"{element.get('class', '')} {element.get('id', '')}"
+
+
+# itemprop or RDFa property values (prefix dropped) that mark the publication date.
+PUBLISHED_PROPS = {"datepublished", "datecreated", "date", "created", "issued", "pubdate"}
+
+
+def _marks_publication(element, names: str) -> bool:
+    props = f"{element.get('itemprop', '')} {element.get('property', '')}".lower().split()
+    return (
+        any(prop.rpartition(":")[2] in PUBLISHED_PROPS for prop in props)
+        or element.get("pubdate") is not None
+        or STRONG_CUE.search(names) is not None
+    )
+
+
+def _marked_up_published(page: Page, now, zone) -> dates.PubDate | None:
+    """<time>, itemprop or RDFa datePublished, abbr.published; then elements named for the date.
+    Marked as the publication and outside asides first, then any <time> outside them, then a
+    marked one in an aside."""
+    ranked: list = []
+    for order, element in enumerate(_TIMES(page.tree)):
+        names = _names(element)
+        marks = f"{names} {element.get('itemprop', '')} {element.get('property', '')}"
+        if UPDATED_CLASS.search(marks):
+            continue
+        strong = _marks_publication(element, names)
+        if not strong and element.tag != "time":
+            continue
+        rank = (0 if strong else 1) if not _elsewhere(element) else 2 + (not strong)
+        if rank == 3:
+            continue
+        found = _element_date(element, now, zone)
+        if found and rank == 0:
+            return found
+        if found:
+            ranked.append((rank, order, found))
+    cued = _cued_published(page, now)
+    if cued or not ranked:
+        return cued
+    return min(ranked, key=lambda r: r[:2])[2]
+
+
+def _element_date(element, now, zone) -> dates.PubDate | None:
+    source = "abbr" if element.tag == "abbr" else "time" if element.tag == "time" else "itemprop"
+    values = (element.get("datetime"), element.get("content"), element.get("title"))
+    for value in (*values, clean(element.text_content())[:80]):
+        found = _parse_value(value, source, now, zone)
+        if found:
+            return found
+    return None
+
+
+def _cued_published(page: Page, now) -> dates.PubDate | None:
+    """The first date in a short element whose class or id names a date or byline, those that
+    name the publication first; not in asides or lists of other stories."""
+    if "cued" not in page.memo:
+        page.memo["cued"] = _find_cued(page, now)
+    return page.memo["cued"]
+
+
+def _find_cued(page: Page, now) -> dates.PubDate | None:
+    named = [el for el in page.tree.iter(etree.Element) if el.get("class") or el.get("id")]
+    names = [_names(el) for el in named]
+    candidates = []
+    for index in _matching(names, CUE_WORDS):
+        element, name = named[index], names[index]
+        if element.tag in CUE_SKIP or len(element) >= 12 or UPDATED_CLASS.search(name):
+            continue  # not text, or a container of more than a date
+        candidates.append((STRONG_CUE.search(name) is None, index, element))
+    for _, _, element in sorted(candidates, key=lambda c: c[:2]):
+        text = clean(element.text_content())
+        if len(text) > 200 or _elsewhere(element):
+            continue
+        found = dates.in_text(text, "class", now) or dates.in_text(
+            element.get("title"), "class", now
+        )
+        if found and found.precision == "day":
+            return found
+    return None
+
+
+def _matching(names: list[str], words: tuple[str, ...]) -> set[int]:
+    """Indexes of the names that contain one of the words, in any case. Searched in all names
+    joined with str.find, not name by name with a regex: pages carry thousands of names, and an
+    alternation of words costs a regex a step at every character."""
+    joined = "\n".join(names).lower()
+    starts = list(accumulate((len(name) + 1 for name in names), initial=0))
+    found = set()
+    for word in words:
+        at = joined.find(word)
+        while at != -1:
+            index = bisect_right(starts, at) - 1
+            found.add(index)
+            at = joined.find(word, starts[index + 1])  # the next name
+    return found
+
+
+CUE_SKIP = {"script", "style", "a", "img", "body", "html", "link", "meta", "head", "input"}
+
+
+_AFTER = etree.XPath("following::*[position() <= 16]")
+_BEFORE = etree.XPath("preceding::*[position() <= 4]")  # nearest first
+# A byline is short; a longer element that holds a date is a sentence about an event.
+BYLINE_CHARS = 100
+
+
+def _near_title(page: Page, now) -> dates.PubDate | None:
+    """A date in a short element just after the page's first heading (or just before it)."""
+    for heading in page.tree.iter("h1"):
+        if not clean(heading.text_content()) or _elsewhere(heading):
+            continue
+        for element in (*_AFTER(heading), *_BEFORE(heading)[::-1]):
+            text = clean(element.text_content())
+            if 6 <= len(text) <= BYLINE_CHARS:
+                found = dates.in_text(text, "byline", now)
+                if found and found.precision == "day":
+                    return found
+        return None
+    return None
+
+
+def _page_text(page: Page) -> str:
+    """The text of the page's body (serialized by libxml2: walking it in Python costs ten times
+    more; inline scripts' text comes with it, and labels and dates rarely stand in scripts)."""
+    body = page.tree.find("body")
+    text = etree.tostring(body if body is not None else page.tree, method="text", encoding=str)
+    return " ".join(text.split())
+
+
+def _in_main_text(page: Page, now) -> dates.PubDate | None:
+    """The first date of the page's main container (<article>, <main>, else the body), a guess."""
+    for tag in ("article", "main", "body"):
+        for element in page.tree.iter(tag):
+            if not _elsewhere(element):
+                found = dates.in_text(clean(element.text_content())[:3000], "text", now)
+                if found:
+                    return found
+    return None
+
+
+def updated_of(page: Page, generations, now, zone=None) -> dates.PubDate | None:
     """The date of the last update, only where the page states one."""
     for css, attr in (pair for g in generations for pair in g.updated_css):
-        found = dates.parse_any(first(page, css, attr), "site", None, now)
+        found = dates.parse_any(first(page, css, attr), "site", None, now, zone)
         if found:
             return found
     for item in page.json_ld:
-        found = dates.parse_machine(item.get("dateModified"), "json-ld", now)
+        found = dates.parse_machine(item.get("dateModified"), "json-ld", now, zone)
         if found:
             return found
-    for css, attr in GENERIC_UPDATED:
-        found = dates.parse_machine(first(page, css, attr), "meta", now)
+    values = meta_values(page)
+    for name in MODIFIED_META:
+        found = dates.parse_machine(values.get(name), "meta", now, zone)
         if found:
             return found
     return None
@@ -356,7 +641,7 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
             title=title,
             title_source=hints.get("via", "listing") if title else None,
             description=clean(hints.get("description")) or None,
-            published=published_of(EMPTY, url, None, [], hints, "", now),
+            published=published_of(EMPTY, url, source, [], hints, "", now),
             site_tags=list(hints.get("tags") or []),
             generation=generation,
         )
@@ -374,7 +659,7 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         or clean(hints.get("description"))
         or None,
         published=published_of(page, url, source, generations, hints, text, now),
-        updated=updated_of(page, generations, now),
+        updated=updated_of(page, generations, now, source.timezone if source else None),
         site_tags=[t for t in tags if t] + list(hints.get("tags") or []),
         html_lang=(tree.get("lang") or "").split("-")[0].lower() or None,
         generation=generation,

@@ -64,6 +64,6 @@ def test_updated_date_where_the_page_states_one():
     url = ("https://blog.iec.ch/2019/11/international-standards-committee-on-ai-ecosystem-"
            "achieves-milestone-and-launches-new-areas-of-study/")  # fmt: skip
     post = post_for(url, "iec")
-    assert (post["updated"], post["updated_source"]) == ("2019-11-20T15:40:02Z", "site")
-    assert post["published"] == "2019-11-20T10:12:33Z"
+    assert (post["updated"], post["updated_source"]) == ("2019-11-20T16:40:02+01:00", "site")
+    assert post["published"] == "2019-11-20T11:12:33+01:00"  # in Geneva time
     assert post_for(IEC_SEED, "iec")["updated"] is None

@@ -50,7 +50,7 @@ def test_the_documented_cron_line_works_under_an_empty_environment(tmp_path):
     assert result.stdout == result.stderr == ""  # all of it went to the log
     for source in ("iec", "bipm", "iso", "oecd"):
         assert re.search(rf"^{source}: ok - ", log, re.M), log
-    assert Database(tmp_path / "lib" / "news.db")["posts"].count == 68
+    assert Database(tmp_path / "lib" / "news.db")["posts"].count == 69
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_a_dump_opens_with_plain_sqlite3(dumped):
         capture_output=True, text=True, check=True,
     ).stdout.splitlines()  # fmt: skip
     assert out[0] == "ok"
-    assert int(out[1]) == manifest["tables"]["posts"] == 68
+    assert int(out[1]) == manifest["tables"]["posts"] == 69
     assert out[2].startswith("Publication date in ISO 8601")
 
 
@@ -115,7 +115,7 @@ def test_the_manifest_describes_the_dump(dumped, crawled):
     assert manifest["tables"]["post_organizations"] == live["post_organizations"].count
     assert set(manifest["sources"]) == {"iec", "bipm", "iso", "oecd"}
     iso = manifest["sources"]["iso"]
-    assert (iso["posts"], iso["first"][:4], iso["last"][:4]) == (16, "2020", "2026")
+    assert (iso["posts"], iso["first"][:4], iso["last"][:4]) == (17, "2020", "2026")
     for file in manifest["files"]:
         assert (folder / file["name"]).stat().st_size == file["bytes"]
     latest = json.loads((folder / "standards-news-latest.json").read_text("utf-8"))
@@ -158,7 +158,7 @@ def test_a_dump_taken_while_a_crawl_writes_is_consistent(crawled, tmp_path):
         (dump,) = [p for p in (tmp_path / f"out{i}").glob("standards-news-2*.db")]
         with sqlite3.connect(dump) as db:
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
-            assert db.execute("select count(*) from posts").fetchone()[0] == 68
+            assert db.execute("select count(*) from posts").fetchone()[0] == 69
             running.append(db.execute("select count(*) from crawls where status = 'running'"
                                       ).fetchone()[0])  # fmt: skip
     assert running[0] > 0  # the first dump was taken mid-crawl, as the test says
@@ -210,7 +210,7 @@ def test_stdnews_serve_offers_the_real_dumps(dumped, crawled):
 def test_demo_builds_the_database_and_its_dump(tmp_path):
     result = stdnews("demo", "--no-serve", "--db", str(tmp_path / "news.db"))
     assert result.returncode == 0, result.stderr
-    assert Database(tmp_path / "news.db")["posts"].count == 68
+    assert Database(tmp_path / "news.db")["posts"].count == 69
     check = subprocess.run(["sha256sum", "-c", "standards-news-latest.sha256"],
                            cwd=tmp_path / "dumps", capture_output=True, text=True)  # fmt: skip
     assert check.returncode == 0, check.stdout

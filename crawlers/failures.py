@@ -13,7 +13,8 @@ given one reason, and each run one diagnosis made of them:
 * **gone**: 404/410, the page was removed;
 * **changed**: a discovery page that answered but gave no article (reported by the health check,
   not here);
-* **http**: any other HTTP error; **invalid**: an answer that could not be read.
+* **http**: any other HTTP error; **invalid**: an answer that could not be read; **robots**: our
+  robots.txt rules kept us from asking.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ GONE = "gone"
 CHANGED = "changed"
 HTTP = "http"
 INVALID = "invalid"
-REASONS = (BLOCKED, UNREACHABLE, GONE, CHANGED, HTTP, INVALID)
+ROBOTS = "robots"  # our own politeness: robots.txt disallows the URL
+REASONS = (BLOCKED, UNREACHABLE, GONE, CHANGED, HTTP, INVALID, ROBOTS)
 
 GONE_STATUSES = (404, 410)
 REFUSAL_STATUSES = (401, 403, 429)
@@ -43,6 +45,12 @@ CHALLENGE_RE = re.compile(
 # Headers CDNs set on a refusal (a 403 from these is a block, not a missing page).
 CHALLENGE_HEADERS = ("cf-mitigated", "x-datadome", "x-amzn-waf-action")
 UNREACHABLE_ERRORS = (
+    # Scrapy's own wrappers of Twisted's errors (scrapy.exceptions), then Twisted's.
+    "CannotResolveHostError",
+    "DownloadConnectionRefusedError",
+    "DownloadTimeoutError",
+    "DownloadFailedError",
+    "ResponseDataLossError",
     "DNSLookupError",
     "ConnectionRefusedError",
     "ConnectError",
@@ -64,7 +72,9 @@ UNREACHABLE_ERRORS = (
 
 def is_challenge(headers: dict | None, body: bytes | None) -> bool:
     """A bot challenge or a CDN's refusal page, whatever its status."""
-    names = {str(k).lower() for k in (headers or {})}
+    names = {
+        (k.decode("latin-1") if isinstance(k, bytes) else str(k)).lower() for k in headers or {}
+    }
     if any(name in names for name in CHALLENGE_HEADERS):
         return True
     return bool(body) and CHALLENGE_RE.search(body[:SNIFF_BYTES]) is not None
@@ -85,6 +95,8 @@ def from_response(status: int, headers: dict | None = None, body: bytes | None =
 
 def from_exception(error: BaseException) -> str:
     """The reason of a request that got no answer (Twisted's and Scrapy's exception types)."""
+    if "unreachable" in str(error)[:12]:  # crawlers/hosts.py's: the host failed earlier
+        return UNREACHABLE
     names = {cls.__name__ for cls in type(error).__mro__}
     tls = type(error).__module__.startswith("OpenSSL")
     if tls or names & set(UNREACHABLE_ERRORS) or isinstance(error, OSError | TimeoutError):

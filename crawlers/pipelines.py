@@ -77,6 +77,7 @@ class SQLitePipeline:
             self.counts,
             spider.discovery_counts,
             limited=spider.limited,
+            stale=spider.stale,
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
         report["mode"] = run_mode(spider)

@@ -56,7 +56,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees answers after retries, redirects and decompression (Scrapy's 550-600), before the
     # spider: a blocked page becomes the Internet Archive's copy (crawlers/archive.py).
     "crawlers.archive.ArchiveFallback": 540,
+    # Sees connection failures before the retries (550): a host that does not answer is given up
+    # for the run, in one line (crawlers/hosts.py).
+    "crawlers.hosts.UnreachableHosts": 560,
 }
+# Connection-level failures in a row (DNS: at once) before a host's other requests are not sent.
+STDNEWS_HOST_DOWN_AFTER = 2
 
 # Blocked pages are looked up in the Internet Archive (env STDNEWS_ARCHIVE=0: never). Its
 # requests go one at a time on their own download slot, this many seconds apart (the archive

@@ -12,20 +12,18 @@ from pathlib import Path
 
 import click
 
-from pipeline import __version__
+from pipeline import __version__, verdicts
 from pipeline.paths import DEFAULT_DB, GOLD, SNAPSHOT
 
 # Heavy modules (Scrapy, Datasette, the parsers and models) are imported by the commands that use
 # them, never here: `stdnews --help` and `stdnews extract page.html` start in a fraction of a
 # second.
 
-# Exit statuses, for cron: 0 all good, 1 the run failed, 3 a source is broken, 4 another crawl
-# is running on the same database (nothing was done).
-EXIT_FAILED = 1
-EXIT_BROKEN = 3
-EXIT_LOCKED = 4
-VERDICT_STATUS = {"ok": 0, "broken": EXIT_BROKEN}  # any other verdict: the spider did not finish
-SEVERITY = {0: 0, EXIT_BROKEN: 1, EXIT_FAILED: 2}
+# Exit statuses, for cron: pipeline/verdicts.py (one place, shown in --help).
+EXIT_EPILOG = "\b\nExit status:\n" + verdicts.describe()
+EXIT_FAILED = verdicts.FAILED
+EXIT_BROKEN = verdicts.BROKEN
+EXIT_LOCKED = verdicts.LOCKED
 
 
 def serve_db(db_path: Path, host: str, port: int) -> None:
@@ -35,9 +33,37 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
     site.serve_db(db_path, host, port)
 
 
-def worse(status: int, verdict: str) -> int:
-    """The exit status after one more source's verdict: failed > broken > ok."""
-    return max(status, VERDICT_STATUS.get(verdict, EXIT_FAILED), key=SEVERITY.__getitem__)
+def worse(status: int, row: dict | None) -> int:
+    """The exit status after one more source's crawls row (pipeline/verdicts.py's order)."""
+    return verdicts.worse(status, verdicts.exit_status(diagnosis(row)))
+
+
+def diagnosis(row: dict | None) -> str:
+    """A crawls row's one-word answer: ok, changed, broken, blocked, unreachable, gone; FAILED
+    when the spider did not finish."""
+    if row is None or row["status"] not in ("ok", "broken"):
+        return "FAILED"
+    return row.get("diagnosis") or row["status"]
+
+
+def source_line(row: dict) -> str:
+    """What one source's run did, on one line: its answer, what discovery found and how, what
+    was stored, what failed and why."""
+    paths = json.loads(row.get("discovery_paths") or "{}")
+    via = ", ".join(f"{path} {n}" for path, n in sorted(paths.items(), key=lambda kv: -kv[1]))
+    kinds = json.loads(row.get("failure_kinds") or "{}")
+    failed = {}
+    for reasons in kinds.values():
+        for reason, n in reasons.items():
+            failed[reason] = failed.get(reason, 0) + n
+    refused = ", ".join(f"{n} {reason}" for reason, n in sorted(failed.items()))
+    return (
+        f"{row['source']}: {diagnosis(row)} - {row['articles_discovered']} articles discovered"
+        f"{f' ({via})' if via else ''}, {row['new_posts']} new, {row['updated_posts']} updated, "
+        f"{row['unchanged_posts']} unchanged, {row['gone_posts'] or 0} gone, "
+        f"{row['errors']} errors, {row['requests']} requests "
+        f"({row['not_modified'] or 0} not modified){f'; failed: {refused}' if refused else ''}"
+    )
 
 
 db_option = click.option(
@@ -66,7 +92,7 @@ def cli():
     """
 
 
-@cli.command()
+@cli.command(epilog=EXIT_EPILOG)
 @click.argument("sources", nargs=-1)
 @db_option
 @click.option(
@@ -102,9 +128,10 @@ def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose):
     a new version; 404/410: marked gone). Quiet by default: one summary line per source (a
     progress line too when run in a terminal).
 
-    Exit status: 0 all sources healthy, 3 a source looks broken (no articles discovered, none
-    saved, dates missing or many errors), 4 another crawl is running on the database, 1 the
-    run failed.
+    Per source, one line: its answer (ok; changed: discovery answered but gave nothing;
+    blocked: the site refused us; unreachable: no answer; gone: 404/410; broken: dates missing or
+    many errors), the articles each discovery path found (the site's selectors, the page's
+    links, feeds, sitemaps, the API) and the failed requests by reason; -v lists each failure.
 
     \b
         stdnews crawl                       all four sources, live
@@ -145,7 +172,7 @@ def run_crawl(
         return EXIT_LOCKED
     if terminal and not verbose:
         click.echo(err=True)  # end the progress line
-    return report(db_path, run_id, sources)
+    return report(db_path, run_id, sources, verbose)
 
 
 def echo_warnings(row: dict | None) -> None:
@@ -162,8 +189,9 @@ def validate_sources(sources: list[str], known: list[str]) -> list[str]:
     return sources or known
 
 
-def report(db_path: Path, run_id: str, sources: list[str]) -> int:
-    """Print the run's `crawls` rows, one line per source; the exit status they add up to."""
+def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False) -> int:
+    """Print the run's `crawls` rows, one line per source (and, with -v, each failed request
+    with its reason); the exit status they add up to."""
     from pipeline.store import open_db
 
     db = open_db(db_path)
@@ -171,23 +199,23 @@ def report(db_path: Path, run_id: str, sources: list[str]) -> int:
     status = 0
     for source in sources:
         row = rows.get(source)
-        status = worse(status, row["status"] if row else "missing")
-        if row is None or row["status"] == "running":
+        status = worse(status, row)
+        if diagnosis(row) == "FAILED":
             click.echo(f"{source}: FAILED (the spider did not finish)")
             continue
-        click.echo(
-            f"{source}: {row['status']} - {row['articles_discovered']} articles discovered, "
-            f"{row['new_posts']} new, {row['updated_posts']} updated, "
-            f"{row['unchanged_posts']} unchanged, {row['gone_posts'] or 0} gone, "
-            f"{row['errors']} errors, {row['requests']} requests "
-            f"({row['not_modified'] or 0} not modified)"
-        )
+        click.echo(source_line(row))
         echo_warnings(row)
+        if verbose:
+            for error in db.query("select * from crawl_errors where crawl_id = ?", [row["id"]]):
+                click.echo(
+                    f"  failed: {error['reason'] or '-'} {error['kind']} {error['url']} "
+                    f"({error['error']})"
+                )
     db.close()
     return status
 
 
-@cli.command()
+@cli.command(epilog=EXIT_EPILOG)
 @click.argument("sources", nargs=-1)
 @click.option(
     "--articles",
@@ -207,7 +235,7 @@ def check(sources, articles, replay):
     For a machine with internet access (or a mirror with --replay). Nothing is written to your
     database: the check crawls into a temporary one. Per source it prints the articles
     discovered, how many have a title, a date, a body and tags, and which layout generation
-    each page matched. Exit status: 0 all healthy, 3 a source is broken, 1 the check failed.
+    each page matched, with the same answers and exit statuses as `stdnews crawl`.
 
     \b
         stdnews check                 all four sources, 3 articles per listing
@@ -238,7 +266,7 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
         generations = ", ".join(f"{g or 'unknown'} {n}" for g, n in db.execute(
             "select generation, count(*) from posts where source = ? group by 1 order by 2 desc",
             [source]))  # fmt: skip
-        verdict = crawl_row["status"] if crawl_row else "FAILED"
+        verdict = diagnosis(crawl_row)
         n = fields[0]
         click.echo(
             f"{source}: {verdict} - {crawl_row['articles_discovered'] if crawl_row else 0} "
@@ -247,12 +275,12 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
             f"generations: {generations or '-'}"
         )
         echo_warnings(crawl_row)
-        status = worse(status, verdict)
+        status = worse(status, crawl_row)
     db.close()
     return status
 
 
-@cli.command()
+@cli.command(epilog=EXIT_EPILOG)
 @db_option
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(min=0),
               help="How many of the last runs to list.")  # fmt: skip
@@ -267,8 +295,9 @@ def status(db_path, runs, max_age):
 
     Per source: the last run (status, new/updated/gone posts, errors, requests), the last
     successful crawl, posts stored and the newest, and the new posts of each of the last 10
-    runs (the trend), with the last run's warnings. Exit status: 0 every source healthy, 3 a
-    source's last run was broken, failed or interrupted (or, with --max-age, is too old).
+    runs (the trend), with the last run's warnings. The exit status is the last runs' worst
+    answer, as for `stdnews crawl` (3 also for a run that was interrupted or, with --max-age, a
+    source whose last successful crawl is too old).
 
     \b
         stdnews status
@@ -285,7 +314,7 @@ def status(db_path, runs, max_age):
     db = open_db(db_path)
     crawling = CrawlLock(db_path).held_elsewhere()
     now = datetime.now(UTC)
-    problems = 0
+    worst = 0
     click.echo(f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling
                                                           else ""))  # fmt: skip
     click.echo(f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
@@ -304,7 +333,7 @@ def status(db_path, runs, max_age):
         echo_warnings(run)
         for problem in source.problems(now, max_age):
             click.echo(f"  problem: {problem}")
-            problems += 1
+        worst = verdicts.worse(worst, source.exit_status(now, max_age))
     if runs:
         click.echo("\nlast runs:")
         for run in run_status.last_runs(db, runs):
@@ -317,7 +346,7 @@ def status(db_path, runs, max_age):
                 f"{run['requests'] or 0} requests  [{run['statuses']}]"
             )
     db.close()
-    sys.exit(EXIT_BROKEN if problems else 0)
+    sys.exit(worst)
 
 
 @cli.command()

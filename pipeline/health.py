@@ -8,6 +8,7 @@ Modified, or listed only known articles.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 # Below this share of articles with a publication date, the date selectors have likely broken.
@@ -15,15 +16,29 @@ MIN_DATE_COVERAGE = 0.8
 # Above this share of failed downloads/parses, the source is unhealthy.
 MAX_ERROR_RATE = 0.2
 STATUS_PREFIX = "downloader/response_status_count/"
+# Set by the spiders (crawlers/spiders/base.py): article links per discovery path, and failed
+# requests per kind and reason (crawlers/failures.py).
+DISCOVERY_PREFIX = "stdnews/discovery/"
+FAILED_PREFIX = "stdnews/failed/"
+# The run's one-word answers, most telling first (ties between reasons are broken this way).
+DIAGNOSES = ("blocked", "unreachable", "gone", "changed", "broken", "ok")
 
 
-def assess(stats: dict, counts: Counter, discovery: dict[str, int], limited: bool) -> dict:
-    """The `crawls` row figures, status ("ok" or "broken") and completeness of one run.
+def assess(
+    stats: dict,
+    counts: Counter,
+    discovery: dict[str, int],
+    limited: bool,
+    stale: set[str] | frozenset = frozenset(),
+) -> dict:
+    """The `crawls` row figures, status ("ok" or "broken"), diagnosis and completeness of a run.
 
     `discovery` maps each discovery start URL that answered with a page to the article links it
-    gave (known ones included); those that answered 304 are counted in the stats. A run is complete
-    when it was healthy, not `limited` (--limit, the canary's sample) and nothing failed: only
-    then may the next run stop at the first discovery page with nothing new (pipeline/state.py).
+    gave (known ones included); those that answered 304 are counted in the stats. `stale` names
+    the start URLs whose page the site's own selectors no longer read though its links gave
+    articles: a warning, not a failure. A run is complete when it was healthy, not `limited`
+    (--limit, the canary's sample) and nothing failed: only then may the next run stop at the
+    first discovery page with nothing new (pipeline/state.py).
     """
     discovery_304 = stats.get("stdnews/discovery_not_modified", 0)
     discovered = sum(discovery.values())
@@ -32,22 +47,28 @@ def assess(stats: dict, counts: Counter, discovery: dict[str, int], limited: boo
     fetched = saved - counts["not_modified"]  # items that came with a page (not an article 304)
     failed = stats.get("stdnews/articles_failed", 0) - stats.get("stdnews/articles_refused", 0)
     errors = stats.get("log_count/ERROR", 0) + counts["rejected"] + failed
+    kinds = failure_kinds(stats)
     warnings = [
         f"{url} answered but gave no article links: layout changed?"
         for url, links in discovery.items()
         if links == 0
     ]
     if discovered == 0 and not discovery_304:
-        warnings.append("discovery found zero articles: listing, feed or API layout changed?")
+        warnings.append(no_articles(kinds, answered=bool(discovery)))
     elif requested and saved + counts["gone"] == 0:
         warnings.append(f"{requested} articles requested but none saved")
     if fetched and counts["with_date"] / fetched < MIN_DATE_COVERAGE:
         warnings.append(f"only {counts['with_date']}/{fetched} posts have a publication date")
     if requested and errors / requested > MAX_ERROR_RATE:
         warnings.append(f"{errors} errors for {requested} articles requested")
+    notes = [
+        f"selector stale: the site's selectors read nothing on {url}; its links gave the articles"
+        for url in sorted(stale)
+    ]
     discovery_failed = stats.get("stdnews/discovery_failed", 0)
     return {
         "status": "broken" if warnings else "ok",
+        "diagnosis": diagnose(warnings, kinds, discovered, discovery_304),
         "complete": int(not (warnings or limited or failed or discovery_failed)),
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
@@ -60,8 +81,64 @@ def assess(stats: dict, counts: Counter, discovery: dict[str, int], limited: boo
         "unchanged_posts": counts["unchanged"],
         "gone_posts": counts["gone"],
         "errors": errors,
-        "warnings": warnings,
+        "warnings": warnings + notes,
+        "discovery_paths": json.dumps(discovery_paths(stats), sort_keys=True),
+        "failure_kinds": json.dumps(kinds, sort_keys=True),
     }
+
+
+def discovery_paths(stats: dict) -> dict[str, int]:
+    """Article links found by each discovery path: {"selector": 12, "links": 14, "feed": 10}."""
+    return {
+        key.removeprefix(DISCOVERY_PREFIX): value
+        for key, value in stats.items()
+        if key.startswith(DISCOVERY_PREFIX) and "_" not in key.removeprefix(DISCOVERY_PREFIX)
+    }
+
+
+def failure_kinds(stats: dict) -> dict[str, dict[str, int]]:
+    """Failed requests by kind and reason: {"discovery": {"blocked": 2}, "article": {...}}."""
+    kinds: dict[str, dict[str, int]] = {}
+    for key, value in stats.items():
+        if key.startswith(FAILED_PREFIX):
+            kind, _, reason = key.removeprefix(FAILED_PREFIX).partition("/")
+            kinds.setdefault(kind, {})[reason] = value
+    return kinds
+
+
+def no_articles(kinds: dict, answered: bool) -> str:
+    """Why discovery found nothing, in the operator's words (`answered`: some discovery page
+    answered with a page, so its layout is the first suspect)."""
+    reason = None if answered else dominant(kinds.get("discovery", {}))
+    if reason == "blocked":
+        return "discovery found zero articles: the site refused us (blocked: bot challenge or CDN)"
+    if reason == "unreachable":
+        return "discovery found zero articles: the site could not be reached (unreachable)"
+    if reason == "gone":
+        return "discovery found zero articles: every discovery page is gone (404/410)"
+    return "discovery found zero articles: listing, feed or API layout changed?"
+
+
+def dominant(reasons: dict[str, int]) -> str | None:
+    """The reason most requests failed for (ties: the order of DIAGNOSES)."""
+    if not reasons:
+        return None
+    return max(reasons, key=lambda r: (reasons[r], -DIAGNOSES.index(r) if r in DIAGNOSES else -99))
+
+
+def diagnose(warnings: list[str], kinds: dict, discovered: int, discovery_304: int) -> str:
+    """One word for the run: ok; blocked, unreachable or gone when the site kept discovery from
+    answering (or refused most articles); changed when discovery answered but gave nothing;
+    broken for the other warnings (dates missing, errors, nothing saved)."""
+    if not warnings:
+        return "ok"
+    if any("layout changed?" in w for w in warnings):
+        return "changed"  # a page answered and gave nothing: whatever else failed, that is ours
+    if discovered == 0 and not discovery_304:
+        reason = dominant(kinds.get("discovery", {}))
+        return reason if reason in ("blocked", "unreachable", "gone") else "changed"
+    reason = dominant(kinds.get("article", {}))
+    return reason if reason in ("blocked", "unreachable") else "broken"
 
 
 def responses_by_status(stats: dict) -> dict[str, int]:

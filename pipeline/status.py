@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from pipeline import verdicts
+
 TREND_RUNS = 10
 
 
@@ -29,6 +31,9 @@ class SourceHealth:
             return "never crawled"
         if self.last_run["status"] == "running" and not self.crawling:
             return "interrupted"  # its process died before closing the run
+        if self.last_run["status"] in ("ok", "broken"):
+            # blocked, unreachable, gone, changed... (older rows: ok or broken)
+            return self.last_run.get("diagnosis") or self.last_run["status"]
         return self.last_run["status"]
 
     def problems(self, now: datetime, max_age: float | None) -> list[str]:
@@ -41,6 +46,14 @@ class SourceHealth:
             if not self.last_success or self.last_success < limit:
                 found.append(f"no successful crawl in the last {max_age:g} hours")
         return found
+
+    def exit_status(self, now: datetime, max_age: float | None) -> int:
+        """0 when healthy, else the answer's own status (pipeline/verdicts.py); a run that was
+        interrupted or a crawl that is too old count as broken."""
+        if not self.problems(now, max_age):
+            return verdicts.OK
+        exit_status = verdicts.exit_status(self.status)
+        return exit_status if exit_status not in (verdicts.OK, verdicts.FAILED) else verdicts.BROKEN
 
 
 def sources(db: Database, crawling: bool = False) -> list[SourceHealth]:

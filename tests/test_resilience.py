@@ -6,6 +6,7 @@ Each test replays a modified copy of the snapshot through the real crawl (`stdne
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -38,26 +39,49 @@ def edit(files, pattern, replacement):
         file.write_text(re.sub(pattern, replacement, file.read_text("utf-8")), "utf-8")
 
 
-def test_a_listing_whose_layout_changed_breaks_the_source_loudly(tmp_path):
+def test_a_listing_whose_selectors_went_stale_still_gives_every_article(tmp_path):
+    """A re-templated listing: the site's selectors read nothing, the page's links still name
+    the articles. The run is healthy, says which selectors are stale and stores every post."""
     root = mirror(tmp_path, "www.iec.ch")
     edit((root / "www.iec.ch").glob("news-blogs*"), "node__title", "teaser-heading")
     result, db = crawl(tmp_path, root, "iec")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "iec: ok - " in result.stdout
+    assert "selector stale: the site's selectors read nothing on https://www.iec.ch/news-blogs" in (
+        result.stdout
+    )
+    (row,) = db["crawls"].rows
+    assert (row["status"], row["diagnosis"]) == ("ok", "ok")
+    paths = json.loads(row["discovery_paths"])
+    assert paths["links"] > paths.get("selector", 0) > 0  # the old releases' index still reads
+    assert db["posts"].count == 15
+
+
+def unlink_articles(files):
+    """A listing that no longer links its articles (a client-side app, a new URL scheme)."""
+    edit(files, r'href="(?:https://www\.iec\.ch)?/blog/', 'data-href="/blog/')
+
+
+def test_a_listing_whose_layout_changed_breaks_the_source_loudly(tmp_path):
+    root = mirror(tmp_path, "www.iec.ch")
+    unlink_articles((root / "www.iec.ch").glob("news-blogs*"))
+    result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 3, result.stdout + result.stderr
-    assert "iec: broken - 3 articles discovered" in result.stdout  # only the old releases left
+    assert "iec: changed - 3 articles discovered" in result.stdout  # only the old releases left
     assert "https://www.iec.ch/news-blogs answered but gave no article links" in result.stdout
     (row,) = db["crawls"].rows
-    assert row["status"] == "broken"
+    assert (row["status"], row["diagnosis"]) == ("broken", "changed")
 
 
 def test_zero_articles_is_broken_with_a_warning(tmp_path):
     root = mirror(tmp_path, "www.iec.ch")
     shutil.rmtree(root / "www.iec.ch" / "newslog")
-    edit((root / "www.iec.ch").glob("news-blogs*"), "node__title", "teaser-heading")
+    unlink_articles((root / "www.iec.ch").glob("news-blogs*"))
     result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 3
     (row,) = db["crawls"].rows
     assert row["articles_discovered"] == 0
-    assert "discovery found zero articles" in row["warnings"]
+    assert "discovery found zero articles: listing, feed or API layout changed?" in row["warnings"]
     assert "warning: discovery found zero articles" in result.stdout
     assert db["posts"].count == 0
 
@@ -67,6 +91,8 @@ def test_articles_without_dates_break_the_source(tmp_path):
     pages = list((root / "www.iec.ch" / "blog").iterdir())
     edit(pages, r'<meta property="article:published_time"[^>]*>', "")
     edit(pages, r"<time [^>]*>[^<]*</time>", "")
+    # The listing's dates would stand in for the pages' (as hints): gone too.
+    edit((root / "www.iec.ch").glob("news-blogs*"), r"<time [^>]*>[^<]*</time>", "")
     result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 3
     (row,) = db["crawls"].rows
@@ -107,7 +133,7 @@ def test_a_refused_article_is_kept_from_its_api_record(oecd_db):
     assert post["text_missing"] == 1
     assert post["text"] == ""
     assert post["title"].startswith("Urgent policy action needed")
-    assert (post["published"], post["published_source"]) == ("2023-07-11T10:00:00Z", "api")
+    assert (post["published"], post["published_source"]) == ("2023-07-11T12:00:00+02:00", "api")
     assert "Artificial intelligence" in post["tags"]
 
 
@@ -162,11 +188,13 @@ def test_check_reports_health_and_generations_per_source():
 
 def test_check_fails_on_a_broken_source(tmp_path):
     root = mirror(tmp_path, "www.iso.org")
-    edit((root / "www.iso.org").glob("**/news.html*"), "entry-name", "teaser")
+    # Every listing, hub and fragment stops linking its articles (a client-side app, say).
+    listings = [f for f in (root / "www.iso.org").rglob("*") if f.is_file() and "/20" not in str(f)]
+    edit(listings, r'href="([^"]*news/20)', r'data-href="\1')
     (root / "www.iso.org" / "contents" / "news.rss").unlink()
     result = check(root, "iso")
-    assert result.returncode == 3
-    assert "iso: broken - 0 articles discovered" in result.stdout
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "iso: changed - 0 articles discovered" in result.stdout
 
 
 def test_reprocess_brings_stored_posts_up_to_date_without_network(tmp_path):

@@ -21,39 +21,44 @@ translations (`archive_urls`, `secondary_urls`) are left out of most incremental
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import scrapy
-from parsel import Selector
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawlers import discovery, failures
+from crawlers.discovery import ArticleLink, feed_links, is_feed  # noqa: F401 (spiders import them)
+from crawlers.hosts import HostUnreachable
 from crawlers.items import ArticleItem
 from pipeline import state
 from pipeline.sources import SOURCES
 from pipeline.urls import canonical_url
 
-GONE = (404, 410)  # a page removed for good: its post is marked gone, a discovery page forgotten
+GONE = failures.GONE_STATUSES  # a page removed: its post is marked gone, a discovery page forgotten
+# Pages of one discovery path (a start URL and the pages after it) at most: a pagination rule
+# that never ends (a calendar, a broken "next") stops here.
+MAX_DISCOVERY_PAGES = 200
+DISCOVERY_STAT = "stdnews/discovery/"  # + path: article links each discovery path found
+FAILED_STAT = "stdnews/failed/"  # + discovery|article + / + reason (crawlers/failures.py)
 
 
-@dataclass
-class ArticleLink:
-    """An article found by discovery, with what the discovery page said about it."""
-
-    url: str
-    hints: dict = field(default_factory=dict)
-
-    def published(self) -> date | None:
-        """The date discovery gives for the article, for --since (from the record or the URL)."""
-        from pipeline import dates  # dateparser: loaded only by --since runs
-
-        found = dates.parse_any(self.hints.get("published"), "hint") or dates.from_url(self.url)
-        return found.first_day() if found else None
+def merged(links: list[ArticleLink]) -> list[ArticleLink]:
+    """One link per article: the first path's hints (the site's own), completed by the others'."""
+    by_url: dict[str, ArticleLink] = {}
+    for link in links:
+        if link.url in by_url:
+            hints = by_url[link.url].hints
+            for key, value in link.hints.items():
+                hints.setdefault(key, value)
+        else:
+            by_url[link.url] = ArticleLink(link.url, dict(link.hints))
+    return list(by_url.values())
 
 
 class NewsSpider(scrapy.Spider):
@@ -70,8 +75,12 @@ class NewsSpider(scrapy.Spider):
     # Links to articles on an HTML listing page (CSS selecting href attributes); feeds
     # (RSS/Atom) are recognized and read without selectors.
     article_links_css: str = ""
-    # The next listing page (CSS selecting an href or a data attribute).
+    # The next listing page (CSS selecting an href or a data attribute); when it finds none, any
+    # theme's pagination is tried (crawlers/discovery.py: rel=next, "Next", numbered pages).
     next_page_css: str | None = None
+    # Sitemaps, or robots.txt files whose `Sitemap:` lines name them (as Scrapy's SitemapSpider
+    # takes them); asked for at most every STDNEWS_SITEMAP_RECHECK_HOURS by incremental runs.
+    sitemap_urls: tuple[str, ...] = ()
 
     def __init__(self, *args, since: str | None = None, limit: str | int | None = None,
                  sample: str | int | None = None, full: str | bool | None = None,
@@ -88,6 +97,10 @@ class NewsSpider(scrapy.Spider):
         # Article links found from each start URL (its later pages included): a discovery page
         # that answers but gives none means its layout changed.
         self.discovery_counts: dict[str, int] = {}
+        self.discovery_pages: Counter = Counter()  # pages asked for per start URL (bounded)
+        # Start URLs whose page the site's own selectors no longer read, though it links articles.
+        self.stale: set[str] = set()
+        self.feeds_asked: set[str] = set()  # advertised feeds, asked for once per run
         self.secondary_waiting: list[str] = []  # secondary_urls left for the end of the run
         self.found_new = False  # discovery other than secondary_urls found a new article
         # What the run leaves for the pipeline to record (see crawlers/pipelines.py).
@@ -129,6 +142,12 @@ class NewsSpider(scrapy.Spider):
                 self.secondary_waiting.append(url)  # until the rest of discovery is done
             else:
                 yield self.discovery_request(url, root=url)
+        for url in self.sitemap_urls:
+            hours = self.crawler.settings.getfloat("STDNEWS_SITEMAP_RECHECK_HOURS", 24)
+            if self.checked_lately(url, timedelta(hours=hours)):
+                self.crawler.stats.inc_value("stdnews/sitemaps_skipped")
+            else:
+                yield self.discovery_request(url, root=url, meta={"sitemap": True})
         if self.full or self.sample:
             return  # a full run fetches every article anyway; the canary only looks
         for revisit in self.plan.revisits:
@@ -164,15 +183,15 @@ class NewsSpider(scrapy.Spider):
             self.crawler.engine.crawl(self.discovery_request(url, root=url))
         raise DontCloseSpider  # the engine would close the spider once this handler returns
 
-    def discovery_request(self, url: str, root: str, **kwargs) -> scrapy.Request:
+    def discovery_request(self, url: str, root: str, meta: dict | None = None) -> scrapy.Request:
         headers = self.plan.conditional_headers(url) if self.stops_early else {}
+        self.discovery_pages[root] += 1
         return scrapy.Request(
             url,
             callback=self.parse,
             errback=self.discovery_failed,
             headers=headers,
-            meta={"root": root, "discovery": True, "handle_httpstatus_list": [304]},
-            **kwargs,
+            meta={"root": root, "discovery": True, "handle_httpstatus_list": [304], **(meta or {})},
         )
 
     def revisit_request(self, revisit: state.Revisit) -> scrapy.Request:
@@ -194,12 +213,41 @@ class NewsSpider(scrapy.Spider):
         if response.status == 304:
             self.crawler.stats.inc_value("stdnews/discovery_not_modified")
             return  # unchanged since the last complete run: nothing new here or after
+        if response.status == 204:
+            self.crawler.stats.inc_value("stdnews/discovery_exhausted")
+            return  # a "load more" endpoint with nothing more
+        if failures.is_challenge(response.headers, response.body):
+            self.discovery_blocked(response)
+            return
+        if response.meta.get("sitemap"):
+            yield from self.parse_sitemap(response, root)
+            return
         links = list(self.discovered(response))
         self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
-        older = new = 0
+        requests, older, new, capped = self.article_requests(links, root)
+        yield from requests
+        if capped or (links and older == len(links)):
+            return  # --limit or the canary's sample reached; --since: this page is all older
+        if new and root not in self.secondary_urls:
+            self.found_new = True  # translations of it may be listed: see ask_secondaries
+        if links and not new and self.stops_early:
+            return  # everything here is known: so is everything after it
+        for url in self.following(response, links):
+            if self.discovery_pages[root] >= MAX_DISCOVERY_PAGES:
+                self.logger.warning(
+                    "discovery of %s stopped after %d pages", root, MAX_DISCOVERY_PAGES
+                )
+                break
+            yield self.discovery_request(url, root=root)
+        yield from self.advertised_feeds(response, root)
+
+    def article_requests(self, links: list[ArticleLink], root: str) -> tuple[list, int, int, bool]:
+        """(requests, older, new, capped) for a discovery page's article links: older than
+        --since, known already (incremental) and found by another path are not requested."""
+        requests, older, new = [], 0, 0
         for link in links:
             # Dates are parsed only for --since: date parsing stays in the normalization workers.
-            published = link.published() if self.since else None
+            published = link.latest_day() if self.since else None
             if published and published < self.since:
                 older += 1
                 continue
@@ -210,27 +258,68 @@ class NewsSpider(scrapy.Spider):
                 continue
             new += 1
             if self.limit is not None and len(self.requested) >= self.limit:
-                return
+                return requests, older, new, True
             if self.sample is not None and self.sampled.get(root, 0) >= self.sample:
-                return
+                return requests, older, new, True
             self.sampled[root] = self.sampled.get(root, 0) + 1
             self.requested.add(link.url)
             self.crawler.stats.inc_value("stdnews/articles_requested")
-            yield scrapy.Request(
-                link.url,
-                callback=self.parse_article,
-                errback=self.article_failed,
-                cb_kwargs={"hints": link.hints},
+            requests.append(self.article_request(link))
+        return requests, older, new, False
+
+    def article_request(self, link: ArticleLink) -> scrapy.Request:
+        return scrapy.Request(
+            link.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"hints": link.hints},
+        )
+
+    def advertised_feeds(self, response: Response, root: str) -> Iterator[scrapy.Request]:
+        """Feeds an HTML discovery page declares, asked for once per run; their items count for
+        the page's start URL."""
+        if not isinstance(response, HtmlResponse) or is_feed(response):
+            return
+        for feed in discovery.advertised_feeds(response):
+            if feed not in self.start_urls and feed not in self.feeds_asked:
+                self.feeds_asked.add(feed)
+                yield self.discovery_request(feed, root=root, meta={"advertised": True})
+
+    def following(self, response: Response, links: list[ArticleLink]) -> list[str]:
+        """The next discovery pages: the site's rule, else any theme's pagination (only from a
+        page that listed articles, and never the page itself)."""
+        pages = [response.urljoin(url) for url in self.next_pages(response)]
+        if not pages and links and isinstance(response, HtmlResponse) and not is_feed(response):
+            pages = [response.urljoin(url) for url in discovery.next_pages(response)]
+            self.crawler.stats.inc_value("stdnews/discovery/generic_next", len(pages))
+        return [url for url in pages if url != response.url and not self.source.is_article(url)]
+
+    def parse_sitemap(self, response: Response, root: str) -> Iterator[scrapy.Request]:
+        """A robots.txt's `Sitemap:` lines, a sitemap index's children, a sitemap's articles (with
+        lastmod or the news sitemap's date as a hint)."""
+        if response.url.endswith("/robots.txt"):
+            children = discovery.robots_sitemaps(response)
+        else:
+            body = discovery.sitemap_body(
+                response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             )
-        if links and older == len(links):
-            return  # --since: this page is all older, so are the next ones
-        if new and root not in self.secondary_urls:
-            self.found_new = True  # translations of it may be listed: see ask_secondaries
-        if links and not new and self.stops_early:
-            return  # everything here is known: so is everything after it
-        next_page = self.next_page(response)
-        if next_page:
-            yield self.discovery_request(response.urljoin(next_page), root=root)
+            if body is None:
+                self.record_failure(
+                    response.url,
+                    "discovery",
+                    response.status,
+                    "not a sitemap, or over the size limit",
+                    failures.INVALID,
+                )
+                return
+            children, pages = discovery.sitemap_entries(body)
+            links = self.articles_of(response, pages)
+            self.crawler.stats.inc_value(f"{DISCOVERY_STAT}{discovery.SITEMAP}", len(links))
+            self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
+            requests, *_ = self.article_requests(links, root)
+            yield from requests
+        for url in children[: MAX_DISCOVERY_PAGES - self.discovery_pages[root]]:
+            yield self.discovery_request(response.urljoin(url), root=root, meta={"sitemap": True})
 
     def is_known(self, link: ArticleLink) -> bool:
         """Stored already (under this address or the one it was discovered as)."""
@@ -253,40 +342,74 @@ class NewsSpider(scrapy.Spider):
                             "etag": header(headers, "ETag"),
                             "last_modified": header(headers, "Last-Modified")})  # fmt: skip
 
-    def record_failure(self, url: str, kind: str, status: int | None, error: str) -> None:
+    def record_failure(
+        self, url: str, kind: str, status: int | None, error: str, reason: str | None = None
+    ) -> None:
         at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.failures.append({"url": url, "kind": kind, "status": status, "error": error, "at": at})
+        self.failures.append(
+            {"url": url, "kind": kind, "status": status, "error": error, "at": at, "reason": reason}
+        )
 
-    def discovered(self, response: Response) -> Iterator[ArticleLink]:
-        """Article links of a discovery page, canonical and filtered to article URLs."""
-        seen = set()
-        for link in self.article_links(response):
-            found = response.urljoin(link.url)
-            link.url = canonical_url(found)
-            if found != link.url:
-                link.hints["discovered_as"] = found  # another shape of the URL, for the record
-            if link.url in seen:
+    def discovered(self, response: Response) -> list[ArticleLink]:
+        """Article links of a discovery page from every path, canonical and filtered to article
+        URLs: the site's own readers, then any link of the page whose URL is an article of the
+        source (with its text and date as hints). Each path's finds are counted; when the site's
+        selectors find nothing that the page's links do, the selectors are stale."""
+        site = self.articles_of(response, self.article_links(response))
+        page = []
+        if isinstance(response, HtmlResponse) and not is_feed(response):
+            page = self.articles_of(response, discovery.page_links(response))
+            if page and not site and self.reads_listings:
+                self.stale.add(response.meta.get("root", response.url))
+                self.crawler.stats.inc_value("stdnews/selector_stale")
+        for link in site + page:
+            self.crawler.stats.inc_value(f"{DISCOVERY_STAT}{link.via}")
+        return merged(site + page)
+
+    @property
+    def reads_listings(self) -> bool:
+        """The spider has its own reader for HTML discovery pages (selectors or code)."""
+        return (
+            bool(self.article_links_css) or type(self).article_links is not NewsSpider.article_links
+        )
+
+    def articles_of(self, response: Response, links: Iterable[ArticleLink]) -> list[ArticleLink]:
+        """The links that are article URLs of the source, canonical, each once."""
+        found = {}
+        for link in links:
+            address = response.urljoin(link.url)
+            link.url = canonical_url(address)
+            if address != link.url:
+                link.hints["discovered_as"] = address  # another shape of the URL, for the record
+            if link.url in found:
                 continue
-            seen.add(link.url)
             if self.source.is_article(link.url):
-                yield link
+                found[link.url] = link
             else:
                 self.logger.debug("not an article URL, skipped: %s", link.url)
+        return list(found.values())
 
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
-        """Article links of a listing page or a feed; override for APIs."""
+        """Article links of a listing page (the site's selectors) or a feed; override for APIs."""
         if is_feed(response):
             yield from feed_links(response)
             return
+        if not self.article_links_css or not isinstance(response, HtmlResponse):
+            return
         for href in response.css(self.article_links_css).getall():
-            yield ArticleLink(href.strip())
+            yield ArticleLink(href.strip(), {"via": "selector"})
 
-    def next_page(self, response: Response) -> str | None:
-        if not self.next_page_css or is_feed(response):
-            return None
-        return response.css(self.next_page_css).get()
+    def next_pages(self, response: Response) -> list[str]:
+        """The site's pagination rule (next_page_css); [] lets any theme's pagination be tried."""
+        if not self.next_page_css or is_feed(response) or not isinstance(response, HtmlResponse):
+            return []
+        return discovery.usable(response.css(self.next_page_css).getall())
 
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
+        if failures.is_challenge(response.headers, response.body):
+            error = f"HTTP {response.status}: bot challenge or CDN refusal page"
+            yield from self.article_lost(response.request, response.status, failures.BLOCKED, error)
+            return
         redirects = response.request.meta.get("redirect_urls", [])
         self.record_check(response, "article")
         yield ArticleItem(
@@ -308,14 +431,16 @@ class NewsSpider(scrapy.Spider):
         OECD answers 403 to crawlers; the API record still gives title, date and tags. The body
         is marked missing and the article is requested again on later runs.
         """
-        request = failure.request
-        status = failure.value.response.status if failure.check(HttpError) else None
-        self.logger.warning("article failed (%s): %s", status or failure.getErrorMessage(),
-                            request.url)  # fmt: skip
+        status, reason = failure_reason(failure)
+        yield from self.article_lost(failure.request, status, reason, failure_text(failure, status))
+
+    def article_lost(self, request, status: int | None, reason: str, error: str):
+        self.logger.info("article %s (%s): %s", reason, error, request.url)
         self.crawler.stats.inc_value("stdnews/articles_failed")
-        if status == 403:
+        self.crawler.stats.inc_value(f"{FAILED_STAT}article/{reason}")
+        if reason == failures.BLOCKED:
             self.crawler.stats.inc_value("stdnews/articles_refused")
-        self.record_failure(request.url, "article", status, failure_text(failure, status))
+        self.record_failure(request.url, "article", status, error, reason)
         self.record_status(canonical_url(request.url), "article", status or 0)  # as record_check
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
@@ -335,13 +460,21 @@ class NewsSpider(scrapy.Spider):
 
         Anything but a 404/410 leaves the run incomplete, so that the next one walks it again.
         """
-        status = failure.value.response.status if failure.check(HttpError) else None
-        self.logger.warning("discovery page failed: %s (%s)", failure.request.url,
-                            failure.getErrorMessage())  # fmt: skip
-        self.record_failure(failure.request.url, "discovery", status, failure_text(failure, status))
-        if status not in GONE:
-            self.crawler.stats.inc_value("stdnews/discovery_failed")
+        status, reason = failure_reason(failure)
+        self.discovery_lost(failure.request.url, status, reason, failure_text(failure, status))
         return []
+
+    def discovery_blocked(self, response: Response) -> None:
+        """A discovery page that answered with a bot challenge (some CDNs send it with a 200)."""
+        error = f"HTTP {response.status}: bot challenge or CDN refusal page"
+        self.discovery_lost(response.url, response.status, failures.BLOCKED, error)
+
+    def discovery_lost(self, url: str, status: int | None, reason: str, error: str) -> None:
+        self.logger.info("discovery page %s (%s): %s", reason, error, url)
+        self.record_failure(url, "discovery", status, error, reason)
+        self.crawler.stats.inc_value(f"{FAILED_STAT}discovery/{reason}")
+        if reason != failures.GONE:
+            self.crawler.stats.inc_value("stdnews/discovery_failed")
 
     @property
     def limited(self) -> bool:
@@ -353,38 +486,22 @@ def failure_text(failure: Failure, status: int | None) -> str:
     return f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
 
 
+def failure_reason(failure: Failure) -> tuple[int | None, str]:
+    """(HTTP status or None, crawlers.failures reason) of a failed request."""
+    if failure.check(HttpError):
+        response = failure.value.response
+        return response.status, failures.from_response(
+            response.status, response.headers, response.body
+        )
+    if failure.check(HostUnreachable):
+        return None, failures.UNREACHABLE
+    if failure.check(IgnoreRequest):
+        blocked = "blocked" in failure.getErrorMessage().lower()
+        return None, failures.BLOCKED if blocked else failures.ROBOTS
+    return None, failures.from_exception(failure.value)
+
+
 def header(headers, name: str) -> str | None:
     """A response header exactly as received (latin-1, as HTTP defines it), or None."""
     value = headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def is_feed(response: Response) -> bool:
-    content_type = response.headers.get("Content-Type", b"").decode().lower()
-    head = response.body[:300].lstrip().lower()
-    return (
-        "rss" in content_type
-        or "atom" in content_type
-        or head.startswith((b"<?xml", b"<rss", b"<feed"))
-        and (b"<rss" in head or b"<feed" in head or b"<channel" in head)
-    )
-
-
-def feed_links(response: Response) -> Iterator[ArticleLink]:
-    """Items of an RSS 2.0 or Atom feed, with their title, date, summary and categories."""
-    selector = Selector(text=response.text, type="xml")
-    selector.remove_namespaces()
-    for item in selector.xpath("//item | //entry"):
-        url = item.xpath("link/@href").get() or item.xpath("link/text()").get()
-        if not url:
-            continue
-        yield ArticleLink(
-            url.strip(),
-            {
-                "title": item.xpath("title/text()").get(),
-                "published": item.xpath("pubDate/text() | published/text() | updated/text()").get(),
-                "description": item.xpath("description/text() | summary/text()").get(),
-                "tags": item.xpath("category/text() | category/@term").getall(),
-                "via": "feed",
-            },
-        )

@@ -19,6 +19,8 @@ class BipmSpider(NewsSpider):
         "https://www.bipm.org/en/news/",
     ]
     archive_urls = ("https://www.bipm.org/en/news/",)  # no longer published to
+    # Liferay publishes /sitemap.xml [INF]; robots.txt names it when the site declares it.
+    sitemap_urls = ("https://www.bipm.org/robots.txt",)
     article_links_css = ".asset-abstract .asset-title a::attr(href), li.news-item > a::attr(href)"
     # The disabled "Next" of the last page has href="javascript:;".
     next_page_css = ".lfr-pagination-buttons li:not(.disabled) a.next::attr(href)"

@@ -23,6 +23,8 @@ class IecSpider(NewsSpider):
         "https://blog.iec.ch/",
         "https://www.iec.ch/newslog/",
     )  # no longer published to
+    # Drupal sites declare their sitemap (simple_sitemap) in robots.txt [INF].
+    sitemap_urls = ("https://www.iec.ch/robots.txt",)
     article_links_css = ", ".join(
         [
             ".view-content article .node__title a::attr(href)",  # Drupal view

@@ -1,0 +1,250 @@
+"""Generic discovery: what any news page, feed or sitemap says about articles, whatever its theme.
+
+A site's own selectors (spiders' `article_links_css`, their API readers) break when the site is
+re-templated, which happened within months on every source with evidence. What survives a new
+theme is that the page still links its articles, may advertise a feed (`<link rel=alternate>`),
+labels its next page ("Next", "Older posts", "Suivant", rel=next, numbered pages) and may list
+its pages in a sitemap. These readers work on any Scrapy response; the spider base unites them
+with the site's own path and counts which path found each article (`via`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+from parsel import Selector
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+# Discovery paths, as counted in the crawl stats and the crawls row (`discovery_paths`).
+SITE_PATHS = ("selector", "api", "listing")  # the site's own readers (spiders' article_links)
+LINKS, FEED, SITEMAP = "links", "feed", "sitemap"
+
+SKIPPED_SCHEMES = ("#", "javascript:", "mailto:", "tel:", "data:")
+# Climbing from a link to the item that holds it: past this many levels, a date is another item's.
+DATE_LEVELS = 4
+DATE_TEXT_RE = re.compile(
+    r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}"
+    r"|\d{1,2}(?:er)?[ -](?:jan|feb|fév|mar|apr|avr|may|mai|jun|juin|jul|juil|aug|août|sep|oct"
+    r"|nov|dec|déc)[a-zéû]*\.?[ -]\d{4}"
+    r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4})\b",
+    re.IGNORECASE,
+)
+NEXT_LABEL_RE = re.compile(
+    r"^(?:next|next page|older|older posts|older entries|older news|more news|suivant|suivante"
+    r"|page suivante|weiter|nächste seite|siguiente|следующая|далее"
+    r"|load more|show more|afficher plus|voir plus|plus d'actualités|ver más|cargar más"
+    r"|показать ещё|показать еще|загрузить ещё)$"
+)
+ARROWS = " \t\n›»→>"
+# Sitemaps: a news sitemap's own date beats the file's lastmod.
+SITEMAP_NEWS_DATE = (
+    "//*[local-name()='url'][*[local-name()='loc']=$loc]//*[local-name()='publication_date']/text()"  # noqa: E501
+)
+
+
+@dataclass
+class ArticleLink:
+    """An article found by discovery, with what the discovery page said about it."""
+
+    url: str
+    hints: dict = field(default_factory=dict)
+
+    @property
+    def via(self) -> str:
+        return self.hints.get("via") or "selector"
+
+    def latest_day(self) -> date | None:
+        """The latest day the date discovery gives can mean, for --since: a record's, a listing's
+        or a sitemap's date, else the URL's. A URL's month ("/2021/05/") is any day of that
+        month, so the article is older than --since only when the whole month is."""
+        from pipeline import dates  # dateparser: loaded only by --since runs
+
+        found = dates.parse_any(self.hints.get("published"), "hint") or dates.from_url(self.url)
+        if not found:
+            return None
+        first = found.first_day()
+        if found.precision == "day":
+            return first
+        if found.precision == "month":
+            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return date(first.year, 12, 31)
+
+
+def page_links(response: Response) -> Iterator[ArticleLink]:
+    """Every link of an HTML page, with its text and the date of the item that holds it."""
+    for anchor in response.xpath("//a[@href]"):
+        href = anchor.attrib["href"].strip()
+        if not href or href.lower().startswith(SKIPPED_SCHEMES):
+            continue
+        hints = {"via": LINKS}
+        text = " ".join(anchor.xpath("string(.)").get("").split()) or anchor.attrib.get("title")
+        if text:
+            hints["link_text"] = text
+        published = nearest_date(anchor)
+        if published:
+            hints["published"], hints["published_via"] = published, "listing"
+        yield ArticleLink(href, hints)
+
+
+def nearest_date(anchor: Selector) -> str | None:
+    """The one date (a <time datetime>, else a date in the text) of the closest element around
+    the link that has one; None once that element holds other items (links to other pages of
+    the same section) or several dates."""
+    section = path_section(anchor.attrib["href"])
+    node = anchor
+    for _ in range(DATE_LEVELS):
+        parents = node.xpath("..")
+        if not parents:
+            return None
+        node = parents[0]
+        siblings = {h for h in node.xpath(".//a/@href").getall() if path_section(h) == section}
+        if len(siblings) > 1:
+            return None  # a list of items: its dates are theirs
+        times = node.xpath(".//time/@datetime").getall()
+        if times:
+            return times[0] if len(set(times)) == 1 else None
+        texts = DATE_TEXT_RE.findall(" ".join(node.xpath(".//text()").getall()))
+        if texts:
+            return texts[0] if len(set(texts)) == 1 else None
+    return None
+
+
+def path_section(href: str) -> str:
+    """The first segment of a link's path ("/blog/x" -> "blog"): links to items of one list."""
+    path = urlsplit(href.strip()).path
+    return path.strip("/").split("/")[0] if "/" in path.strip("/") else ""
+
+
+def next_pages(response: Response) -> list[str]:
+    """The next pages of a listing in any theme: rel=next, links labelled next, older, suivant,
+    load more... (every distinct one: a page may page two sections), else the number after the
+    current page's."""
+    found = usable(
+        response.xpath(
+            "//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href"
+        ).getall()
+    )
+    for anchor in response.xpath("//a[@href]"):
+        text = anchor.xpath("string(.)").get("") or anchor.attrib.get("aria-label", "")
+        label = " ".join(text.split()).strip(ARROWS).lower()
+        if NEXT_LABEL_RE.match(label):
+            found += usable([anchor.attrib["href"]])
+    found = [response.urljoin(href) for href in found]
+    return list(dict.fromkeys(found)) or numbered_next(response)
+
+
+def numbered_next(response: Response) -> list[str]:
+    """Numbered pages ("1 2 3"): the link whose number follows the current page's (the first
+    element marked current or active whose text is a number: menus mark theirs too)."""
+    marked = response.xpath(
+        "//*[@aria-current='page'] | //*[contains(concat(' ', @class, ' '), ' active ')"
+        " or contains(concat(' ', @class, ' '), ' current ')]"
+    )
+    numbers = (" ".join(node.xpath("string(.)").get("").split()) for node in marked)
+    current = next((n for n in numbers if n.isdigit()), None)
+    if current is None:
+        return []
+    wanted = str(int(current) + 1)
+    for anchor in response.xpath("//a[@href]"):
+        if " ".join(anchor.xpath("string(.)").get("").split()) == wanted:
+            return [response.urljoin(h) for h in usable([anchor.attrib["href"]])]
+    return []
+
+
+def usable(hrefs: list[str]) -> list[str]:
+    return [
+        h.strip() for h in hrefs if h.strip() and not h.strip().lower().startswith(SKIPPED_SCHEMES)
+    ]  # noqa: E501
+
+
+def advertised_feeds(response: Response) -> list[str]:
+    """Feeds the page declares (<link rel=alternate type=application/rss+xml|atom+xml>), not the
+    comment feeds."""
+    hrefs = response.xpath(
+        "//link[contains(concat(' ', @rel, ' '), ' alternate ')]"
+        "[contains(@type, 'rss') or contains(@type, 'atom')]/@href"
+    ).getall()
+    return [response.urljoin(h.strip()) for h in usable(hrefs) if "comments" not in h.lower()]
+
+
+def is_feed(response: Response) -> bool:
+    content_type = response.headers.get("Content-Type", b"").decode().lower()
+    head = response.body[:300].lstrip().lower()
+    return (
+        "rss" in content_type
+        or "atom" in content_type
+        or head.startswith((b"<?xml", b"<rss", b"<feed"))
+        and (b"<rss" in head or b"<feed" in head or b"<channel" in head)
+    )
+
+
+def feed_links(response: Response) -> Iterator[ArticleLink]:
+    """Items of an RSS 2.0 or Atom feed, with their title, date, summary and categories."""
+    selector = Selector(text=response.text, type="xml")
+    selector.remove_namespaces()
+    for item in selector.xpath("//item | //entry"):
+        url = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+        if not url:
+            continue
+        yield ArticleLink(
+            url.strip(),
+            {
+                "title": item.xpath("title/text()").get(),
+                # Atom's <updated> may come first in an entry: the publication date wins.
+                "published": first(item, "pubDate", "published", "updated"),
+                "published_via": "feed",
+                "description": item.xpath("description/text() | summary/text()").get(),
+                "tags": item.xpath("category/text() | category/@term").getall(),
+                "via": FEED,
+            },
+        )
+
+
+def first(item: Selector, *names: str) -> str | None:
+    """The text of the first of these child elements that the item has."""
+    return next((text for name in names for text in item.xpath(f"{name}/text()").getall()), None)
+
+
+def sitemap_body(response: Response, max_size: int) -> bytes | None:
+    """The XML of a sitemap answer, gunzipped within max_size (as Scrapy's SitemapSpider does);
+    None when it is neither XML nor gzip, or too large."""
+    body = response.body
+    if body[:2] == b"\x1f\x8b":
+        try:
+            return gunzip(body, max_size=max_size)
+        except (OSError, ValueError):
+            return None
+    return body if body.lstrip()[:1] == b"<" else None
+
+
+def sitemap_entries(body: bytes) -> tuple[list[str], list[ArticleLink]]:
+    """(child sitemaps, page links) of a sitemap or sitemap index (Scrapy's parser), with
+    lastmod or the news sitemap's publication date as the date hint."""
+    sitemap = Sitemap(body)
+    children, pages = [], []
+    news = Selector(body=body, type="xml") if b"publication_date" in body else None
+    for entry in sitemap:
+        loc = (entry.get("loc") or "").strip()
+        if not loc:
+            continue
+        if sitemap.type == "sitemapindex":
+            children.append(loc)
+            continue
+        published = news.xpath(SITEMAP_NEWS_DATE, loc=loc).get() if news else None
+        hints = {"via": SITEMAP}
+        if published or entry.get("lastmod"):
+            hints["published"] = published or entry["lastmod"]
+            hints["published_via"] = "sitemap news" if published else "sitemap lastmod"
+        pages.append(ArticleLink(loc, hints))
+    return children, pages
+
+
+def robots_sitemaps(response: Response) -> list[str]:
+    """The `Sitemap:` lines of a robots.txt."""
+    return list(sitemap_urls_from_robots(response.body, base_url=response.url))

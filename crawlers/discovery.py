@@ -61,19 +61,29 @@ class ArticleLink:
 
     def latest_day(self) -> date | None:
         """The latest day the date discovery gives can mean, for --since: a record's, a listing's
-        or a sitemap's date, else the URL's. A URL's month ("/2021/05/") is any day of that
-        month, so the article is older than --since only when the whole month is."""
+        or a sitemap's date, else the URL's. A month ("2021-05") is any day of it, so the article
+        is older than --since only when the whole month is."""
         from pipeline import dates  # dateparser: loaded only by --since runs
 
-        found = dates.parse_any(self.hints.get("published"), "hint") or dates.from_url(self.url)
+        hinted = dates.parse_any(self.hints.get("published"), "hint")
+        found = hinted or dates.from_url(self.url)
         if not found:
             return None
         first = found.first_day()
         if found.precision == "day":
             return first
         if found.precision == "month":
-            return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            # A URL's month is the page's creation month, which may precede its publication
+            # (ISO lists a /2025/09/ page on 2 October): a month of grace.
+            months = 1 if hinted else 2
+            return add_months(first, months) - timedelta(days=1)
         return date(first.year, 12, 31)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after day's."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def page_links(response: Response) -> Iterator[ArticleLink]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,6 +37,17 @@ def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
 def crawl_replay(db_path, root: Path = SNAPSHOT, *args) -> subprocess.CompletedProcess:
     """`stdnews crawl` of a saved mirror (default: the snapshot) into db_path."""
     return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args)
+
+
+def hide_article_links(folder: Path, article_path: str) -> None:
+    """Discovery pages under folder stop linking their articles (a client-side app, a new URL
+    scheme): hrefs whose path starts with article_path become data-href. Article pages, whose
+    paths hold a year, are left alone."""
+    for file in folder.rglob("*"):
+        if file.is_file() and not re.search(r"/(19|20)\d\d", str(file.relative_to(folder))):
+            text = file.read_text("utf-8", errors="surrogateescape")
+            text = re.sub(rf'href="((?:https?://[^/"]+)?{article_path})', r'data-href="\1', text)
+            file.write_text(text, "utf-8", errors="surrogateescape")
 
 
 def fixture_response(url: str, callback=None, cb_kwargs=None) -> TextResponse:

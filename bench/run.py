@@ -27,6 +27,7 @@ import results  # noqa: E402
 QUICK_LIMIT_S = 60
 PLAN = {
     "normalize": ([], []),
+    "dates": ([], []),  # needs a corpus (STDNEWS_DATES_CORPUS): skipped without one
     "startup": ([], []),
     "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),

@@ -235,7 +235,7 @@ PUBLISHED_LABELS = ("published", "posted", "released", "publication date", "ersc
                     "pubblicato", "опубликовано", "date", "datum", "fecha", "data")  # fmt: skip
 # Words that make the date after them an update, not the publication.
 UPDATE_LABEL = re.compile(
-    r"(updat|modif|revis|actualis|mis à jour|mise à jour|aktualisiert|geändert|обновл|edited)"
+    r"(updat|modif|revis|actualis|mis à jour|mise à jour|aktualisiert|änder|обновл|edited)"
     r"[^\d]{0,20}$",
     re.IGNORECASE,
 )
@@ -259,8 +259,8 @@ def in_text(text: str | None, source: str, now: datetime | None = None,
     else a "March 2026" as a month. US day order only with `month_first` or when nothing else
     fits ("03/17/2026")."""
     text = text or ""
-    if not YEAR.search(text):
-        return None  # every form holds a four-digit year
+    if not DIGIT.search(text):
+        return None
     found = [found for pattern in TEXT_FORMS for found in _first(pattern, text, month_first, now)]
     if found:
         return min(found, key=lambda f: (f[1], f[0]))[2].relabel(source)
@@ -288,8 +288,9 @@ def after_label(text: str | None, source: str, now: datetime | None = None) -> P
 
 
 def _whole_word(text: str, start: int, end: int) -> bool:
-    return (start == 0 or not text[start - 1].isalnum()) and (
-        end == len(text) or not text[end].isalnum()
+    # Letters only: serialized text runs "14:49<br>Erschienen" together as "14:49Erschienen".
+    return (start == 0 or not text[start - 1].isalpha()) and (
+        end == len(text) or not text[end].isalpha()
     )
 
 
@@ -345,6 +346,7 @@ def from_url(url: str, now: datetime | None = None) -> PubDate | None:
 
 
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+DIGIT = re.compile(r"\d")
 MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:de\s+)?(?P<year>(?:19|20)\d{{2}})\b", re.IGNORECASE)
 ISO_DATE = re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)\b")
 DAY_FIRST = re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)\d{2})\b")

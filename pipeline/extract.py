@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache, cached_property
 from itertools import accumulate
+from urllib.parse import urlsplit
 
 import cssselect
 import lxml.html
@@ -266,21 +267,123 @@ def generic_text(tree) -> tuple[str, str | None]:
     return "\n\n".join(clean(line) for line in text.splitlines() if clean(line)), "trafilatura"
 
 
-def title_of(page: Page, source: Source | None, generations, hints: dict):
+def title_of(page: Page, source: Source | None, generations, hints: dict, url: str = ""):
     for css in (css for g in generations for css in g.title_css):
         value = first(page, css)
         if value:
             return value, f"site:{css}"
+    site_names = _site_names(page, source, url)
+    heading, level = next(((h, tag) for tag in ("h1", "h2") if (h := _first_heading(page, tag))),
+                          (None, None))  # fmt: skip
     for css, attr, how in (("meta[property='og:title']", "content", "og:title"),
                            ("title", "", "title")):  # fmt: skip
         value = first(page, css, attr)
         if value:
             for affix in source.title_suffixes if source else ():
                 value = value.removesuffix(affix).removeprefix(affix)
-            return value.strip(), how
+            if heading and _fold(heading) != _fold(value) and _within(heading, value):
+                return heading, how  # the title is the heading and more: the site's name
+            repeated = _part_repeated(value, heading, site_names)
+            if repeated:
+                return repeated, how
+            value = post_title(value.strip(), site_names)
+            if value:
+                return value, how
+            break  # the page's title names only the site: its heading names the post
+    if heading:
+        return heading, level
     if hints.get("title"):
         return clean(hints["title"]), hints.get("via", "listing")
     return None, None
+
+
+# Separators of a title's parts: "Post | Site", "Site – Section – Post", "Site :: Post".
+TITLE_SEPARATOR = re.compile(r"\s+(?:[|–—·•»/]|-{1,2}|::)\s+|\s*[|»]\s*")
+# Parts that name a section of a site, not a post ("News", "Press releases 2018").
+SECTION = re.compile(
+    r"^(?:(?:latest|press|media|all|news)\s+)?(?:news|releases?|press(?:\s+releases?)?|blogs?|media|"
+    r"events?|stories|insights|updates|articles?|actualités|communiqués?(?:\s+de\s+presse)?|"
+    r"nouvelles|noticias|новости|nachrichten|aktuelles|home|accueil)(?:\s*(?:&|and|et)\s*\w+)?"
+    r"(?:\s+(?:19|20)\d{2})?$",
+    re.IGNORECASE,
+)
+# Host labels that are not a site's name ("www", "co" in .co.uk).
+HOST_NOISE = {"www", "blog", "news", "com", "org", "net", "co", "ac", "gov", "int", "edu"}
+
+
+def _site_names(page: Page, source: Source | None, url: str) -> set[str]:
+    """Names the site goes by, folded: og:site_name, application-name, the host's name
+    ("iec" for www.iec.ch) and the source's organization id."""
+    names = {first(page, "meta[property='og:site_name']", "content"),
+             first(page, "meta[name='application-name']", "content")}  # fmt: skip
+    labels = (urlsplit(url).hostname or "").split(".")[:-1]
+    names.update(label for label in labels if label not in HOST_NOISE)
+    if source:
+        names.update((source.organization, source.id))
+    return {_fold(name) for name in names if name}
+
+
+def _part_repeated(title: str, heading: str | None, site_names: set[str]) -> str | None:
+    """The one part of a "Site :: Post" title that the page's heading begins with (a heading
+    of broken HTML may run on into the text after it)."""
+    parts = [p.strip() for p in TITLE_SEPARATOR.split(title) if p.strip()]
+    if not heading or len(parts) < 2:
+        return None
+    starts = [
+        part for part in parts
+        if len(part.split()) > 1 and not _is_site_part(part, site_names)
+        and _fold(heading).startswith(_fold(part))
+    ]  # fmt: skip
+    return starts[0] if len(starts) == 1 else None
+
+
+def _within(part: str, whole: str) -> bool:
+    """Whether the words of `part` stand in `whole`, as whole words."""
+    return f" {_fold(part)} " in f" {_fold(whole)} "
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _is_site_part(part: str, site_names: set[str]) -> bool:
+    """A part that is the site's name, or a short one made of it ("IEC Blog", "BIPM news")."""
+    folded = _fold(part)
+    if folded in site_names:
+        return True
+    words = folded.split()
+    others = [word for word in words if word not in site_names]
+    return 0 < len(others) < len(words) <= 3 and all(SECTION.match(word) for word in others)
+
+
+def post_title(title: str, site_names: set[str]) -> str:
+    """A <title> or og:title without the site's name and sections at either end: "Post | Site",
+    "Site – News – Post", "Site - News releases 2018: Post" -> "Post" (separators inside the
+    post's title stay). Empty when it names only the site or a section ("BIPM - news")."""
+    cuts = [0, *(x for m in TITLE_SEPARATOR.finditer(title) for x in m.span()), len(title)]
+    parts = [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)]
+    kept = [
+        (start, end) for start, end in parts
+        if not _is_site_part(title[start:end], site_names)
+        and not SECTION.match(title[start:end].strip())
+    ]  # fmt: skip
+    if not kept:
+        return ""
+    post = title[kept[0][0] : kept[-1][1]]
+    section, colon, after = post.partition(": ")
+    if colon and SECTION.match(section.strip()):
+        post = after
+    return post.strip()
+
+
+def _first_heading(page: Page, tag: str) -> str | None:
+    """The first heading of that level outside menus, asides and lists of other stories, if it
+    names more than a section."""
+    for heading in page.tree.iter(tag):
+        text = clean(heading.text_content())
+        if text and not _elsewhere(heading):
+            return text if len(text.split()) > 1 and not SECTION.match(text) else None
+    return None
 
 
 def tags_at(page: Page, css: str) -> list[str]:
@@ -567,9 +670,20 @@ CUE_SKIP = {"script", "style", "a", "img", "body", "html", "link", "meta", "head
 
 
 _AFTER = etree.XPath("following::*[position() <= 16]")
-_BEFORE = etree.XPath("preceding::*[position() <= 4]")  # nearest first
+_BEFORE = etree.XPath("preceding::*[ancestor::body][position() <= 4]")
 # A byline is short; a longer element that holds a date is a sentence about an event.
 BYLINE_CHARS = 100
+BYLINE_WORDS = 8
+
+
+def _sentence(text: str) -> bool:
+    """A sentence about an event, not a byline: it ends with a full stop (not "p.m."), or has
+    many words besides the date's."""
+    words = [word for word in text.split() if not any(c.isdigit() for c in word)]
+    return len(words) > BYLINE_WORDS or (text.endswith(".") and not ABBREVIATION.search(text))
+
+
+ABBREVIATION = re.compile(r"\b\w\.\w\.$|\b[A-Z][a-z]{0,3}\.$")
 
 
 def _near_title(page: Page, now) -> dates.PubDate | None:
@@ -579,7 +693,7 @@ def _near_title(page: Page, now) -> dates.PubDate | None:
             continue
         for element in (*_AFTER(heading), *_BEFORE(heading)[::-1]):
             text = clean(element.text_content())
-            if 6 <= len(text) <= BYLINE_CHARS:
+            if 6 <= len(text) <= BYLINE_CHARS and not _sentence(text):
                 found = dates.in_text(text, "byline", now)
                 if found and found.precision == "day":
                     return found
@@ -647,7 +761,7 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         )
     page = Page(tree)
     text, text_source = body_text(page, generations)
-    title, title_source = title_of(page, source, generations, hints)
+    title, title_source = title_of(page, source, generations, hints, url)
     tags = [tag for g in generations for css in g.tags_css for tag in tags_at(page, css)]
     return Extracted(
         title=title,

@@ -82,6 +82,9 @@ URL_DATES = (
         re.compile(r"[/_-](?P<year>(?:19|20)\d{2})-(?P<month>[01]\d)-(?P<day>[0-3]\d)(?!\d)"),
         "day",
     ),
+    # a whole path segment: /20200428/slug, /29-10-2021
+    (re.compile(r"/(?P<year>(?:19|20)\d{2})(?P<month>[01]\d)(?P<day>[0-3]\d)(?:/|$)"), "day"),
+    (re.compile(r"/(?P<day>[0-3]\d)-(?P<month>[01]\d)-(?P<year>(?:19|20)\d{2})(?:/|$)"), "day"),
     # BIPM year-only slugs: /en/-/2021-kg-consensus
     (re.compile(r"/-/(?P<year>\d{4})-(?!\d{2}-\d{2}-)"), "year"),
     # /news/2021/05/..., /contents/news/2021/05/..., /2024/05/ (OECD, WordPress)

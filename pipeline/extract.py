@@ -687,11 +687,12 @@ ABBREVIATION = re.compile(r"\b\w\.\w\.$|\b[A-Z][a-z]{0,3}\.$")
 
 
 def _near_title(page: Page, now) -> dates.PubDate | None:
-    """A date in a short element just after the page's first heading (or just before it)."""
+    """A date in a short element just after the page's first heading (or in it, or just
+    before it)."""
     for heading in page.tree.iter("h1"):
         if not clean(heading.text_content()) or _elsewhere(heading):
             continue
-        for element in (*_AFTER(heading), *_BEFORE(heading)[::-1]):
+        for element in (heading, *_AFTER(heading), *_BEFORE(heading)[::-1]):
             text = clean(element.text_content())
             if 6 <= len(text) <= BYLINE_CHARS and not _sentence(text):
                 found = dates.in_text(text, "byline", now)

@@ -20,6 +20,7 @@ STATUS_PREFIX = "downloader/response_status_count/"
 # requests per kind and reason (crawlers/failures.py).
 DISCOVERY_PREFIX = "stdnews/discovery/"
 FAILED_PREFIX = "stdnews/failed/"
+ARCHIVE_FOUND = "stdnews/archive/found"  # blocked pages read from the Internet Archive instead
 # The run's one-word answers, most telling first (ties between reasons are broken this way).
 DIAGNOSES = ("blocked", "unreachable", "gone", "changed", "broken", "ok")
 
@@ -61,6 +62,7 @@ def assess(
         warnings.append(f"only {counts['with_date']}/{fetched} posts have a publication date")
     if requested and errors / requested > MAX_ERROR_RATE:
         warnings.append(f"{errors} errors for {requested} articles requested")
+    warnings += refusals(stats, kinds, requested)
     notes = [
         f"selector stale: the site's selectors read nothing on {url}; its links gave the articles"
         for url in sorted(stale)
@@ -106,6 +108,20 @@ def failure_kinds(stats: dict) -> dict[str, dict[str, int]]:
     return kinds
 
 
+def refusals(stats: dict, kinds: dict, requested: int) -> list[str]:
+    """The site refused a discovery page we could not read elsewhere, or a good share of the
+    articles (those the Internet Archive gave us included): the source is blocked."""
+    pages = kinds.get("discovery", {}).get("blocked", 0)
+    articles = kinds.get("article", {}).get("blocked", 0)
+    archived = stats.get(ARCHIVE_FOUND, 0)
+    if not pages and not (requested and (articles + archived) / requested > MAX_ERROR_RATE):
+        return []
+    return [
+        f"the site refused us (blocked): {articles} articles and {pages} discovery pages not "
+        f"read; {archived} refused pages read from the Internet Archive instead"
+    ]
+
+
 def no_articles(kinds: dict, answered: bool) -> str:
     """Why discovery found nothing, in the operator's words (`answered`: some discovery page
     answered with a page, so its layout is the first suspect)."""
@@ -137,6 +153,8 @@ def diagnose(warnings: list[str], kinds: dict, discovered: int, discovery_304: i
     if discovered == 0 and not discovery_304:
         reason = dominant(kinds.get("discovery", {}))
         return reason if reason in ("blocked", "unreachable", "gone") else "changed"
+    if any("(blocked)" in w for w in warnings):
+        return "blocked"
     reason = dominant(kinds.get("article", {}))
     return reason if reason in ("blocked", "unreachable") else "broken"
 

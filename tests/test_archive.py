@@ -9,10 +9,11 @@ import sqlite3
 
 import pytest
 
+from pipeline import verdicts
 from pipeline.paths import SNAPSHOT
 from pipeline.urls import canonical_url
 from tests.blocked_mirror import BLOCKED_HOSTS, CHALLENGE, build, write
-from tests.conftest import crawl_replay
+from tests.conftest import crawl_replay, stdnews
 
 SOURCES = ("oecd", "iso")
 
@@ -70,7 +71,7 @@ def live(tmp_path_factory):
 def test_blocked_pages_come_from_the_archive(tmp_path, live):
     mirror = build(tmp_path / "mirror")
     db_path = tmp_path / "news.db"
-    crawl(db_path, mirror.root)
+    run = crawl(db_path, mirror.root)
     stored = posts(db_path)
     archived = {url: at for url, (via, at, _) in stored.items() if via == "archive"}
     # Every page with a usable copy, and only those, with the copy's own timestamp (one
@@ -85,6 +86,15 @@ def test_blocked_pages_come_from_the_archive(tmp_path, live):
         via, at, missing = stored.get(url, (None, None, None))
         assert (via == "api" and missing and at is None) or live[url] & refused(db_path), url
     assert "live" not in {via for via, _, _ in stored.values()}
+    # Told apart from an outage and a layout change, by the crawl and by `stdnews status`.
+    assert run.returncode == verdicts.BLOCKED, run.stdout
+    for source in SOURCES:
+        assert f"{source}: blocked - " in run.stdout
+    status = stdnews("status", "--db", str(db_path))
+    assert status.returncode == verdicts.BLOCKED
+    lines = [line for line in status.stdout.splitlines() if line.startswith(SOURCES)]
+    assert len(lines) == len(SOURCES)
+    assert all(" blocked " in line for line in lines), status.stdout
 
 
 def test_a_live_page_replaces_the_archived_copy(tmp_path, live, monkeypatch):

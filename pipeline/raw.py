@@ -34,6 +34,9 @@ def open_raw(db_path: str | Path) -> Database:
              "fetched_at": str, "hints": str, "redirect_urls": str, "html": bytes},
             pk="url",
         )  # fmt: skip
+    for column in ("fetched_via", "archived_at"):  # stores from before the archive fallback
+        if column not in raw["pages"].columns_dict:
+            raw["pages"].add_column(column, str)
     return raw
 
 
@@ -49,12 +52,18 @@ def save_page(raw: Database, url: str, item: dict) -> None:
         "hints": json.dumps(item.get("hints") or {}, ensure_ascii=False),
         "redirect_urls": json.dumps(item.get("redirect_urls") or []),
         "html": zlib.compress((item.get("html") or "").encode("utf-8"), 6),
+        "fetched_via": item.get("fetched_via"),
+        "archived_at": item.get("archived_at"),
     }
     with raw.atomic():
-        if not item.get("html"):
-            stored = raw.execute("select length(html) > 20 from pages where url = ?", [url])
-            if (stored.fetchone() or [0])[0]:
-                return  # a refusal after a good fetch: the good body stays
+        stored = raw.execute(
+            "select length(html) > 20, coalesce(fetched_via, 'live') from pages where url = ?",
+            [url],
+        ).fetchone()
+        if stored and stored[0] and not item.get("html"):
+            return  # a refusal after a good fetch: the good body stays
+        if stored and stored[0] and stored[1] == "live" and item.get("fetched_via") == "archive":
+            return  # the site's own page beats the archive's copy of it
         upsert(raw.conn, "pages", row, "url")
 
 
@@ -71,4 +80,6 @@ def items(raw: Database, source: str | None = None) -> Iterator[dict]:
             "hints": json.loads(row["hints"] or "{}"),
             "redirect_urls": json.loads(row["redirect_urls"] or "[]"),
             "html": zlib.decompress(row["html"]).decode("utf-8") if row["html"] else "",
+            "fetched_via": row.get("fetched_via"),
+            "archived_at": row.get("archived_at"),
         }

@@ -168,3 +168,16 @@ def test_a_refused_robots_txt_forbids_the_host(tmp_path, monkeypatch):
     assert "live" not in oecd.values()
     assert refused(db_path) >= set(oecd)  # as blocked answers, to the errbacks
     assert set(iso.values()) == {"live"}
+
+
+def test_reprocessing_keeps_where_each_page_came_from(tmp_path):
+    """The raw store keeps fetched_via and archived_at: `stdnews reprocess` (no network) must
+    not turn archived copies into live pages."""
+    mirror = build(tmp_path / "mirror")
+    db_path = tmp_path / "news.db"
+    crawl(db_path, mirror.root)
+    before = posts(db_path)
+    assert "archive" in {via for via, _, _ in before.values()}
+    result = stdnews("reprocess", "--db", str(db_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert posts(db_path) == before

@@ -218,3 +218,20 @@ def test_sitemaps_are_bounded_and_read_with_scrapy_s_parser():
     )
     assert discovery.sitemap_body(response, max_size=1000) is None  # a bomb is refused
     assert discovery.sitemap_body(response, max_size=10**6).startswith(b"<urlset>")
+
+
+def test_pagination_is_bounded_per_start_url():
+    """A "next" that never ends (a calendar, a broken pager) stops at MAX_DISCOVERY_PAGES."""
+    from crawlers.spiders import base
+
+    spider = make_spider(IecSpider)
+    html = '<html><body><a href="/blog/one">One</a><a rel="next" href="?page=9">Next</a></body>'
+    response = page(html)
+    response.meta["root"] = LISTING
+
+    def next_requests():
+        return [r for r in spider.parse(response) if r.callback == spider.parse]
+
+    assert [r.url for r in next_requests()] == [f"{LISTING}?page=9"]
+    spider.discovery_pages[LISTING] = base.MAX_DISCOVERY_PAGES
+    assert next_requests() == []

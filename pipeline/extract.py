@@ -403,34 +403,40 @@ def published_of(page: Page, url, source, generations, hints, text, now) -> date
         found = dates.parse_any(first(page, css, attr), "site", language, now, zone)
         if found:
             return found
+    hinted = None
     if hints.get("published"):
         via = hints.get("via", "listing")
-        found = dates.parse_any(hints["published"], via, language, now, zone)
-        if found:
-            return found
-    return generic_published(page, url, text, now, zone)
+        hinted = dates.parse_any(hints["published"], via, language, now, zone)
+        if hinted and not _weak_hint(hints):
+            return hinted
+    return generic_published(page, url, text, now, zone, hinted)
 
 
-def generic_published(page: Page, url: str, text: str = "", now=None, zone=None):
+def _weak_hint(hints: dict) -> bool:
+    """A date discovery guessed (the date text nearest a link found on any page) or one that
+    is a modification date (a sitemap's lastmod): the page's own signals and its URL first."""
+    return hints.get("via") == "links" or hints.get("published_via") == "sitemap lastmod"
+
+
+def generic_published(page: Page, url: str, text: str = "", now=None, zone=None, guess=None):
     """The publication date of a page no site selector understands, from the signals general
     news pages carry, most reliable first: structured data (JSON-LD, meta tags), marked-up dates
     (<time>, itemprop, abbr.published), elements whose class says date or byline, a dateline
-    or a date beside the title; the URL only after all of these, at its own precision; last, the
-    first date of the main text, a guess. Never a modification date."""
+    or a date beside the title; the URL only after all of these, at its own precision; then a
+    discovery's `guess`, last the first date of the main text. Never a modification date."""
     found = _json_ld_published(page, now, zone) or _meta_published(page, now, zone)
     if found and zone is None and found.value.endswith("Z"):
         return _local_day(found, page, url, now)
     found = (
         found
-        or _marked_up_published(page, now, zone)
-        or dates.from_dateline(text, now)
+        or _marked_up_published(page, now, zone, text)
         or dates.after_label(_page_text(page), "label", now)
         or _near_title(page, now)
     )
     if found:
         return found
     # A URL's month is not refined by a day of the text: that is as often an event's.
-    return dates.from_url(url, now) or _in_main_text(page, now)
+    return dates.from_url(url, now) or guess or _in_main_text(page, now)
 
 
 def _local_day(instant: dates.PubDate, page: Page, url: str, now) -> dates.PubDate:
@@ -584,10 +590,10 @@ def _marks_publication(element, names: str) -> bool:
     )
 
 
-def _marked_up_published(page: Page, now, zone) -> dates.PubDate | None:
-    """<time>, itemprop or RDFa datePublished, abbr.published; then elements named for the date.
-    Marked as the publication and outside asides first, then any <time> outside them, then a
-    marked one in an aside."""
+def _marked_up_published(page: Page, now, zone, text: str = "") -> dates.PubDate | None:
+    """<time>, itemprop or RDFa datePublished, abbr.published; then a dateline, elements named
+    for the date. Marked as the publication and outside asides first, then any <time> outside
+    them, then a marked one in an aside."""
     ranked: list = []
     for order, element in enumerate(_TIMES(page.tree)):
         names = _names(element)
@@ -605,7 +611,9 @@ def _marked_up_published(page: Page, now, zone) -> dates.PubDate | None:
             return found
         if found:
             ranked.append((rank, order, found))
-    cued = _cued_published(page, now)
+    # A dateline opening the text is as specific as markup ("03/05/2024 – "), and the page's
+    # own; an element named for a date may be a template's.
+    cued = dates.from_dateline(text, now) or _cued_published(page, now)
     if cued or not ranked:
         return cued
     return min(ranked, key=lambda r: r[:2])[2]

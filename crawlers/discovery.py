@@ -98,7 +98,8 @@ def page_links(response: Response) -> Iterator[ArticleLink]:
             hints["link_text"] = text
         published = nearest_date(anchor)
         if published:
-            hints["published"], hints["published_via"] = published, "listing"
+            # A guess (the date text nearest the link): weaker than the page's own signals.
+            hints["published"], hints["published_via"] = published, LINKS
         yield ArticleLink(href, hints)
 
 
@@ -250,7 +251,8 @@ def sitemap_entries(body: bytes) -> tuple[list[str], list[ArticleLink]]:
         hints = {"via": SITEMAP}
         if published or entry.get("lastmod"):
             hints["published"] = published or entry["lastmod"]
-            hints["published_via"] = "sitemap news" if published else "sitemap lastmod"
+            # A news sitemap's publication date; else lastmod, which is a modification date.
+            hints["published_via"] = SITEMAP if published else "lastmod"
         pages.append(ArticleLink(loc, hints))
     return children, pages
 

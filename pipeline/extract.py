@@ -405,7 +405,8 @@ def published_of(page: Page, url, source, generations, hints, text, now) -> date
             return found
     hinted = None
     if hints.get("published"):
-        via = hints.get("via", "listing")
+        # The hint's own provenance (listing, feed, sitemap, api...), else the path that found it.
+        via = hints.get("published_via") or hints.get("via", "listing")
         hinted = dates.parse_any(hints["published"], via, language, now, zone)
         if hinted and not _weak_hint(hints):
             return hinted
@@ -415,7 +416,7 @@ def published_of(page: Page, url, source, generations, hints, text, now) -> date
 def _weak_hint(hints: dict) -> bool:
     """A date discovery guessed (the date text nearest a link found on any page) or one that
     is a modification date (a sitemap's lastmod): the page's own signals and its URL first."""
-    return hints.get("via") == "links" or hints.get("published_via") == "sitemap lastmod"
+    return hints.get("via") == "links" or hints.get("published_via") in ("links", "lastmod")
 
 
 def generic_published(page: Page, url: str, text: str = "", now=None, zone=None, guess=None):

@@ -43,7 +43,7 @@ def test_links_of_any_theme_keep_their_text_and_their_own_date():
         "via": "links",
         "link_text": "One story",
         "published": "2026-03-02",
-        "published_via": "listing",
+        "published_via": "links",
     }
     assert links["/blog/two-story"]["published"] == "17 February 2026"
     assert "published" not in links["/blog/undated"]
@@ -211,7 +211,7 @@ def test_sitemaps_are_bounded_and_read_with_scrapy_s_parser():
     assert children == []
     hints = {link.url: link.hints for link in pages}
     assert hints["https://www.bipm.org/en/-/2024-05-20-x"]["published"] == "2025-12-24"
-    assert hints["https://www.bipm.org/en/-/2024-05-20-x"]["published_via"] == "sitemap news"
+    assert hints["https://www.bipm.org/en/-/2024-05-20-x"]["published_via"] == "sitemap"
     response = HtmlResponse(
         url="https://www.bipm.org/sitemap.xml.gz",
         body=gzip.compress(b"<urlset>" + b"<url><loc>x</loc></url>" * 5000 + b"</urlset>"),

@@ -71,7 +71,21 @@ DATE_SIGNALS = {
     "dateline": "the dateline opening the text",
     "url": "the date in the URL",
 }
-WEAK_SIGNALS = {"url", "dateline", "time"}
+# Dates read from the page's shape or text, not from a field meant to carry them (as in
+# data/metadata.yml's weak-dates queries).
+WEAK_SIGNALS = {
+    "url",
+    "dateline",
+    "time",
+    "itemprop",
+    "abbr",
+    "class",
+    "label",
+    "byline",
+    "text",
+    "links",
+    "lastmod",
+}
 
 mimetypes.add_type("application/vnd.sqlite3", ".db")
 mimetypes.add_type("text/plain", ".sha256")

@@ -68,15 +68,18 @@ IEC = Source(
     name="IEC News & blogs",
     organization="iec",
     homepage="https://www.iec.ch",
-    news_url="https://www.iec.ch/news-blogs",
+    news_url="https://www.iec.ch/blog",
     hosts=("www.iec.ch", "iec.ch", "blog.iec.ch"),
     title_suffixes=(" | IEC", " | IEC Blog", " – IEC Blog"),
     generations=(
         Generation(
             name="drupal",
-            url_re=r"^https://www\.iec\.ch/blog/[^/?#]+$",
+            # /node/<nid>: posts the blog listing links before they have an alias.
+            url_re=r"^https://www\.iec\.ch/(?:blog/[^/?#]+|node/\d+)$",
             title_css=("article.node--view-mode-full h1", "h1.page-title"),
-            body_css=(".node--view-mode-full .field--name-body",),
+            # The live blog's body container first (seen on every post of the 2024 listing);
+            # the older Drupal theme's field after it.
+            body_css=("div.blog-article-description", ".node--view-mode-full .field--name-body"),
             drop_css=(".social-share",),
             date_css=(
                 ("meta[property='article:published_time']", "content"),
@@ -142,7 +145,7 @@ ISO = Source(
     organization="iso",
     homepage="https://www.iso.org",
     news_url="https://www.iso.org/insights/standards-world",
-    hosts=("www.iso.org", "iso.org"),
+    hosts=("www.iso.org", "iso.org", "committee.iso.org"),
     title_suffixes=("ISO - ",),
     language_path=(r"^/(fr|ru|es)(?=/)", ""),
     url_rewrites=(
@@ -151,19 +154,20 @@ ISO = Source(
             r"^https://[a-z0-9-]+\.isolutions\.iso\.org/[a-z]{2}/sites/isoorg/",
             "https://www.iso.org/",
         ),
-        # Jahia's internal paths: /cms/render/live/... (older links) and /cms/live/live/...
-        # (the hub's links since 2025), English without a language segment.
+        # Jahia's internal paths: /cms/render/live/... and /cms/live/live/... (public link lists
+        # name them on committee.iso.org too), English without a language segment.
         (
-            r"^https://www\.iso\.org/cms/(?:render|live)/live/en/sites/isoorg/",
+            r"^https://(?:www|committee)\.iso\.org/cms/(?:render|live)/live/en/sites/isoorg/",
             "https://www.iso.org/",
         ),
         (
-            r"^https://www\.iso\.org/cms/(?:render|live)/live/(fr|ru|es)/sites/isoorg/",
+            r"^https://(?:www|committee)\.iso\.org/cms/(?:render|live)/live/(fr|ru|es)/sites/"
+            r"isoorg/",
             r"https://www.iso.org/\1/",
         ),
         # /news/YYYY/MM/<slug>, with or without .html: the vanity form of the node
         # contents/news/YYYY/MM/<slug>.html (dated Ref URLs of the pre-2021 site too). Slugs keep
-        # their case. The undated /news/refNNNN.html redirects instead.
+        # their case. Undated vanity URLs redirect instead (see the jahia generation).
         (
             r"^https://www\.iso\.org/((?:fr/|ru/|es/)?)(?:contents/)?news/(\d{4}/\d{2}/[^/?#]+?)"
             r"(?:\.html)?(?=\?|$)",
@@ -173,10 +177,21 @@ ISO = Source(
     generations=(
         Generation(
             name="jahia",  # www.iso.org and the members' isolutions mirrors share the template
-            url_re=r"^https://www\.iso\.org/(?:(?:fr|ru|es)/)?"
-            r"(?:contents/news/\d{4}/\d{2}/[^/?#]+|news/[Rr]ef\d+)\.html$",
+            # The node path, and the undated vanity URLs the hub and members' lists link
+            # (/news/<slug>, campaign folders /news/am23/<slug>, /news/refNNNN.html, root
+            # /refNNNN.html): the site redirects those to the node, whose address the post takes;
+            # one that does not redirect stays a post under its own address.
+            url_re=r"^https://www\.iso\.org/(?:(?:fr|ru|es)/)?(?:"
+            r"contents/news/\d{4}/\d{2}/[^/?#]+\.html"
+            r"|[Rr]ef\d+\.html"
+            r"|news/(?:[a-z][a-z0-9-]*/)?[^/?#.]+(?:\.html)?)$",
             title_css=("article.news-article h1", "main#content h1"),
-            body_css=("article.news-article .news-content",),
+            # The live pages' body (div#newsBody, else the itemprop) before the older theme's.
+            body_css=(
+                "div#newsBody",
+                "div[itemprop=articleBody]",
+                "article.news-article .news-content",
+            ),
             drop_css=(".share-links",),
             date_css=(("meta[name=pubdate]", "content"), ("div.published time", "")),
             tags_css=("#metadata a",),

@@ -34,6 +34,11 @@ def crawl(tmp_path, root, *args):
     return crawl_replay(db_path, root, *args), Database(db_path)
 
 
+def iec_listing(root):
+    """The pages of IEC's blog listing in a mirror (/blog is a folder: its index.html)."""
+    return [root / "www.iec.ch" / "blog" / "index.html", *(root / "www.iec.ch").glob("blog?page=*")]
+
+
 def edit(files, pattern, replacement):
     for file in files:
         file.write_text(re.sub(pattern, replacement, file.read_text("utf-8")), "utf-8")
@@ -43,11 +48,11 @@ def test_a_listing_whose_selectors_went_stale_still_gives_every_article(tmp_path
     """A re-templated listing: the site's selectors read nothing, the page's links still name
     the articles. The run is healthy, says which selectors are stale and stores every post."""
     root = mirror(tmp_path, "www.iec.ch")
-    edit((root / "www.iec.ch").glob("news-blogs*"), "node__title", "teaser-heading")
+    edit(iec_listing(root), "blog-article-div-content", "teaser-body")
     result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "iec: ok - " in result.stdout
-    assert "selector stale: the site's selectors read nothing on https://www.iec.ch/news-blogs" in (
+    assert "selector stale: the site's selectors read nothing on https://www.iec.ch/blog" in (
         result.stdout
     )
     (row,) = db["crawls"].rows
@@ -63,7 +68,7 @@ def test_a_listing_whose_layout_changed_breaks_the_source_loudly(tmp_path):
     result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 3, result.stdout + result.stderr
     assert "iec: changed - 3 articles discovered" in result.stdout  # only the old releases left
-    assert "https://www.iec.ch/news-blogs answered but gave no article links" in result.stdout
+    assert "https://www.iec.ch/blog answered but gave no article links" in result.stdout
     (row,) = db["crawls"].rows
     assert (row["status"], row["diagnosis"]) == ("broken", "changed")
 
@@ -87,7 +92,7 @@ def test_articles_without_dates_break_the_source(tmp_path):
     edit(pages, r'<meta property="article:published_time"[^>]*>', "")
     edit(pages, r"<time [^>]*>[^<]*</time>", "")
     # The listing's dates would stand in for the pages' (as hints): gone too.
-    edit((root / "www.iec.ch").glob("news-blogs*"), r"<time [^>]*>[^<]*</time>", "")
+    edit(iec_listing(root), r'<div class="blog-article-date-author">[^<]*</div>', "")
     result, db = crawl(tmp_path, root, "iec")
     assert result.returncode == 3
     (row,) = db["crawls"].rows

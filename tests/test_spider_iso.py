@@ -161,7 +161,7 @@ def test_hub_items_keep_their_title_and_listing_date():
     hints = {r.url: r.cb_kwargs["hints"] for r in articles}
     featured = hints[post("2026/10/world-standards-day-2026.html")]
     assert featured["title"] == "World Standards Day 2026: building trust in a changing world"
-    assert (featured["published"], featured["date_source"]) == ("2026-10-14", "listing")
+    assert (featured["published"], featured["published_via"]) == ("2026-10-14", "listing")
     teaser = hints[post("2026/03/net-zero-standard-iso-14060.html")]
     assert teaser["published"] == "2026-03-17"
     assert teaser["title"].startswith("Net zero standard reaches a key milestone")
@@ -265,3 +265,68 @@ def test_a_crawl_of_the_hubs_alone_stores_every_post_they_list_once(tmp_path):
     assert statuses[ajax(MEMBERS_AJAX, MEMBERS, 3, "members")] == 200
     assert statuses[ajax(MEMBERS_AJAX, MEMBERS, 11, "members")] == 204
     assert statuses[ajax(NEWS_AJAX, NEWS, 11)] == 204
+
+
+VANITY_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>ISO - A campaign page that stays where it is</title>
+<meta name="pubdate" content="20231120" /></head><body><main role="main" class="acer">
+<h1>A campaign page that stays where it is</h1>
+<div itemprop="abstract"><p>Written for this test: a vanity page, no redirect.</p></div>
+<div id="newsBody" itemprop="articleBody"><p>The first paragraph of a page that the hub links under
+a campaign folder, answered as it is, with enough words in it to count as the body of a post and
+not as a caption or a teaser.</p><p>The last paragraph ends the page.</p></div>
+</main></body></html>"""
+
+
+def test_undated_vanity_links_become_posts_redirected_or_not(tmp_path):
+    """A hub links /news/<slug> (redirected to a node: the post takes the node's address and
+    keeps the vanity one as an alias) and /news/am23/<slug> (answered as it is: a post under its
+    own address, not lost)."""
+    import shutil
+
+    from pipeline.store import Database
+    from tests.conftest import SNAPSHOT, crawl_replay
+
+    root = tmp_path / "mirror"
+    site = root / "www.iso.org"
+    shutil.copytree(SNAPSHOT / "www.iso.org", site)
+    (site / "contents" / "news.rss").unlink()  # the node below is listed nowhere else
+    hub = site / "insights" / "standards-world"
+    links = '<a href="/news/ClimateGuides">One</a> <a href="/news/am23/closing-session">Two</a>'
+    hub.write_text(hub.read_text("utf-8").replace("</main>", links + "</main>"), "utf-8")
+    node = "https://www.iso.org/contents/news/2020/03/Ref2508.html"
+    with (site / ".responses").open("a", encoding="utf-8") as rules:
+        rules.write(f"301 /news/ClimateGuides {node}\n")
+    (site / "news" / "am23").mkdir(parents=True)
+    (site / "news" / "am23" / "closing-session").write_text(VANITY_PAGE, "utf-8")
+    result = crawl_replay(tmp_path / "news.db", root, "iso")
+    assert result.returncode == 0, result.stdout + result.stderr
+    db = Database(tmp_path / "news.db")
+    posts = {row["url"]: row for row in db["posts"].rows_where("source = 'iso'")}
+    assert node in posts
+    aliases = {url for (url,) in db.execute("select url from post_urls where kind != 'canonical'")}
+    assert "https://www.iso.org/news/ClimateGuides" in aliases
+    kept = posts["https://www.iso.org/news/am23/closing-session"]
+    assert kept["title"] == "A campaign page that stays where it is"
+    assert (kept["published"], kept["text_source"]) == ("2023-11-20", "site:div#newsBody")
+
+
+@pytest.mark.parametrize(
+    ("case", "container"),
+    [("news-body-2024", "div#newsBody"), ("article-body-vanity-2024", "div[itemprop=articleBody]")],
+)
+def test_the_2024_article_markup_is_read_by_its_own_selectors(case, container):
+    """ISO's news pages as read in 2024: the body in div#newsBody, else the articleBody itemprop
+    (fixture pages in tests/fixtures/iso/jahia/, also checked by tests/test_generations.py)."""
+    import json
+
+    from pipeline.extract import decode_html
+    from pipeline.normalize import normalize
+    from tests.conftest import TESTS
+
+    folder = TESTS / "fixtures" / "iso" / "jahia"
+    expected = json.loads((folder / f"{case}.expected.json").read_text("utf-8"))
+    html = decode_html((folder / f"{case}.html").read_bytes())
+    post = normalize({"source": "iso", "url": expected["url"], "html": html})
+    assert post["text_source"] == f"site:{container}"
+    assert post["published_source"] == "site"

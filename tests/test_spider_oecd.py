@@ -2,7 +2,7 @@ import json
 from urllib.parse import urljoin
 
 import pytest
-from scrapy.http import Request, TextResponse
+from scrapy.http import Request, TextResponse, XmlResponse
 
 from crawlers.spiders.oecd import LEGACY_LISTING, PAGE_SIZE, OecdSpider, api_url, rss_url
 from tests.conftest import make_spider, snapshot_file
@@ -101,3 +101,35 @@ def test_old_newsroom_listing_gives_dates_as_hints():
     assert dates == ["31-May-2021", "10-November-2020"]
     assert all(r.url.startswith("https://www.oecd.org/newsroom/") for r in articles)
     assert [r.url for r in listings] == [LEGACY_LISTING + "2/"]
+
+
+def rss_response(page: int, items: int, size: int = PAGE_SIZE, atom: bool = False):
+    url = rss_url(page=page, size=size)
+    if atom:
+        entries = "".join(f"<entry><id>{n}</id></entry>" for n in range(items))
+        body = f'<feed xmlns="http://www.w3.org/2005/Atom">{entries}</feed>'
+    else:
+        entries = "".join(f"<item><guid>{n}</guid></item>" for n in range(items))
+        body = f'<?xml version="1.0"?><rss version="2.0"><channel>{entries}</channel></rss>'
+    return XmlResponse(url, body=body.encode(), encoding="utf-8", request=Request(url))
+
+
+def test_the_rss_twin_is_asked_for_in_pages_of_a_hundred():
+    assert "page=0&pageSize=100" in rss_url()
+    assert snapshot_file(rss_url()).is_file()  # the snapshot answers the spider's first page
+
+
+@pytest.mark.parametrize(
+    ("page", "items", "size", "atom", "expected"),
+    [
+        (0, 100, 100, False, rss_url(page=1)),  # a full page: there may be another
+        (1, 100, 100, True, rss_url(page=2)),  # Atom entries count alike
+        (0, 99, 100, False, None),  # a short page is the last
+        (0, 0, 100, False, None),
+        (0, 10, 10, False, rss_url(page=1, size=10)),
+        (49, 100, 100, False, None),  # bounded
+    ],
+)
+def test_the_rss_twin_pages_while_a_full_page_comes(page, items, size, atom, expected):
+    response = rss_response(page, items, size, atom)
+    assert make_spider(OecdSpider).next_pages(response) == ([expected] if expected else [])

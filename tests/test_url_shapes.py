@@ -82,3 +82,47 @@ def test_a_url_month_is_never_a_day():
     found = dates.from_url(CANONICAL)
     assert (found.value, found.precision) == ("2025-11", "month")
     assert dates.from_url("https://www.iso.org/news/2025/11/ISO22372").precision == "month"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.iso.org/news/ClimateGuides",  # undated vanity URLs the hub linked in 2024
+        "https://www.iso.org/news/am23/closing-session-highlights",  # campaign folders
+        "https://www.iso.org/news/cop28/standards-for-climate-action",
+        "https://www.iso.org/news/awards/Standards_Leadership_2023",
+        "https://www.iso.org/ref2770.html",  # root-level Ref page
+        "https://www.iso.org/news/ref2616.html",
+        "https://www.iso.org/fr/news/ObjectifsDD",
+    ],
+)
+def test_undated_vanity_urls_are_articles_under_their_own_address(url):
+    """The site redirects them to the node (the post takes the final address); they are not
+    rewritten, so one that answers without redirecting still becomes a post."""
+    assert canonical_url(url) == url
+    assert ISO.is_article(url)
+    assert ISO.generation(url).name == "jahia"
+
+
+def test_committee_site_links_are_the_www_node():
+    url = (
+        "https://committee.iso.org/cms/live/live/en/sites/isoorg/contents/news/2024/05/Ref2770.html"
+    )
+    assert canonical_url(url) == "https://www.iso.org/contents/news/2024/05/Ref2770.html"
+    french = url.replace("/live/en/", "/live/fr/")
+    assert canonical_url(french) == "https://www.iso.org/fr/contents/news/2024/05/Ref2770.html"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # A news node's related-standard child, also under committee.iso.org.
+        "https://www.iso.org/contents/news/2024/05/Ref2770/metadataStore/standard-reference-1@/"
+        "12345.html",
+        "https://committee.iso.org/cms/live/live/en/sites/isoorg/contents/news/2024/05/Ref2770/"
+        "metadataStore/standard-reference-1@/12345.html",
+        "https://www.iso.org/news/am23/",  # a campaign folder's index
+    ],
+)
+def test_children_and_folders_are_not_articles(url):
+    assert not ISO.is_article(canonical_url(url))

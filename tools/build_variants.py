@@ -17,7 +17,7 @@ markup: it has no variant.
 
 Themes (template -> pages):
 * iec_listing.html: Drupal 10 view rows with a Bootstrap pager of page numbers only
-  (www.iec.ch/news-blogs, ?page=1).
+  (www.iec.ch/blog, ?page=1).
 * iec_wp_listing.html: WordPress block theme, query loop, "Older posts" link without the
   classic classes (blog.iec.ch/, /page/2/).
 * iec_newslog_index.html: a plain HTML table with relative links (www.iec.ch/newslog/).

@@ -10,8 +10,11 @@
   longer linked, kept as archives; a 404 there is "gone").
 
 Article URLs come in many shapes (/contents/news/YYYY/MM/<slug>.html, /news/YYYY/MM/<slug>,
-/cms/{render,live}/live/<lang>/sites/isoorg/..., /news/refNNNN.html, members' *.isolutions.iso.org
-mirrors); pipeline/sources.py canonicalizes them before requesting, vanity URLs follow their 301s.
+/cms/{render,live}/live/<lang>/sites/isoorg/..., members' *.isolutions.iso.org mirrors,
+committee.iso.org's /cms/ paths); pipeline/sources.py canonicalizes them before requesting. The
+undated vanity URLs (/news/<slug>, /news/am23/<slug> and other campaign folders,
+/news/refNNNN.html, /refNNNN.html) are requested as they are: the site redirects them to the node,
+whose address the post takes (one that answers without redirecting stays a post of its own).
 
 The French, Russian and Spanish hubs list translations of English posts: an incremental run asks
 for them only when the English hub or feed had something new, or once a day (secondary_urls).
@@ -99,12 +102,12 @@ def item_hints(item) -> dict:
     """Title and listing date of a hub item (the date is the listing's, not the URL's month)."""
     title = " ".join("".join(item.css(ITEM_TITLE_CSS).getall()).split())
     title = title or item.css("a[title]::attr(title)").get()
-    hints = {"via": "selector", "date_source": "listing"}
+    hints = {"via": "selector"}
     if title:
         hints["title"] = title
     published = item.css("time.updated::attr(datetime)").get()
     if published:
-        hints["published"] = published.strip()
+        hints["published"], hints["published_via"] = published.strip(), "listing"
     return hints
 
 

@@ -1,6 +1,7 @@
 """OECD newsroom: discovery through the public search API, article pages on www.oecd.org.
 
-* api.oecd.org/webcms/search/faceted-search (JSON; its RSS twin when the JSON fails) ->
+* api.oecd.org/webcms/search/faceted-search (JSON; its RSS twin, paged the same way, when the
+  JSON fails) ->
   www.oecd.org/{en,fr}/about/news/{press-releases,announcements,media-advisories}/YYYY/MM/<slug>.html
 * www.oecd.org/newsroom/publicationsdocuments/bydate/[N] (the old site) -> /newsroom/<slug>.htm
 
@@ -43,11 +44,14 @@ def api_url(page: int, size: int = PAGE_SIZE, language: str = "en") -> str:
     return f"{API}/faceted-search?{urlencode(query)}"
 
 
-def rss_url(language: str = "en") -> str:
-    """The API's RSS twin (what the newsroom's "Get RSS link" gives)."""
+def rss_url(language: str = "en", page: int = 0, size: int = PAGE_SIZE) -> str:
+    """The API's RSS twin (what the newsroom's "Get RSS link" gives): it takes `page` and
+    `pageSize` as the JSON does and is sorted by date, items keyed by their permalink."""
     query = [
         ("siteName", "oecd"),
         ("interfaceLanguage", language),
+        ("page", str(page)),
+        ("pageSize", str(size)),
         ("path", f"/content/oecd/{language}/about/news"),
         ("facets", f"oecd-languages:{language}"),
     ]
@@ -126,14 +130,34 @@ class OecdSpider(NewsSpider):
                 yield ArticleLink(href, hints)
 
     def next_pages(self, response: Response) -> list[str]:
-        """API: the next page while `total` says more records follow; the old listing: its
-        "next" link."""
+        """API: the next page while `total` says more records follow; its RSS twin: the next
+        page while a full one came (it has no total); the old listing: its "next" link."""
+        if response.url.startswith(f"{API}/rss"):
+            following = rss_next(response.url, feed_items(response))
+            return [following] if following else []
         if is_feed(response):
             return []
         if response.url.startswith(API):
             following = api_next(response.url, api_body(response))
             return [following] if following else []
         return response.css(".pagination a.next::attr(href)").getall()
+
+
+def feed_items(response: Response) -> int:
+    """Items (RSS) or entries (Atom) of a feed answer."""
+    try:
+        return len(response.xpath("//*[local-name()='item' or local-name()='entry']"))
+    except (AttributeError, ValueError):
+        return 0  # not a text answer
+
+
+def rss_next(url: str, items: int) -> str | None:
+    """The RSS twin's next page: asked for only after a full page, within MAX_API_PAGES."""
+    page = int(re.search(r"[?&]page=(\d+)", url).group(1))
+    size = int(re.search(r"[?&]pageSize=(\d+)", url).group(1))
+    if items < size or page + 1 >= MAX_API_PAGES:
+        return None
+    return rss_url(query_language(url), page + 1, size)
 
 
 def api_body(response: Response) -> dict:

@@ -11,7 +11,7 @@ with the site's own path and counts which path found each article (`via`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
@@ -86,14 +86,19 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def page_links(response: Response) -> Iterator[ArticleLink]:
-    """Every link of an HTML page, with its text and the date of the item that holds it."""
-    for anchor in response.xpath("//a[@href]"):
-        href = anchor.attrib["href"].strip()
+def page_links(
+    response: Response, wanted: Callable[[str], bool] | None = None
+) -> Iterator[ArticleLink]:
+    """Every link of an HTML page (those whose absolute URL `wanted` accepts), with its text and
+    the date of the item that holds it. Read on lxml's tree: a listing has hundreds of links."""
+    for anchor in response.selector.root.iter("a"):
+        href = (anchor.get("href") or "").strip()
         if not href or href.lower().startswith(SKIPPED_SCHEMES):
             continue
+        if wanted is not None and not wanted(response.urljoin(href)):
+            continue
         hints = {"via": LINKS}
-        text = " ".join(anchor.xpath("string(.)").get("").split()) or anchor.attrib.get("title")
+        text = text_of(anchor) or anchor.get("title")
         if text:
             hints["link_text"] = text
         published = nearest_date(anchor)
@@ -103,26 +108,29 @@ def page_links(response: Response) -> Iterator[ArticleLink]:
         yield ArticleLink(href, hints)
 
 
-def nearest_date(anchor: Selector) -> str | None:
+def text_of(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def nearest_date(anchor) -> str | None:
     """The one date (a <time datetime>, else a date in the text) of the closest element around
-    the link that has one; None once that element holds other items (links to other pages of
-    the same section) or several dates."""
-    section = path_section(anchor.attrib["href"])
+    the link (an lxml element) that has one; None once that element holds other items (links
+    to other pages of the same section) or several dates."""
+    section = path_section(anchor.get("href") or "")
     node = anchor
     for _ in range(DATE_LEVELS):
-        parents = node.xpath("..")
-        if not parents:
+        node = node.getparent()
+        if node is None:
             return None
-        node = parents[0]
-        siblings = {h for h in node.xpath(".//a/@href").getall() if path_section(h) == section}
-        if len(siblings) > 1:
+        hrefs = {a.get("href") for a in node.iter("a")}
+        if sum(path_section(h or "") == section for h in hrefs) > 1:
             return None  # a list of items: its dates are theirs
-        times = node.xpath(".//time/@datetime").getall()
+        times = {t.get("datetime") for t in node.iter("time") if t.get("datetime")}
         if times:
-            return times[0] if len(set(times)) == 1 else None
-        texts = DATE_TEXT_RE.findall(" ".join(node.xpath(".//text()").getall()))
+            return times.pop() if len(times) == 1 else None
+        texts = set(DATE_TEXT_RE.findall(" ".join(node.itertext())))
         if texts:
-            return texts[0] if len(set(texts)) == 1 else None
+            return texts.pop() if len(texts) == 1 else None
     return None
 
 
@@ -141,11 +149,10 @@ def next_pages(response: Response) -> list[str]:
             "//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href"
         ).getall()
     )
-    for anchor in response.xpath("//a[@href]"):
-        text = anchor.xpath("string(.)").get("") or anchor.attrib.get("aria-label", "")
-        label = " ".join(text.split()).strip(ARROWS).lower()
-        if NEXT_LABEL_RE.match(label):
-            found += usable([anchor.attrib["href"]])
+    for anchor in response.selector.root.iter("a"):
+        label = (text_of(anchor) or anchor.get("aria-label") or "").strip(ARROWS).lower()
+        if len(label) < 30 and NEXT_LABEL_RE.match(label):
+            found += usable([anchor.get("href") or ""])
     found = [response.urljoin(href) for href in found]
     return list(dict.fromkeys(found)) or numbered_next(response)
 
@@ -157,14 +164,14 @@ def numbered_next(response: Response) -> list[str]:
         "//*[@aria-current='page'] | //*[contains(concat(' ', @class, ' '), ' active ')"
         " or contains(concat(' ', @class, ' '), ' current ')]"
     )
-    numbers = (" ".join(node.xpath("string(.)").get("").split()) for node in marked)
+    numbers = (text_of(node.root) for node in marked)
     current = next((n for n in numbers if n.isdigit()), None)
     if current is None:
         return []
     wanted = str(int(current) + 1)
-    for anchor in response.xpath("//a[@href]"):
-        if " ".join(anchor.xpath("string(.)").get("").split()) == wanted:
-            return [response.urljoin(h) for h in usable([anchor.attrib["href"]])]
+    for anchor in response.selector.root.iter("a"):
+        if text_of(anchor) == wanted:
+            return [response.urljoin(h) for h in usable([anchor.get("href") or ""])]
     return []
 
 

@@ -6,6 +6,7 @@ finds, while the heavy normalization runs in worker processes (pipeline/workers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,6 +17,7 @@ TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
 BARE_HOSTS = ("bipm.org", "iec.ch", "iso.org", "oecd.org")
 
 
+@functools.lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """The key form of a URL: https, lowercase host, no trailing dot, fragment or trackers, and
     the source's other addresses of a page (mirrors, internal paths) rewritten to its own."""

@@ -358,7 +358,9 @@ class NewsSpider(scrapy.Spider):
         site = self.articles_of(response, self.article_links(response))
         page = []
         if isinstance(response, HtmlResponse) and not is_feed(response):
-            page = self.articles_of(response, discovery.page_links(response))
+            wanted = self.source.is_article
+            links = discovery.page_links(response, lambda url: wanted(canonical_url(url)))
+            page = self.articles_of(response, links)
             if page and not site and self.reads_listings:
                 self.stale.add(response.meta.get("root", response.url))
                 self.crawler.stats.inc_value("stdnews/selector_stale")

@@ -75,7 +75,7 @@ def test_seed_post_body_is_the_story_only(source, url, title, first, end):
 
 def test_generic_fallback_when_no_site_selector_matches():
     url = "https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting"
-    html = snapshot_file(url).read_text().replace("field--name-body", "field--name-renamed")
+    html = snapshot_file(url).read_text().replace("blog-article-description", "renamed-body")
     fields = extract(html, url, SOURCES["iec"])
     assert fields.text_source == "trafilatura"
     assert "Over 400 participants" in fields.text

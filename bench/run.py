@@ -29,6 +29,7 @@ PLAN = {
     "normalize": ([], []),
     "dates": ([], []),  # needs a corpus (STDNEWS_DATES_CORPUS): skipped without one
     "startup": ([], []),
+    "memory": ([], []),  # a crawl whose one article is a 12 MB page
     "discovery": (["--rounds", "5"], []),
     "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),

@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipeline import dates
+from pipeline import bounds, dates
 from pipeline.sources import Generation, Source
 
 # Never part of an article's text, wherever they stand.
@@ -72,7 +72,10 @@ XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 def parse_html(html: str | bytes) -> etree._Element | None:
     if not html or not html.strip():
         return None
+    if isinstance(html, bytes) and len(html) > bounds.MAX_PARSE_CHARS:
+        html = decode_html(html)
     if isinstance(html, str):
+        html = bounds.bounded_html(html)
         html = XML_DECLARATION.sub("", html, count=1)
     try:
         return lxml.html.fromstring(html)
@@ -771,17 +774,21 @@ def extract(html: str | bytes, url: str, source: Source | None, hints: dict | No
         )
     page = Page(tree)
     text, text_source = body_text(page, generations)
+    if len(text) > bounds.MAX_TEXT_CHARS:
+        text, text_source = bounds.bounded_text(text), f"{text_source}{bounds.CUT}"
     title, title_source = title_of(page, source, generations, hints, url)
     tags = [tag for g in generations for css in g.tags_css for tag in tags_at(page, css)]
+    description = (
+        first(page, "meta[name=description]", "content")
+        or first(page, "meta[property='og:description']", "content")
+        or clean(hints.get("description"))
+    )
     return Extracted(
-        title=title,
+        title=bounds.bounded_field(title),
         title_source=title_source,
         text=text,
         text_source=text_source,
-        description=first(page, "meta[name=description]", "content")
-        or first(page, "meta[property='og:description']", "content")
-        or clean(hints.get("description"))
-        or None,
+        description=bounds.bounded_field(description) or None,
         published=published_of(page, url, source, generations, hints, text, now),
         updated=updated_of(page, generations, now, source.timezone if source else None),
         site_tags=[t for t in tags if t] + list(hints.get("tags") or []),

@@ -51,10 +51,10 @@ def from_cache(path: Path) -> LanguageIdentifier:
             data["ptc"],
             data["pc"],
             data["classes"].tolist(),
-            _array(data["nextmove"]),
+            _read_array(data, "nextmove"),
             data["out_feat"].tolist(),
             norm_probs=True,
-            tk_row=_array(data["nextmove_row"]),
+            tk_row=_read_array(data, "nextmove_row"),
         )
 
 
@@ -89,7 +89,19 @@ def _unsigned(values: array) -> np.ndarray:
     return np.frombuffer(values, dtype=f"u{values.itemsize}")
 
 
-def _array(values: np.ndarray) -> array:
-    out = array(TYPECODES[values.dtype.itemsize])
-    out.frombytes(np.ascontiguousarray(values).tobytes())
+# Read a megabyte at a time: the tokenizer's table (40 MB) read whole, then copied into its
+# array, took a process that loads the model to three times its size for a moment.
+CHUNK = 2**20
+
+
+def _read_array(data, name: str) -> array:
+    """A member of the .npz as a stdlib array of unsigned ints, read in chunks."""
+    with data.zip.open(f"{name}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                       (2, 0): np.lib.format.read_array_header_2_0}[version]  # fmt: skip
+        _, _, dtype = read_header(member)
+        out = array(TYPECODES[dtype.itemsize])
+        while chunk := member.read(CHUNK):
+            out.frombytes(chunk)
     return out

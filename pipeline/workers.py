@@ -16,17 +16,24 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from pipeline.bounds import bounded_item
+
 _pools: dict[int, Executor] = {}
 
 
 def count(default: int = 1) -> int:
     return int(os.environ.get("STDNEWS_NORMALIZE_WORKERS", default))
+
+
+# Linux's prctl option that signals a process when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 
 def orphan_watch(parent: int) -> None:
@@ -36,11 +43,28 @@ def orphan_watch(parent: int) -> None:
     os._exit(0)
 
 
-def warm() -> None:
-    """Load what every page needs (vocabularies, matchers, the language model) before the first
-    page arrives; trafilatura, the fallback for pages no site selector understands, only when
-    such a page comes."""
-    threading.Thread(target=orphan_watch, args=(os.getppid(),), daemon=True).start()
+def end_with(parent: int) -> None:
+    """End this worker as soon as `parent` is gone, at any moment: `parent` is the pid the
+    parent gave (read here, os.getppid() is already init's if the parent died while this process
+    started), the kernel sends SIGKILL when the parent ends (Linux), and a thread watches the
+    parent's pid wherever prctl is missing."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watch alone
+        pass
+    if os.getppid() != parent:  # gone before the signal was asked for
+        os._exit(0)
+    threading.Thread(target=orphan_watch, args=(parent,), daemon=True).start()
+
+
+def warm(parent: int) -> None:
+    """Tie this worker's life to its parent's first thing, then load what every page needs
+    (vocabularies, matchers, the language model) before the first page arrives; trafilatura,
+    the fallback for pages no site selector understands, only when such a page comes."""
+    end_with(parent)
     from pipeline import language, organizations, tags
 
     organizations.matcher()
@@ -52,7 +76,9 @@ def pool(workers: int) -> Executor:
     """The process-wide pool of `workers` normalizers (started on first use)."""
     if workers not in _pools:
         context = multiprocessing.get_context("spawn")
-        _pools[workers] = ProcessPoolExecutor(workers, mp_context=context, initializer=warm)
+        _pools[workers] = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=warm, initargs=(os.getpid(),)
+        )
     return _pools[workers]
 
 
@@ -72,6 +98,7 @@ async def normalize_async(item: dict, workers: int | None = None) -> tuple[dict 
     workers = count() if workers is None else workers
     if workers <= 0:
         return attempt(item)
+    item = bounded_item(item)  # a huge page is cut here, not pickled whole for the worker
     try:
         return await asyncio.get_running_loop().run_in_executor(pool(workers), attempt, item)
     except BrokenProcessPool:  # a worker died (killed, out of memory): this page goes on here
@@ -90,7 +117,7 @@ def normalize_many(items: Iterable[dict], workers: int | None = None
     executor = pool(workers)
     window: list = []
     for item in items:  # a bounded window of pages in flight: memory stays flat
-        window.append((item, executor.submit(attempt, item)))
+        window.append((item, executor.submit(attempt, bounded_item(item))))
         if len(window) >= 8 * workers:
             done, future = window.pop(0)
             yield done, future.result()

@@ -12,6 +12,8 @@ from pipeline.paths import DEFAULT_DB
 BOT_NAME = "standards-news"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
+# `scrapy crawl` exits with the run's answer (crawlers/commands/crawl.py).
+COMMANDS_MODULE = "crawlers.commands"
 
 # Where items end up, and who to contact about the crawler (shown in the User-Agent).
 NEWS_DB_PATH = os.environ.get("STDNEWS_DB", str(DEFAULT_DB))
@@ -72,7 +74,8 @@ STDNEWS_ARCHIVE_DELAY = float(os.environ.get("STDNEWS_ARCHIVE_DELAY", "4"))
 STDNEWS_ARCHIVE_MAX_LOOKUPS = int(os.environ.get("STDNEWS_ARCHIVE_MAX_LOOKUPS", "100"))
 DOWNLOAD_SLOTS = {"archive": {"delay": STDNEWS_ARCHIVE_DELAY, "concurrency": 1}}
 # A live progress line on a terminal (switched on by `stdnews crawl` when stderr is one).
-EXTENSIONS = {"crawlers.progress.Progress": 500}
+# A run stopped by Ctrl-C or SIGTERM is recorded as interrupted, not complete.
+EXTENSIONS = {"crawlers.progress.Progress": 500, "crawlers.interrupted.Interrupted": 510}
 STDNEWS_PROGRESS = False
 
 # Incremental crawling (pipeline/state.py): posts published within this many days are

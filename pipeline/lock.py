@@ -51,11 +51,18 @@ class CrawlLock:
             self.fd = None
 
     def held_elsewhere(self) -> bool:
-        """Is a crawl running on this database now (in another process)?"""
+        """Is a crawl running on this database now (in another process)? Asked without creating
+        or writing the lock file: a reader may be looking at a read-only copy."""
         try:
-            self.acquire().release()
-        except CrawlLocked:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:  # no lock file: no crawl ever ran here (unreadable: cannot tell)
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
             return True
+        finally:
+            os.close(fd)  # drops the shared lock, if taken
         return False
 
     def __enter__(self) -> CrawlLock:

@@ -10,9 +10,11 @@ A cron job reads one number, so each answer an operator must tell apart gets its
     5  blocked: the site refused us (403/429, a bot challenge, a CDN's refusal page)
     6  unreachable: DNS, refused connections, timeouts, TLS or 5xx (the site is down)
     7  gone: every discovery page answered 404/410 (the news moved)
+    8  unusable database: not a database (corrupt), unreadable, or read-only for a write
+    130  interrupted: Ctrl-C or SIGTERM; its crawls rows say so, and the next run catches up
 
 Several sources: the most serious answer wins, in the order 1, 3, 7, 5, 6, 0 (what needs our code
-fixed first, a passing outage last).
+fixed first, a passing outage last). 2, 4, 8 and 130 stop the whole command, on one line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ LOCKED = 4
 BLOCKED = 5
 UNREACHABLE = 6
 GONE = 7
+UNUSABLE = 8
+# 128 + SIGINT, what a shell reports after Ctrl-C; SIGTERM gives the same (one answer).
+INTERRUPTED = 130
 
 BY_DIAGNOSIS = {
     "ok": OK,
@@ -34,8 +39,25 @@ BY_DIAGNOSIS = {
     "unreachable": UNREACHABLE,
     "gone": GONE,
 }
-# Most serious first: what needs our code fixed, then what needs a look, then what passes.
-SEVERITY = (FAILED, BROKEN, GONE, BLOCKED, UNREACHABLE, OK)
+# Most serious first: a run cut short, what needs our code fixed, then what needs a look, then
+# what passes.
+SEVERITY = (INTERRUPTED, FAILED, BROKEN, GONE, BLOCKED, UNREACHABLE, OK)
+
+
+def diagnosis(row: dict | None) -> str:
+    """A crawls row's one-word answer: ok, changed, broken, blocked, unreachable, gone;
+    "interrupted" (Ctrl-C, SIGTERM); "FAILED" when the spider did not finish."""
+    if row is not None and row["status"] == "interrupted":
+        return "interrupted"
+    if row is None or row["status"] not in ("ok", "broken"):
+        return "FAILED"
+    return row.get("diagnosis") or row["status"]
+
+
+def row_status(row: dict | None) -> int:
+    """The exit status a source's crawls row gives (its diagnosis above)."""
+    answer = diagnosis(row)
+    return INTERRUPTED if answer == "interrupted" else exit_status(answer)
 
 
 def exit_status(diagnosis: str | None) -> int:

@@ -77,7 +77,8 @@ db_option = click.option(
 host_option = click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to bind."
 )
-port_option = click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+port_option = click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
+                           help="Port to listen on.")  # fmt: skip
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -412,7 +413,12 @@ def demo(db_path, no_serve, host, port):
 @host_option
 @port_option
 def serve(db_path, host, port):
-    """Browse the database in Datasette (read-only), with the metadata in data/."""
+    """Browse the database in Datasette (read-only), with the metadata in data/.
+
+    A read-only file (a dump, a read-only mount) is served as it is. A database that cannot be
+    read prints one line and exits 8; a port in use or an address that cannot be listened on,
+    one line and exit 2. Ctrl-C or SIGTERM stops the server (exit 0).
+    """
     if not db_path.exists():
         raise click.ClickException(
             f"{db_path} does not exist: run `stdnews demo --no-serve` or `stdnews crawl` first"

@@ -18,12 +18,14 @@ by their id.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 
@@ -86,9 +88,17 @@ class FacetIndex:
         return {c: self.facets[c].count(mask, rowids) for c in columns if c in self.facets}
 
 
+def read_only_uri(path: Path) -> str:
+    """The file opened for reading; immutable when this process cannot write it or its folder
+    (a read-only mount, `chattr +i`), where SQLite could not keep a WAL's shared memory."""
+    path = Path(path)
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+    return f"file:{quote(str(path))}?mode=ro" + ("" if writable else "&immutable=1")
+
+
 def build(path: Path, version: int = 0) -> FacetIndex:
     started = time.perf_counter()
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+    conn = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False,
                            isolation_level=None)  # fmt: skip
     try:
         # Every read below from one snapshot: a crawl committing meanwhile would otherwise add
@@ -150,8 +160,11 @@ def once_per_post(rowids: np.ndarray, codes: np.ndarray, repeatable: np.ndarray)
 
 
 def rowids(conn: sqlite3.Connection, sql: str, params: dict) -> np.ndarray:
-    """The rowids a query selects (its only column), as an array."""
-    return np.fromiter(chain.from_iterable(conn.execute(sql, params)), np.int64)
+    """The rowids a query selects (its only column), as an array (plain tuples: the serving
+    connection's row factory is for pages, not for 100,000 rowids)."""
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return np.fromiter(chain.from_iterable(cursor.execute(sql, params)), np.int64)
 
 
 class Holder:
@@ -164,7 +177,7 @@ class Holder:
         self.lock = threading.Lock()  # the watching connection and the rebuild's start
         self.build_lock = threading.Lock()  # one quick rebuild at a time, not one per request
         self.building: threading.Thread | None = None
-        self.watch = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+        self.watch = sqlite3.connect(read_only_uri(self.path), uri=True,
                                      check_same_thread=False)  # fmt: skip
         self.error: str | None = None
 

@@ -1,23 +1,30 @@
 """The analysts' Datasette: metadata, templates, plugin, static files and settings in one place.
 
-`stdnews serve` and `stdnews demo` run Datasette as a process with `datasette_args`; tests build
-the same instance in-process with `make_datasette`, or run `stdnews serve` in the background with
-`ServedSite` (as the benchmarks do). What is served:
+`stdnews serve` and `stdnews demo` run Datasette in their own process (`serve_db`: the database
+opened and the port bound before anything is printed, no temporary file, SIGINT and SIGTERM end
+it cleanly); `datasette_args` gives the same site to the `datasette` command; tests build it
+in-process with `make_datasette`, or run `stdnews serve` in the background with `ServedSite` (as
+the benchmarks do). What is served:
 
-- the database, read-only (Datasette opens it with `mode=ro`; no canned query writes);
+- the database, read-only (Datasette opens it with `mode=ro`, immutable when this process
+  cannot write the file; no canned query writes);
 - data/metadata.yml (titles, descriptions, facets, canned queries, dashboards), its database
   section keyed by the name Datasette gives the file;
 - data/templates/ (home page with the dumps, the post page), data/plugins/ (ranked-search
-  function, list facets and filters, highlighted snippets, feeds), data/static/ at /assets/;
+  function, list facets and filters, highlighted snippets, feeds; what makes it safe to expose:
+  refused functions, SERVING_LIMITS, security headers, robots.txt), data/static/ at /assets/;
 - the dumps folder beside the database (`<db folder>/dumps/`, written by `stdnews dump`) at
   /dumps/, listed on the home page from its manifests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import errno
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +54,21 @@ SETTINGS = {
     "default_page_size": 50,
     "max_returned_rows": 1000,
     "allow_download": "off",  # the database is served as dumps (stdnews dump), not live
+}
+# What one query may take (data/plugins/standards_news_safety.py). The time limit acts only
+# between SQLite's steps, so what one function call can do is bounded by sizes: the longest
+# string or blob SQLite builds (five times the longest stored body, pipeline/bounds.py, at 4
+# bytes a character), the longest LIKE/GLOB pattern (their cost is the text's length times the
+# pattern's), the text times the pattern for the functions that compare at each position
+# (instr, replace, trim), SQLite's heap (process-wide: soft, then hard), and the text and blobs
+# one query hands to Python (up to max_returned_rows rows of them).
+SERVING_LIMITS = {
+    "length": 4 * 2**20,
+    "like_pattern": 200,
+    "text_times_pattern": 2 * 10**9,
+    "soft_heap": 64 * 2**20,
+    "hard_heap": 256 * 2**20,
+    "result": 64 * 2**20,
 }
 
 
@@ -87,36 +109,112 @@ def datasette_args(db_path: Path, metadata_path: Path, host: str, port: int) -> 
     return args
 
 
-def write_metadata(db_path: Path) -> Path:
-    """The metadata as a JSON file for the datasette process (it takes a path)."""
-    path = Path(tempfile.mkdtemp(prefix="stdnews-")) / "metadata.json"
-    path.write_text(json.dumps(metadata_for(db_path)), "utf-8")
-    return path
+class Refused(click.ClickException):
+    """Serving cannot start: one line `stdnews <command>: why`, and the exit status given."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        ctx = click.get_current_context(silent=True)
+        click.echo(f"stdnews {ctx.info_name if ctx else 'serve'}: {self.message}", err=True)
 
 
 def serve_db(db_path: Path, host: str, port: int) -> None:
-    """Replace this process by Datasette serving db_path (Ctrl-C stops it)."""
-    from pipeline.store import open_db
+    """Serve db_path with Datasette in this process until Ctrl-C or SIGTERM (exit status 0).
 
-    open_db(db_path).close()  # bring an older database up to the current schema first
-    dumps = dumps_dir(db_path)
-    dumps.mkdir(parents=True, exist_ok=True)  # Datasette's --static needs the folder
+    Nothing is printed as serving before the database opened and the port is this process's:
+    a database that cannot be read or a port in use is one line (Refused). A writable database
+    is brought up to the current schema first; a read-only one (a dump, a read-only mount) is
+    served as it is."""
+    from pipeline import store, verdicts
+
+    try:
+        if store.writable(Path(db_path)):
+            store.open_db(db_path).close()  # an older database gets the current schema
+        else:
+            store.open_readonly(db_path).close()
+    except store.DatabaseUnusable as error:
+        raise Refused(str(error), verdicts.UNUSABLE) from None
+    listening = listen(host, port)
+    try:
+        datasette = make_datasette(db_path, serving=True)
+    except BaseException:
+        listening.close()
+        raise
     click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    metadata_path = write_metadata(db_path)
-    args = [sys.executable, "-m", "datasette", *datasette_args(db_path, metadata_path, host, port)]
-    os.execv(sys.executable, args)
+    run_until_stopped(datasette, listening)
 
 
-def make_datasette(db_path: Path):
-    """The same site as `stdnews serve`, in-process (for tests: `ds.client.get(...)`)."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening, or Refused with why (in use, not allowed, no
+    such address)."""
+    from pipeline import verdicts
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]  # fmt: skip
+    except socket.gaierror as error:
+        raise Refused(f"cannot listen on {host}: {error.strerror}", verdicts.USAGE) from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn, for quick restarts
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        why = "already in use (another server?): stop it or choose another --port" \
+            if error.errno == errno.EADDRINUSE else error.strerror  # fmt: skip
+        raise Refused(f"cannot listen on {host}:{port}: {why}", verdicts.USAGE) from None
+    return sock
+
+
+def run_until_stopped(datasette, listening: socket.socket) -> None:
+    """Datasette's startup hooks, then uvicorn on the socket until SIGINT or SIGTERM, which end
+    it cleanly (uvicorn finishes the answers under way, then raises the signal again: ended here
+    with status 0 instead of a KeyboardInterrupt's traceback or a death by SIGTERM)."""
+    import asyncio
+
+    import uvicorn
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(datasette.invoke_startup())
+        config = uvicorn.Config(datasette.app(), log_level="info", lifespan="on")
+        uvicorn.Server(config).run(sockets=[listening])
+    finally:
+        listening.close()
+        loop.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def make_datasette(db_path: Path, serving: bool = False):
+    """The same site as `stdnews serve`, in-process (for tests: `ds.client.get(...)`). Served
+    (serving=True), a file this process cannot write is opened immutable, and the dumps folder
+    is mounted only when it exists."""
     from datasette.app import Datasette
 
+    db_path = Path(db_path)
+    dumps = dumps_dir(db_path)
+    if serving:
+        with contextlib.suppress(OSError):  # a read-only folder has no dumps to serve
+            dumps.mkdir(parents=True, exist_ok=True)
+    read_only = serving and not (os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK))
     return Datasette(
-        [str(db_path)],
+        [] if read_only else [str(db_path)],
+        immutables=[str(db_path)] if read_only else [],
         metadata=copy.deepcopy(metadata_for(db_path)),
         template_dir=str(TEMPLATES),
         plugins_dir=str(PLUGINS),
-        static_mounts=[("assets", str(STATIC)), ("dumps", str(dumps_dir(db_path)))],
+        static_mounts=[("assets", str(STATIC))]
+        + ([("dumps", str(dumps))] if dumps.is_dir() or not serving else []),
         settings={k: _setting(v) for k, v in SETTINGS.items()},
     )
 

@@ -1,0 +1,260 @@
+"""What makes the site safe to expose to anonymous requests (loaded with --plugins-dir).
+
+- Every serving connection (prepare_connection): no SQL function that hands out pointers or
+  loads code (an authorizer denies them at prepare time, in `?sql=`, canned queries and the
+  site's own SQL alike); SQLite's length limit, so that one function call (printf's width,
+  randomblob, a string doubled by a recursive CTE) fails at once instead of running past the
+  time limit, which only acts between SQLite's steps; SQLite's heap limit; and a budget on the
+  bytes of text and blobs one query hands to Python, which no SQLite limit sees (a thousand rows
+  of a few MB each).
+- Parameters the table pages cannot honour (`_sort` on a column that does not exist, `_sort`
+  with `_sort_desc`, a wrong `_through`) answer 400 with Datasette's message, without a
+  traceback in the log.
+- Every answer carries security headers (nosniff, a Content-Security-Policy that lets the
+  dashboard's Vega charts run from the site's own files, no framing, no referrer), and no header
+  repeats more of the request than LINK_LIMIT characters: Datasette's `Link` header holds the
+  whole query string.
+- /robots.txt, from the `standards-news` section of data/metadata.yml's plugins.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import sys
+import weakref
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import Base400, Response
+from datasette.views.base import DatasetteError
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+if str(ROOT) not in sys.path:  # the plugin is loaded by path; pipeline is the project's package
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.site import SERVING_LIMITS  # noqa: E402
+
+# Functions that hand out a native pointer (fts3_tokenizer: its two-argument form registers
+# one, which SQLite's documentation says allows arbitrary code) or read, write or load files;
+# the last ones exist only where an extension or the shell defined them.
+DENIED_FUNCTIONS = frozenset({
+    "fts3_tokenizer", "load_extension", "fts5", "readfile", "writefile", "edit", "fsdir",
+    "sqlar_compress", "sqlar_uncompress", "zipfile", "sqlite_dbpage",
+})  # fmt: skip
+SQLITE_FUNCTION = getattr(sqlite3, "SQLITE_FUNCTION", 31)
+SQLITE_ATTACH = getattr(sqlite3, "SQLITE_ATTACH", 24)
+# Datasette's messages for parameters a table page cannot honour: the request is wrong, not
+# the server, but Datasette answers them 500.
+BAD_PARAMETERS = ("Cannot sort table by", "Cannot use _sort and _sort_desc",
+                  "Invalid _through")  # fmt: skip
+LINK_LIMIT = 2000
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    # Datasette's and the dashboards' pages have inline scripts and Vega compiles its
+    # expressions with Function(): both allowed, but only the site's own origin may serve
+    # scripts, styles, images and answer fetches.
+    "content-security-policy": "default-src 'self'; script-src 'self' 'unsafe-inline' "
+    "'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+}
+
+
+# --- connections -----------------------------------------------------------------------------
+
+
+def deny_dangerous(action, arg1, arg2, db_name, source):
+    """SQLite's authorizer: a denied function or ATTACH makes the statement fail to prepare."""
+    if action == SQLITE_FUNCTION and (arg2 or "").lower() in DENIED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    if action == SQLITE_ATTACH:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+class BoundedRows:
+    """A row factory that builds sqlite3.Row as Datasette expects, counting the characters and
+    bytes each cursor (one query) has handed out; past the budget the query fails with a
+    message. Rows are counted as Python holds them, where SQLite's heap limit cannot see."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __call__(self, cursor, row):
+        size = sum(len(value) for value in row if isinstance(value, str | bytes))
+        if size:
+            total = self.used.get(cursor, 0) + size
+            if total > self.budget:
+                raise sqlite3.OperationalError(
+                    f"query result too large: over {self.budget // 2**20} MB of text and blobs;"
+                    " select fewer rows or shorter values"
+                )
+            self.used[cursor] = total
+        return sqlite3.Row(cursor, row)
+
+
+def size(value) -> int:
+    return 0 if value is None else len(value if isinstance(value, str | bytes) else str(value))
+
+
+def printf_bounded(args) -> bool:
+    """Are printf's widths and precisions within the length limit? Past it SQLite gives up on
+    the text but still counts to the width, one character at a time (seconds, in one call)."""
+    if not args or not isinstance(args[0], str):
+        return True
+    limit = SERVING_LIMITS["length"]
+    numbers = [int(n) for pair in WIDTHS.findall(args[0]) for n in pair if n]
+    if "*" in args[0]:  # widths taken from the arguments
+        numbers += [int(a) for a in args[1:] if isinstance(a, int | float) and abs(a) < 2**63]
+    return all(abs(n) <= limit for n in numbers)
+
+
+def products_bounded(args) -> bool:
+    """The text's length times the pattern's, for the functions that compare at each position
+    (instr's and replace's memcmp, trim's character set)."""
+    return size(args[0]) * size(args[1]) <= SERVING_LIMITS["text_times_pattern"]
+
+
+# Width and precision digits of printf's conversions (%-10.5s: 10 and 5).
+WIDTHS = re.compile(r"%[-+ 0#!,]*(\d*)(?:\.(\d*))?")
+# The built-in functions whose cost one call's arguments decide, checked before SQLite's own
+# runs (on a side connection with the same limits): name -> (arities, check).
+GUARDED = {
+    "printf": ((-1,), printf_bounded),
+    "format": ((-1,), printf_bounded),
+    "instr": ((2,), products_bounded),
+    "replace": ((3,), products_bounded),
+    "trim": ((2,), products_bounded),
+    "ltrim": ((2,), products_bounded),
+    "rtrim": ((2,), products_bounded),
+}
+
+
+def guarded(side: sqlite3.Connection, name: str, check):
+    # Refused by answering a value over the length limit: SQLite fails the query with "string
+    # or blob too big" before copying it, as for the limit's other cases (an exception would
+    # print a traceback, Datasette turns callback tracebacks on).
+    too_big = bytes(SERVING_LIMITS["length"] + 1)
+
+    def call(*args):
+        if not check(args):
+            return too_big
+        placeholders = ", ".join("?" * len(args))
+        return side.execute(f"select {name}({placeholders})", args).fetchone()[0]
+
+    return call
+
+
+def limit(conn: sqlite3.Connection) -> None:
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, SERVING_LIMITS["length"])
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, SERVING_LIMITS["like_pattern"])
+
+
+@hookimpl
+def prepare_connection(conn):
+    limits = SERVING_LIMITS
+    conn.set_authorizer(deny_dangerous)
+    if hasattr(conn, "setconfig"):  # Python 3.12+: switch the FTS3 tokenizer function off too
+        conn.setconfig(sqlite3.SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, False)
+    limit(conn)
+    side = sqlite3.connect(":memory:", check_same_thread=False)  # SQLite's own functions
+    limit(side)
+    for name, (arities, check) in GUARDED.items():
+        for arity in arities:
+            conn.create_function(name, arity, guarded(side, name, check), deterministic=True)
+    # Process-wide: the soft limit makes SQLite give back cache first, the hard one fails an
+    # allocation (the query, not the process) past it.
+    conn.execute(f"pragma soft_heap_limit = {int(limits['soft_heap'])}")
+    conn.execute(f"pragma hard_heap_limit = {int(limits['hard_heap'])}")
+    conn.row_factory = BoundedRows(limits["result"])
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+@hookimpl(tryfirst=True)
+def handle_exception(datasette, request, exception):
+    """A bad parameter answers 400 with its message; no traceback for the log."""
+    wrong = isinstance(exception, DatasetteError) and exception.status == 500
+    if wrong and str(exception.message).startswith(BAD_PARAMETERS):
+        exception.status = 400
+    if isinstance(exception, DatasetteError | Base400) and exception.status < 500:
+        return error_page(datasette, request, exception)
+    return None
+
+
+def error_page(datasette, request, exception):
+    async def inner():
+        message = exception.args[0] if isinstance(exception, Base400) else exception.message
+        info = {"ok": False, "error": str(message), "status": exception.status,
+                "title": getattr(exception, "title", None)}  # fmt: skip
+        if request.path.split("?")[0].endswith(".json"):
+            return Response.json(info, status=exception.status)
+        template = datasette.jinja_env.select_template([f"{exception.status}.html", "error.html"])
+        html = await template.render_async(
+            dict(
+                info,
+                urls=datasette.urls,
+                app_css_hash=datasette.app_css_hash(),
+                menu_links=lambda: [],
+            )  # fmt: skip
+        )
+        return Response.html(html, status=exception.status)
+
+    return inner
+
+
+# --- headers ---------------------------------------------------------------------------------
+
+
+@hookimpl
+def asgi_wrapper():
+    def wrap(app):
+        async def with_headers(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+
+            async def send_with_headers(event):
+                if event["type"] == "http.response.start":
+                    event = dict(event, headers=safe_headers(event.get("headers") or []))
+                await send(event)
+
+            return await app(scope, receive, send_with_headers)
+
+        return with_headers
+
+    return wrap
+
+
+def safe_headers(headers) -> list:
+    """The answer's headers less an over-long Link (a hint, the query string repeated), plus
+    the security headers the answer does not set itself."""
+    kept = [(k, v) for k, v in headers if not (k.lower() == b"link" and len(v) > LINK_LIMIT)]
+    present = {k.lower() for k, _ in kept}
+    extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
+             if k.encode() not in present]  # fmt: skip
+    return kept + extra
+
+
+# --- robots.txt ------------------------------------------------------------------------------
+
+
+async def robots_txt(datasette):
+    """The configured text, a line naming {database} once per served database; without one,
+    robots are kept off the whole site."""
+    config = datasette.plugin_config("standards-news") or {}
+    text = config.get("robots_txt") or "User-agent: *\nDisallow: /\n"
+    routes = [db.route for name, db in datasette.databases.items() if not name.startswith("_")]
+    lines = []
+    for line in text.splitlines():
+        lines += [line.replace("{database}", r) for r in routes] if "{database}" in line else [line]
+    return Response.text("\n".join(lines) + "\n")
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/robots\.txt$", robots_txt)]

@@ -131,7 +131,7 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
     from pipeline import store, verdicts
 
     try:
-        if store.writable(Path(db_path)):
+        if writable(Path(db_path)):
             store.open_db(db_path).close()  # an older database gets the current schema
         else:
             store.open_readonly(db_path).close()
@@ -145,6 +145,12 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
         raise
     click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     run_until_stopped(datasette, listening)
+
+
+def writable(db_path: Path) -> bool:
+    """Can this process write the file and its folder (the WAL's companions)? If not, it is
+    served as it is, immutable."""
+    return os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -206,7 +212,7 @@ def make_datasette(db_path: Path, serving: bool = False):
     if serving:
         with contextlib.suppress(OSError):  # a read-only folder has no dumps to serve
             dumps.mkdir(parents=True, exist_ok=True)
-    read_only = serving and not (os.access(db_path, os.W_OK) and os.access(db_path.parent, os.W_OK))
+    read_only = serving and not writable(db_path)
     return Datasette(
         [] if read_only else [str(db_path)],
         immutables=[str(db_path)] if read_only else [],

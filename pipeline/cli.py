@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -26,6 +28,48 @@ EXIT_BROKEN = verdicts.BROKEN
 EXIT_LOCKED = verdicts.LOCKED
 
 
+class Stdnews(click.Group):
+    """The command group, saying every bad input in one line, `stdnews <command>: <problem>`,
+    with its exit status (pipeline/verdicts.py): no usage block, no traceback."""
+
+    command_name: str | None = None
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        self.command_name = name
+        return name, command, rest
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:  # a caller that handles Click's exceptions itself
+            return super().main(args, prog_name, complete_var, False, **extra)
+        self.command_name = None
+        try:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as error:
+            sys.exit(self.fail(self.one_line(error), error.exit_code))
+        except click.Abort:  # Ctrl-C, outside a crawl (which stops by itself)
+            sys.exit(self.fail("interrupted", verdicts.INTERRUPTED))
+        except Exception as error:
+            store = sys.modules.get("pipeline.store")  # imported by every command that opens one
+            if store is None or not isinstance(error, store.DatabaseUnusable):
+                raise
+            sys.exit(self.fail(str(error), verdicts.UNUSABLE))
+
+    def fail(self, message: str, status: int) -> int:
+        click.echo(f"{self.where()}: {message}", err=True)
+        return status
+
+    def where(self) -> str:
+        return f"stdnews {self.command_name}" if self.command_name else "stdnews"
+
+    def one_line(self, error: click.ClickException) -> str:
+        """A Click error's message on one line; a usage error points to the help."""
+        message = " ".join(error.format_message().split())
+        if isinstance(error, click.UsageError):
+            message += f" (see {self.where()} --help)"
+        return message
+
+
 def serve_db(db_path: Path, host: str, port: int) -> None:
     """pipeline.site.serve_db, imported when a command serves."""
     from pipeline import site
@@ -35,15 +79,18 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
 
 def worse(status: int, row: dict | None) -> int:
     """The exit status after one more source's crawls row (pipeline/verdicts.py's order)."""
-    return verdicts.worse(status, verdicts.exit_status(diagnosis(row)))
+    return verdicts.worse(status, verdicts.row_status(row))
 
 
-def diagnosis(row: dict | None) -> str:
-    """A crawls row's one-word answer: ok, changed, broken, blocked, unreachable, gone; FAILED
-    when the spider did not finish."""
-    if row is None or row["status"] not in ("ok", "broken"):
-        return "FAILED"
-    return row.get("diagnosis") or row["status"]
+diagnosis = verdicts.diagnosis  # a crawls row's one-word answer
+
+
+def existing(db_path: Path) -> Path:
+    """The database a reading command names, which must exist (a usage error otherwise)."""
+    if not db_path.exists():
+        message = f"{db_path} does not exist: no crawl has run yet"
+        raise click.BadParameter(message, param_hint="--db")
+    return db_path
 
 
 def source_line(row: dict) -> str:
@@ -69,7 +116,8 @@ def source_line(row: dict) -> str:
 db_option = click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Readability is the store's to say (exit 8, as for a corrupt file), not Click's.
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
     default=lambda: os.environ.get("STDNEWS_DB", str(DEFAULT_DB)),
     show_default="data/news.db",
     help="SQLite database file (env STDNEWS_DB).",
@@ -81,7 +129,7 @@ port_option = click.option("--port", default=8001, show_default=True, type=click
                            help="Port to listen on.")  # fmt: skip
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Stdnews, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stdnews")
 def cli():
     """News of standards bodies (IEC, BIPM, ISO, OECD): crawl, normalize, store, serve.
@@ -121,7 +169,14 @@ def cli():
     "(default 14, or env STDNEWS_REVISIT_DAYS).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log every request (Scrapy INFO level).")
-def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose):
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="For cron: append all output to this file, and print the summary lines only when the "
+    "run needs a look (exit status other than 0 and 4), so that cron mails just those.",
+)
+def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose, log_path):
     """Crawl SOURCES (default: all) into the database, incrementally.
 
     Known articles are not fetched again; discovery pages are asked for conditionally and
@@ -145,7 +200,53 @@ def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose):
         "full": full or None,
         "revisit_days": revisit_days,
     }
-    sys.exit(run_crawl(list(sources), db_path, replay, verbose, spider_args))
+    if log_path is None:
+        sys.exit(run_crawl(list(sources), db_path, replay, verbose, spider_args))
+    sys.exit(run_crawl_logged(log_path, list(sources), db_path, replay, verbose, spider_args))
+
+
+def run_crawl_logged(log_path: Path, sources, db_path, replay, verbose, spider_args) -> int:
+    """run_crawl with everything it, Scrapy and the workers print appended to the log; then,
+    when the run needs a look, its summary lines again on the real output (cron mails them)."""
+    from datetime import UTC, datetime
+
+    validate_sources(sources, known_sources())
+    usable_for_writing(db_path)  # an unusable database: its one line goes to cron's mail
+    try:
+        log = log_path.open("a", encoding="utf-8")
+    except OSError as error:
+        raise click.BadParameter(f"{log_path}: {problem(error)}", param_hint="--log") from None
+    with log:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        log.write(f"== {started} stdnews crawl {' '.join(sources)} into {db_path}\n")
+        log.flush()
+        with output_to(log):
+            status = run_crawl(sources, db_path, replay, verbose, spider_args)
+    if status not in (verdicts.OK, verdicts.LOCKED):
+        run_id = last_run_id(db_path, started)
+        if run_id:
+            report(db_path, run_id, sources or known_sources())
+        click.echo(f"stdnews crawl: exit status {status}; the whole output is in {log_path}")
+    return status
+
+
+@contextmanager
+def output_to(file):
+    """Standard output and error (file descriptors 1 and 2: Scrapy's log, worker processes,
+    anything) go to file meanwhile."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    os.dup2(file.fileno(), 1)
+    os.dup2(file.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in zip((1, 2), saved, strict=True):
+            os.dup2(copy, fd)
+            os.close(copy)
 
 
 def run_crawl(
@@ -159,21 +260,74 @@ def run_crawl(
     from pipeline.lock import CrawlLocked
 
     sources = validate_sources(sources, run.spider_names())
+    usable_for_writing(db_path)
     terminal = sys.stderr.isatty()
     if verbose or terminal:
         where = f"replay of {replay}" if replay else "live sites"
         click.echo(f"crawling {', '.join(sources)} ({where}) into {db_path}", err=True)
     args = {k: v for k, v in (spider_args or {}).items() if v is not None}
     log_level = "INFO" if verbose else "WARNING"
+    started = store_time()
+    progress = terminal and not verbose
     try:
-        run_id = run.crawl(sources, db_path, replay, log_level=log_level, spider_args=args,
-                           progress=terminal and not verbose)  # fmt: skip
+        with stopped_by_signals():
+            run_id = run.crawl(
+                sources, db_path, replay, log_level, spider_args=args, progress=progress
+            )
     except CrawlLocked as error:
         click.echo(f"stdnews crawl: {error}; nothing done", err=True)
         return EXIT_LOCKED
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Scrapy took them over, or a second one
+        run_id = last_run_id(db_path, started)
+        if run_id is None:
+            click.echo("stdnews crawl: interrupted before any spider started", err=True)
+            return verdicts.INTERRUPTED
     if terminal and not verbose:
         click.echo(err=True)  # end the progress line
-    return report(db_path, run_id, sources, verbose)
+    status = report(db_path, run_id, sources, verbose)
+    if status == verdicts.INTERRUPTED:
+        click.echo("stdnews crawl: interrupted; the next run catches up", err=True)
+    return status
+
+
+def store_time() -> str:
+    """Now, as the crawls table writes times."""
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def last_run_id(db_path: Path, since: str) -> str | None:
+    """The run this process started at `since` (one crawl at a time per database), if any of
+    its spiders opened."""
+    from pipeline.store import open_db
+
+    db = open_db(db_path)
+    row = db.execute(
+        "select run_id from crawls where started >= ? order by id desc limit 1", [since]
+    ).fetchone()
+    db.close()
+    return row[0] if row else None
+
+
+def usable_for_writing(db_path: Path) -> None:
+    """Open the database as a crawl will, before the lock file or any spider: an unusable one
+    (corrupt, read-only) is one line (store.DatabaseUnusable), with nothing written."""
+    from pipeline import store
+
+    store.open_db(db_path).close()
+
+
+@contextmanager
+def stopped_by_signals():
+    """SIGTERM stops the crawl as Ctrl-C does. Scrapy takes both over once its engine runs (it
+    then closes the spiders, recorded as interrupted: crawlers/interrupted.py); before that,
+    and after a second signal, they raise KeyboardInterrupt here."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def echo_warnings(row: dict | None) -> None:
@@ -181,13 +335,20 @@ def echo_warnings(row: dict | None) -> None:
         click.echo(f"  warning: {warning}")
 
 
-def validate_sources(sources: list[str], known: list[str]) -> list[str]:
+def validate_sources(sources: list[str], known: list[str], hint: str = "SOURCES") -> list[str]:
     unknown = [s for s in sources if s not in known]
     if unknown:
         raise click.BadParameter(
-            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", param_hint="SOURCES"
+            f"unknown source {', '.join(unknown)}; known: {', '.join(known)}", param_hint=hint
         )
     return sources or known
+
+
+def known_sources() -> list[str]:
+    """The source ids, without Scrapy (pipeline/sources.py)."""
+    from pipeline.sources import SOURCES
+
+    return sorted(SOURCES)
 
 
 def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False) -> int:
@@ -196,6 +357,10 @@ def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False
     from pipeline.store import open_db
 
     db = open_db(db_path)
+    # A crawl stopped before its spiders closed (a second Ctrl-C): nothing runs any more.
+    stop = "update crawls set status = 'interrupted', complete = 0 where run_id = ? and status = ?"
+    db.execute(stop, [run_id, "running"])
+    db.conn.commit()
     rows = {r["source"]: r for r in db.query("select * from crawls where run_id = ?", [run_id])}
     status = 0
     for source in sources:
@@ -308,11 +473,9 @@ def status(db_path, runs, max_age):
 
     from pipeline import status as run_status
     from pipeline.lock import CrawlLock
-    from pipeline.store import open_db
+    from pipeline.store import open_readonly
 
-    if not db_path.exists():
-        raise click.ClickException(f"{db_path} does not exist: no crawl has run yet")
-    db = open_db(db_path)
+    db = open_readonly(existing(db_path))  # works on a read-only copy; writes nothing
     crawling = CrawlLock(db_path).held_elsewhere()
     now = datetime.now(UTC)
     worst = 0
@@ -366,13 +529,15 @@ def dump(db_path, out):
     .sha256 file (check with `sha256sum -c`); standards-news-latest.* point at the newest. Raw
     pages are left out. A second dump on the same day replaces that day's files.
     """
+    import sqlite3
+
     from pipeline import dumps
 
-    out = out or dumps.folder_for(db_path)
+    out = out or dumps.folder_for(existing(db_path))
     try:
         result = dumps.dump(db_path, out, progress=lambda text: click.echo(text, err=True))
-    except FileNotFoundError as error:
-        raise click.ClickException(str(error)) from error
+    except (OSError, sqlite3.OperationalError) as error:  # the dumps folder, a full disk
+        raise click.ClickException(f"cannot write the dump into {out}: {problem(error)}") from None
     for file in result.manifest["files"]:
         click.echo(f"{out / file['name']}  {file['bytes']:,} bytes  sha256 {file['sha256']}")
     posts = result.manifest["tables"].get("posts", 0)
@@ -461,10 +626,14 @@ def extract(files, url, source, workers):
     """
     from pipeline.normalize import normalize
 
+    if source:
+        validate_sources([source], known_sources(), "--source")
     if len(files) > 1 or any(str(f) == "-" or f.is_dir() for f in files):
         if url:
             raise click.UsageError("--url names one page: give one FILE, or none for several")
         sys.exit(extract_many(files, source, workers))
+    if not files[0].exists():
+        raise click.BadParameter(f"{files[0]} does not exist", param_hint="FILE")
     try:
         post = normalize(read_page(files[0], url, source))
     except (OSError, ValueError) as error:  # NormalizeError is a ValueError
@@ -568,8 +737,11 @@ def reprocess(db_path, source):
     from pipeline import raw, workers
     from pipeline.store import open_db, optimize_search, save_post
 
-    if not raw.raw_path(db_path).exists():
-        raise click.ClickException(f"no raw pages beside {db_path} ({raw.raw_path(db_path)})")
+    if source:
+        validate_sources([source], known_sources(), "--source")
+    if not raw.raw_path(existing(db_path)).exists():
+        message = f"no raw pages beside {db_path} ({raw.raw_path(db_path)} does not exist)"
+        raise click.BadParameter(message, param_hint="--db")
     db, pages = open_db(db_path), raw.open_raw(db_path)
     total = pages["pages"].count_where("source = ?", [source]) if source else pages["pages"].count
     counts = {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0}

@@ -1,7 +1,9 @@
 """Dated, checksummed SQLite dumps for researchers.
 
 `VACUUM INTO` takes a consistent snapshot of the live database (a crawl may be writing it; a
-file copy could tear), into a temporary name that is renamed only when complete. The dump
+file copy could tear), into a temporary name that is renamed only when complete. The database
+is opened read-only (a downloaded dump, a read-only mount): a dump never writes to it, and one
+that cannot be read or fails half-way leaves no file behind. The dump
 gets the data dictionary as a table, a gzipped copy, a manifest (schema version, row counts,
 date range per source) and a `.sha256` file that `sha256sum -c` verifies; `standards-news-
 latest.*` point at the newest. Raw pages (news-raw.db) are never part of a dump.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from pipeline import __version__, dictionary
+from pipeline import __version__, dictionary, store
 from pipeline.migrations import drop_pairs, migrations
 
 PREFIX = "standards-news"
@@ -46,21 +48,26 @@ class Dump:
 
 
 def dump(db_path: Path, out: Path, day: str | None = None, progress=print) -> Dump:
-    """Write standards-news-<day>.{db,db.gz,json,sha256} into out; returns what was written."""
-    if not Path(db_path).exists():
-        raise FileNotFoundError(f"{db_path} does not exist")
+    """Write standards-news-<day>.{db,db.gz,json,sha256} into out; returns what was written.
+
+    Raises store.DatabaseUnusable (one line) for a missing, unreadable or corrupt database,
+    before anything is written."""
+    source = store.open_readonly(db_path)  # checked first: a bad file leaves no dumps folder
     now = datetime.now(UTC)
     name = f"{PREFIX}-{day or now.date().isoformat()}"
-    out.mkdir(parents=True, exist_ok=True)
     result = Dump(name, out, {})
     database, partial = result.path(".db"), out / f".{name}.db.partial"
-    partial.unlink(missing_ok=True)
-    progress(f"snapshot of {db_path} (VACUUM INTO)")
-    with sqlite3.connect(db_path) as source:
-        source.execute("PRAGMA busy_timeout = 30000")
-        source.execute("VACUUM INTO ?", [str(partial)])
-    source.close()
-    manifest = prepare(partial)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        partial.unlink(missing_ok=True)
+        progress(f"snapshot of {db_path} (VACUUM INTO)")
+        snapshot(source, db_path, partial)
+        manifest = prepare(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        source.close()
     os.replace(partial, database)
     progress(f"compressing {database.name}")
     compressed = gzip_file(database)
@@ -81,6 +88,16 @@ def dump(db_path: Path, out: Path, day: str | None = None, progress=print) -> Du
     point_latest(result)
     result.manifest = manifest
     return result
+
+
+def snapshot(source: Database, db_path: Path, partial: Path) -> None:
+    """VACUUM INTO partial; a database found corrupt on the way is store.DatabaseUnusable."""
+    try:
+        source.execute("VACUUM INTO ?", [str(partial)])
+    except sqlite3.DatabaseError as error:
+        if store.error_code(error) in (store.NOTADB, store.CORRUPT):
+            raise store.unusable(Path(db_path), error) from None
+        raise
 
 
 def prepare(path: Path) -> dict:
@@ -111,9 +128,16 @@ def prepare(path: Path) -> dict:
 def gzip_file(path: Path) -> Path:
     target = path.with_name(path.name + ".gz")
     partial = target.with_name(f".{target.name}.partial")
-    # mtime=0: the same database always gives the same bytes.
-    with path.open("rb") as raw, gzip.GzipFile(partial, "wb", compresslevel=6, mtime=0) as packed:
-        shutil.copyfileobj(raw, packed, 1 << 20)
+    try:
+        # mtime=0: the same database always gives the same bytes.
+        with (
+            path.open("rb") as raw,
+            gzip.GzipFile(partial, "wb", compresslevel=6, mtime=0) as packed,
+        ):
+            shutil.copyfileobj(raw, packed, 1 << 20)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # a full disk leaves no half file
+        raise
     os.replace(partial, target)
     return target
 
@@ -132,7 +156,11 @@ def describe(path: Path) -> dict:
 
 def write_atomic(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, "utf-8")
+    try:
+        partial.write_text(text, "utf-8")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     os.replace(partial, path)
 
 

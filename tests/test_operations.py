@@ -179,7 +179,7 @@ def wait_for_running_crawl(db_path, seconds: float = 60) -> None:
 
 def test_dump_of_a_missing_database_explains(tmp_path):
     result = run_dump(tmp_path / "nothing.db")
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error: the file named is not there
     assert "does not exist" in result.stderr
 
 

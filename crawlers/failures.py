@@ -13,8 +13,16 @@ given one reason, and each run one diagnosis made of them:
 * **gone**: 404/410, the page was removed;
 * **changed**: a discovery page that answered but gave no article (reported by the health check,
   not here);
-* **http**: any other HTTP error; **invalid**: an answer that could not be read; **robots**: our
-  robots.txt rules kept us from asking.
+* **http**: any other HTTP error; **invalid**: an answer that could not be read (truncated or
+  over-deep JSON, a body that is not what the address serves); **robots**: our robots.txt rules
+  kept us from asking;
+* **offsite**: a redirect that leaves the source (another host, a private or loopback address),
+  refused unsent; **redirect**: a redirect loop, or more hops than REDIRECT_MAX_TIMES
+  (crawlers/redirects.py);
+* **not text**: an article answered with an image, a PDF or any other non-text type; **empty**: an
+  article answered with an empty body;
+* **locked**: a post fetched but not saved, the database's write lock never free in time
+  (crawlers/pipelines.py).
 """
 
 from __future__ import annotations
@@ -28,7 +36,15 @@ CHANGED = "changed"
 HTTP = "http"
 INVALID = "invalid"
 ROBOTS = "robots"  # our own politeness: robots.txt disallows the URL
-REASONS = (BLOCKED, UNREACHABLE, GONE, CHANGED, HTTP, INVALID, ROBOTS)
+OFFSITE = "offsite"
+REDIRECT = "redirect"
+NOT_TEXT = "not text"
+EMPTY = "empty"
+LOCKED = "locked"
+REASONS = (
+    *(BLOCKED, UNREACHABLE, GONE, CHANGED, HTTP, INVALID, ROBOTS),
+    *(OFFSITE, REDIRECT, NOT_TEXT, EMPTY, LOCKED),
+)
 
 GONE_STATUSES = (404, 410)
 REFUSAL_STATUSES = (401, 403, 429)

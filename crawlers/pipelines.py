@@ -65,6 +65,9 @@ class SQLitePipeline:
             self.counts["rejected"] += 1
             self.crawler.spider.record_failure(url, "normalize", fields["status"], rejected)
             raise DropItem(rejected)
+        if self.crawler.spider.older_than_since(post["published"]):
+            self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
+            raise DropItem("older than --since", log_level="DEBUG")
         self.counts[store.save_post(self.db, post)] += 1
         self.counts["with_date"] += post["published"] is not None
         return item

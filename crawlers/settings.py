@@ -61,6 +61,12 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees connection failures before the retries (550): a host that does not answer is given up
     # for the run, in one line (crawlers/hosts.py).
     "crawlers.hosts.UnreachableHosts": 560,
+    # Redirects stay on the source: any other is refused unsent and recorded with its reason
+    # (crawlers/redirects.py), where Scrapy's offsite and duplicate filters drop it silently.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.redirects.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.redirects.RedirectMiddleware": 600,
 }
 # Connection-level failures in a row (DNS: at once) before a host's other requests are not sent.
 STDNEWS_HOST_DOWN_AFTER = 2

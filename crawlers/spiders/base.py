@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -36,6 +36,7 @@ from crawlers import discovery, failures
 from crawlers.discovery import ArticleLink, feed_links, is_feed  # noqa: F401 (spiders import them)
 from crawlers.hosts import HostUnreachable
 from crawlers.items import ArticleItem
+from crawlers.redirects import RedirectRefused, asked_for
 from pipeline import state
 from pipeline.sources import SOURCES
 from pipeline.urls import canonical_url
@@ -408,9 +409,10 @@ class NewsSpider(scrapy.Spider):
         return discovery.usable(response.css(self.next_page_css).getall())
 
     def parse_article(self, response: Response, hints: dict | None = None) -> Iterator[ArticleItem]:
-        if failures.is_challenge(response.headers, response.body):
-            error = f"HTTP {response.status}: bot challenge or CDN refusal page"
-            yield from self.article_lost(response.request, response.status, failures.BLOCKED, error)
+        unusable = unusable_article(response)
+        if unusable:
+            reason, error = unusable
+            yield from self.article_lost(response.request, response.status, reason, error)
             return
         redirects = response.request.meta.get("redirect_urls", [])
         self.record_check(response, "article")
@@ -437,19 +439,22 @@ class NewsSpider(scrapy.Spider):
         yield from self.article_lost(failure.request, status, reason, failure_text(failure, status))
 
     def article_lost(self, request, status: int | None, reason: str, error: str):
-        self.logger.info("article %s (%s): %s", reason, error, request.url)
+        """Recorded under the URL asked for (before any redirect), the post kept from its
+        discovery record when it has one."""
+        url = asked_for(request)
+        self.logger.info("article %s (%s): %s", reason, error, url)
         self.crawler.stats.inc_value("stdnews/articles_failed")
         self.crawler.stats.inc_value(f"{FAILED_STAT}article/{reason}")
         if reason == failures.BLOCKED:
             self.crawler.stats.inc_value("stdnews/articles_refused")
-        self.record_failure(request.url, "article", status, error, reason)
-        self.record_status(canonical_url(request.url), "article", status or 0)  # as record_check
+        self.record_failure(url, "article", status, error, reason)
+        self.record_status(canonical_url(url), "article", status or 0)  # as record_check
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
             yield ArticleItem(
                 source=self.name,
-                url=request.url,
-                final_url=request.url,
+                url=url,
+                final_url=url,
                 status=status or 0,
                 html="",
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -463,7 +468,8 @@ class NewsSpider(scrapy.Spider):
         Anything but a 404/410 leaves the run incomplete, so that the next one walks it again.
         """
         status, reason = failure_reason(failure)
-        self.discovery_lost(failure.request.url, status, reason, failure_text(failure, status))
+        url = asked_for(failure.request)
+        self.discovery_lost(url, status, reason, failure_text(failure, status))
         return []
 
     def discovery_blocked(self, response: Response) -> None:
@@ -478,6 +484,14 @@ class NewsSpider(scrapy.Spider):
         if reason != failures.GONE:
             self.crawler.stats.inc_value("stdnews/discovery_failed")
 
+    def older_than_since(self, published: str | None) -> bool:
+        """--since, once the page is read: a post dated before it is not stored (discovery may
+        give no date, as IEC's listings). A month or a year is older only when all of it is."""
+        if not self.since or not published:
+            return False
+        day = published[:10]
+        return day < self.since.isoformat()[: len(day)]
+
     @property
     def limited(self) -> bool:
         """--limit or the canary's sample: this run did not walk everything it found."""
@@ -485,7 +499,24 @@ class NewsSpider(scrapy.Spider):
 
 
 def failure_text(failure: Failure, status: int | None) -> str:
+    if failure.check(RedirectRefused):
+        return failure.getErrorMessage()
     return f"HTTP {status}" if status else f"{failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+def unusable_article(response: Response) -> tuple[str, str] | None:
+    """(reason, error) of an article answer that holds no page to read: a challenge page, a
+    non-text type (an image, a PDF: Scrapy gives no text for it), an empty body."""
+    if failures.is_challenge(response.headers, response.body):
+        return failures.BLOCKED, f"HTTP {response.status}: bot challenge or CDN refusal page"
+    if response.status != 200:
+        return None  # a revisit's 304 or 404/410: the pipeline's
+    if not response.body.strip():
+        return failures.EMPTY, "HTTP 200 with an empty body"
+    if not isinstance(response, TextResponse):
+        kind = header(response.headers, "Content-Type") or "no Content-Type"
+        return failures.NOT_TEXT, f"HTTP 200 answered as {kind.split(';')[0]}: not a page"
+    return None
 
 
 def failure_reason(failure: Failure) -> tuple[int | None, str]:
@@ -497,6 +528,8 @@ def failure_reason(failure: Failure) -> tuple[int | None, str]:
         )
     if failure.check(HostUnreachable):
         return None, failures.UNREACHABLE
+    if failure.check(RedirectRefused):
+        return None, failure.value.reason
     if failure.check(IgnoreRequest):
         blocked = "blocked" in failure.getErrorMessage().lower()
         return None, failures.BLOCKED if blocked else failures.ROBOTS

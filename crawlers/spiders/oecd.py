@@ -11,6 +11,12 @@ absolute (`https://www.oecd.org/en/...html`, as in real output of 2026) or site-
 clients describe it): both are taken. Pages of 100 records; the JSON's `total` says whether
 another page follows (without it, a full page means there may be one). www.oecd.org refuses crawlers
 (Cloudflare 403) at times: such posts are kept from their API record (see base.article_failed).
+
+A JSON page that fails (an HTTP error, a refused redirect) or answers with something else than
+the search's JSON object (truncated, empty, over-deep, a challenge page with a 200) is recorded in
+`crawl_errors` with its reason, and the same page of the RSS twin is asked for instead. The
+source's health then rests on the twin: a twin that fails too leaves the source broken or
+blocked.
 """
 
 import json
@@ -21,12 +27,15 @@ from urllib.parse import urlencode, urljoin
 import scrapy
 from scrapy.http import Response
 
-from crawlers.spiders.base import ArticleLink, NewsSpider, is_feed
+from crawlers import failures
+from crawlers.redirects import asked_for
+from crawlers.spiders.base import ArticleLink, NewsSpider, failure_reason, failure_text, is_feed
 
 API = "https://api.oecd.org/webcms/search"
 SITE = "https://www.oecd.org/"
 PAGE_SIZE = 100  # the largest page two independent clients report working
 MAX_API_PAGES = 50  # a bound, whatever `total` says
+API_BODY = "oecd_api_body"  # request meta: the JSON page's body, decoded once
 LEGACY_LISTING = "https://www.oecd.org/newsroom/publicationsdocuments/bydate/"
 
 
@@ -76,18 +85,40 @@ class OecdSpider(NewsSpider):
         }
     }
 
-    async def start(self):
-        async for request in super().start():
-            if request.url.startswith(API):
-                request = request.replace(errback=self.api_failed)
-            yield request
+    def discovery_request(self, url: str, root: str, meta: dict | None = None) -> scrapy.Request:
+        request = super().discovery_request(url, root, meta)
+        return request.replace(errback=self.api_failed) if is_api_json(url) else request
+
+    def parse(self, response: Response, **kwargs):
+        """A JSON page that cannot be read gives way to its RSS twin; anything else: the base's."""
+        if is_api_json(response.url) and response.status == 200:
+            unusable = unusable_api(response)
+            if unusable:
+                yield from self.api_replaced(response.request, response.status, *unusable)
+                if unusable[0] == failures.INVALID:
+                    # It answered: unless its twin gives articles, the API changed.
+                    self.discovery_counts.setdefault(response.meta.get("root", response.url), 0)
+                return
+        yield from super().parse(response, **kwargs)
 
     def api_failed(self, failure):
-        """The JSON search failed: discover through its RSS twin instead."""
-        self.logger.warning("OECD search API failed (%s); using its RSS feed", failure.value)
-        url = rss_url(query_language(failure.request.url))
-        yield scrapy.Request(url, callback=self.parse, errback=self.discovery_failed,
-                             meta={"root": failure.request.url})  # fmt: skip
+        """The JSON search failed (HTTP error, refused redirect, no answer)."""
+        status, reason = failure_reason(failure)
+        yield from self.api_replaced(failure.request, status, reason, failure_text(failure, status))
+
+    def api_replaced(self, request: scrapy.Request, status, reason: str, error: str):
+        """Recorded (not counted against the source: the twin stands in), then the same page
+        of the RSS twin."""
+        url = asked_for(request)
+        self.logger.warning("OECD search API failed (%s: %s); using its RSS feed", reason, error)
+        self.record_failure(url, "discovery", status, f"{error}; RSS twin asked instead", reason)
+        self.crawler.stats.inc_value("stdnews/discovery_replaced")
+        page, size = page_of(url)
+        twin = rss_url(query_language(url), page, size)
+        root = request.meta.get("root", url)
+        yield scrapy.Request(
+            twin, callback=self.parse, errback=self.discovery_failed, meta={"root": root}
+        )
 
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
         if is_feed(response):
@@ -160,13 +191,45 @@ def rss_next(url: str, items: int) -> str | None:
     return rss_url(query_language(url), page + 1, size)
 
 
+def is_api_json(url: str) -> bool:
+    return url.startswith(f"{API}/faceted-search")
+
+
+def page_of(url: str) -> tuple[int, int]:
+    """(page, pageSize) of an API or RSS twin URL."""
+    page = re.search(r"[?&]page=(\d+)", url)
+    size = re.search(r"[?&]pageSize=(\d+)", url)
+    return int(page.group(1)) if page else 0, int(size.group(1)) if size else PAGE_SIZE
+
+
+def decoded(response: Response) -> dict | None:
+    """The search API's JSON object, or None when the answer is not one (decoded once)."""
+    if API_BODY not in response.meta:
+        try:
+            body = json.loads(response.body)
+        except (ValueError, RecursionError):  # truncated, empty, not JSON; nested past the stack
+            body = None
+        response.meta[API_BODY] = body if isinstance(body, dict) else None
+    return response.meta[API_BODY]
+
+
+def unusable_api(response: Response) -> tuple[str, str] | None:
+    """(reason, error) of a JSON page that cannot be read, else None."""
+    if failures.is_challenge(response.headers, response.body):
+        return failures.BLOCKED, f"HTTP {response.status}: bot challenge or CDN refusal page"
+    body = decoded(response)
+    if body is None or not isinstance(body.get("results", []), list):
+        if not response.body.strip():
+            return failures.INVALID, f"HTTP {response.status} with an empty body"
+        size = len(response.body)
+        what = "truncated, over-deep or HTML?"
+        return failures.INVALID, f"HTTP {response.status}: not the search's JSON ({size} B: {what})"
+    return None
+
+
 def api_body(response: Response) -> dict:
     """The search API's JSON, or {} when the answer is not a JSON object."""
-    try:
-        body = json.loads(response.text)
-    except (ValueError, AttributeError):
-        return {}
-    return body if isinstance(body, dict) else {}
+    return decoded(response) or {}
 
 
 def author_name(author) -> str | None:

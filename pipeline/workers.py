@@ -65,6 +65,9 @@ def warm(parent: int) -> None:
     (vocabularies, matchers, the language model) before the first page arrives; trafilatura,
     the fallback for pages no site selector understands, only when such a page comes."""
     end_with(parent)
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops the crawl and its
+    # workers, which would otherwise each print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from pipeline import language, organizations, tags
 
     organizations.matcher()

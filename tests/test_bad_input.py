@@ -303,19 +303,26 @@ def posts_stored(db_path: Path) -> int:
 def test_a_signal_stops_the_crawl_cleanly(big_mirror, tmp_path, signum):
     db_path = tmp_path / "news.db"
     command = [sys.executable, "-m", "pipeline", "crawl", "--replay", str(big_mirror)]
+    # Its own process group, signalled whole as a terminal's Ctrl-C is (workers included).
     crawl = subprocess.Popen(
         [*command, "--db", str(db_path)],
         cwd=ROOT,
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        start_new_session=True,
     )
-    deadline = time.monotonic() + 120
-    while posts_stored(db_path) < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(crawl_rows(db_path)) == 4, "the crawl never started"
-    crawl.send_signal(signum)
-    stdout, stderr = crawl.communicate(timeout=120)
+    try:
+        deadline = time.monotonic() + 120
+        while posts_stored(db_path) < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(crawl_rows(db_path)) == 4, "the crawl never started"
+        os.killpg(crawl.pid, signum)
+        stdout, stderr = crawl.communicate(timeout=120)
+    finally:
+        if crawl.poll() is None:  # hung: no process may outlive the test
+            os.killpg(crawl.pid, signal.SIGKILL)
+            crawl.wait()
     assert "Traceback" not in stdout + stderr, stderr
     assert stderr.splitlines() == ["stdnews crawl: interrupted; the next run catches up"]
     assert crawl.returncode == verdicts.INTERRUPTED

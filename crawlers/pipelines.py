@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import sqlite3
 from collections import Counter
+from functools import partial
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawlers.spiders.base import GONE
 from pipeline import health, raw, store, workers
-from pipeline.lock import CrawlLock
+from pipeline.lock import CrawlLock, free_reserve
 from pipeline.urls import canonical_url
 
 logger = logging.getLogger(__name__)
+
+# The first full-disk message of this process: every spider of the run stops writing after it.
+DISK_FULL: list[str] = []
 
 
 class SQLitePipeline:
     """Normalizes each article item and saves it; keeps one `crawls` row per spider run.
 
     `stdnews crawl` holds the database's crawl lock for the whole process; a bare `scrapy crawl`
-    takes it here, so that two crawls never write one database at once.
+    takes it here, so that two crawls never write one database at once. Other writers (a
+    checkpoint, `stdnews reprocess`, a script) may hold SQLite's write lock at any moment: each
+    write waits for it (store.write_async); a post that still cannot be saved is recorded as a
+    failed request (reason "locked") and leaves the run incomplete, so the next run fetches it.
+    A full disk stops the run with one message, its `crawls` row closed as failed.
     """
 
     def __init__(self, crawler):
@@ -29,6 +39,8 @@ class SQLitePipeline:
         self.settings = crawler.settings
         self.counts: Counter = Counter()
         self.lock: CrawlLock | None = None
+        self.failed: str | None = None  # why the run stopped writing (a full disk)
+        self.closing: asyncio.Task | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -36,6 +48,7 @@ class SQLitePipeline:
 
     def open_spider(self) -> None:
         db_path = self.settings.get("NEWS_DB_PATH")
+        DISK_FULL.clear()  # a new run in this process (every spider opens before any item)
         if not self.settings.getbool("STDNEWS_LOCK_HELD"):
             self.lock = CrawlLock(db_path).acquire()  # raises CrawlLocked: the crawl stops
         self.db = store.open_db(db_path)
@@ -50,15 +63,33 @@ class SQLitePipeline:
     async def process_item(self, item):
         fields = ItemAdapter(item).asdict()
         url = canonical_url(fields["final_url"] or fields["url"])
+        if not DISK_FULL:
+            try:
+                return await self.store_item(item, fields, url)
+            except store.DatabaseLocked as error:
+                self.not_saved(url, fields["status"], error)
+                raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
+            except (sqlite3.Error, OSError) as error:
+                if not store.is_full(error):
+                    raise
+                self.stop_writing(error)
+        self.counts["not_saved"] += 1
+        self.stop_spider()
+        raise DropItem(f"not saved: {DISK_FULL[0]}", log_level="DEBUG")
+
+    async def store_item(self, item, fields: dict, url: str):
+        """Every write waits for SQLite's write lock without blocking the downloads."""
         if fields["status"] == 304:
-            self.counts["unchanged"] += store.confirm_post(self.db, url)
+            confirm = partial(store.confirm_post, self.db, url)
+            self.counts["unchanged"] += await store.write_async(self.db, confirm)
             self.counts["not_modified"] += 1
             return item
         if fields["status"] in GONE:
-            self.counts["gone"] += store.mark_gone(self.db, url, fields["status"])
+            gone = partial(store.mark_gone, self.db, url, fields["status"])
+            self.counts["gone"] += await store.write_async(self.db, gone)
             return item
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
-        raw.save_page(self.raw, url, fields)
+        await store.write_async(self.raw, partial(raw.save_page, self.raw, url, fields))
         # In a worker process (pipeline/workers.py): downloads go on meanwhile.
         post, rejected = await workers.normalize_async(fields)
         if rejected:
@@ -68,9 +99,35 @@ class SQLitePipeline:
         if self.crawler.spider.older_than_since(post["published"]):
             self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
             raise DropItem("older than --since", log_level="DEBUG")
-        self.counts[store.save_post(self.db, post)] += 1
+        saved = await store.write_async(self.db, partial(store.save_post, self.db, post))
+        self.counts[saved] += 1
         self.counts["with_date"] += post["published"] is not None
         return item
+
+    def not_saved(self, url: str, status: int | None, error: Exception) -> None:
+        """A post the write lock kept out: a failed request, so the run is not complete and the
+        next one fetches it again."""
+        self.counts["not_saved"] += 1
+        self.crawler.spider.record_failure(url, "store", status, str(error), "locked")
+
+    def stop_writing(self, error: Exception) -> None:
+        """The disk is full: one message for the whole run, no more writes, the run closed."""
+        path = self.settings.get("NEWS_DB_PATH")
+        if not DISK_FULL:
+            DISK_FULL.append(
+                f"the disk holding {path} is full: crawl stopped, the database is intact "
+                f"(the posts saved so far stay); free some space and run again"
+            )
+            logger.error("stdnews crawl: %s", DISK_FULL[0])
+            free_reserve(path)  # room for the crawls rows (pipeline/lock.py)
+        self.failed = DISK_FULL[0]
+
+    def stop_spider(self) -> None:
+        """Close this spider (not awaited here: closing waits for the items in progress)."""
+        self.failed = DISK_FULL[0]
+        if self.closing is None:
+            engine = self.crawler.engine
+            self.closing = asyncio.ensure_future(engine.close_spider_async(reason="disk full"))
 
     def close_spider(self) -> None:
         spider = self.crawler.spider
@@ -84,14 +141,40 @@ class SQLitePipeline:
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
         report["mode"] = run_mode(spider)
-        store.save_validators(self.db, spider.checks)
-        store.save_crawl_errors(self.db, self.crawl_id, spider.name, spider.failures)
-        store.finish_crawl(self.db, self.crawl_id, **report)
-        self.db.close()
-        self.raw.close()
-        if self.lock:
-            self.lock.release()
+        report.update(self.unsaved_posts(report))
+        try:
+            self.record(spider, report)
+        except (sqlite3.Error, OSError) as error:
+            if not store.is_full(error):
+                raise
+            logger.error("stdnews crawl: %s: the run's record not written (disk full)", spider.name)
+        finally:
+            self.db.close()
+            self.raw.close()
+            if self.lock:
+                self.lock.release()
         logger.info("crawl %s of %s: %s", self.crawl_id, spider.name, report["status"])
+
+    def record(self, spider, report: dict) -> None:
+        """The run's validators, failed requests and crawls row, each waiting for the lock."""
+        if not self.failed:  # a full disk: the crawls row first, in the space the reserve gave
+            store.save_validators(self.db, spider.checks)
+        store.finish_crawl(self.db, self.crawl_id, **report)
+        store.save_crawl_errors(self.db, self.crawl_id, spider.name, spider.failures)
+
+    def unsaved_posts(self, report: dict) -> dict:
+        """The posts this run could not save make it incomplete (and, a full disk, failed)."""
+        missing = self.counts["not_saved"]
+        if not missing and not self.failed:
+            return {}
+        warning = f"{missing} posts not saved: " + (self.failed or "the database stayed locked")
+        warnings = [*report["warnings"], warning]
+        changes = {"complete": 0, "errors": report["errors"] + missing, "warnings": warnings}
+        if self.failed:
+            changes.update(status="failed", diagnosis="failed")
+        elif report["status"] == "ok":
+            changes.update(status="broken", diagnosis="broken")
+        return changes
 
 
 def run_mode(spider) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +16,13 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 
 from pipeline.lock import CrawlLock  # noqa: E402
 from pipeline.replay import MirrorServer  # noqa: E402
-from pipeline.store import MAX_SEARCH_SEGMENTS, open_db, optimize_search  # noqa: E402
+from pipeline.store import (  # noqa: E402
+    MAX_SEARCH_SEGMENTS,
+    is_full,
+    is_locked,
+    open_db,
+    optimize_search,
+)
 
 REPLAY_HANDLER = "crawlers.replay.ReplayDownloadHandler"
 
@@ -71,9 +78,18 @@ def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress
     finally:
         if server:
             server.stop()
+    tidy_search(db_path)
+    return run_id
+
+
+def tidy_search(db_path: Path) -> None:
+    """Merge the search index's segments when there are many: upkeep that the next run does
+    when this one cannot (the disk is full, another writer kept the lock)."""
     db = open_db(db_path)
     try:
         optimize_search(db, MAX_SEARCH_SEGMENTS)
+    except sqlite3.OperationalError as error:
+        if not (is_full(error) or is_locked(error)):
+            raise
     finally:
         db.close()
-    return run_id

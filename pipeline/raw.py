@@ -8,12 +8,14 @@ had a body (a later refusal does not erase it).
 from __future__ import annotations
 
 import json
+import sqlite3
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from pipeline import store
 from pipeline.store import upsert
 
 
@@ -23,25 +25,49 @@ def raw_path(db_path: str | Path) -> Path:
 
 
 def open_raw(db_path: str | Path) -> Database:
-    """The raw-page store that belongs to the database at db_path."""
-    raw = Database(raw_path(db_path))
-    raw.execute("PRAGMA busy_timeout = 30000")
-    raw.enable_wal()
-    raw.execute("PRAGMA synchronous = NORMAL")  # as in store.open_db
-    if "pages" not in raw.table_names():
+    """The raw-page store that belongs to the database at db_path, opened as a writer (the
+    connection policy of store.open_db; its schema brought up to date, waiting for the lock)."""
+    path = raw_path(db_path)
+    if not store.writable(path):
+        raise store.DatabaseUnusable(f"{path}: is read-only (this command writes to it)")
+    raw = Database(path)
+    try:
+        store.configure(raw)
+        if schema_missing(raw):
+            store.write(raw, lambda: create_schema(raw), store.BOOKKEEPING_WAIT)
+    except (sqlite3.Error, OSError) as error:
+        raw.close()
+        raise store.unusable(path, error) from None
+    return raw
+
+
+# Added after the first raw stores (the archive fallback).
+LATER_COLUMNS = ("fetched_via", "archived_at")
+
+
+def schema_missing(raw: Database) -> bool:
+    table = raw["pages"]
+    return not table.exists() or any(c not in table.columns_dict for c in LATER_COLUMNS)
+
+
+def create_schema(raw: Database) -> None:
+    if not raw["pages"].exists():
         raw["pages"].create(
             {"url": str, "source": str, "requested_url": str, "final_url": str, "status": int,
              "fetched_at": str, "hints": str, "redirect_urls": str, "html": bytes},
             pk="url",
         )  # fmt: skip
-    for column in ("fetched_via", "archived_at"):  # stores from before the archive fallback
+    for column in LATER_COLUMNS:
         if column not in raw["pages"].columns_dict:
             raw["pages"].add_column(column, str)
-    return raw
 
 
-def save_page(raw: Database, url: str, item: dict) -> None:
-    """Keep the fetched page of the post at canonical url."""
+def save_page(raw: Database, url: str, item: dict, wait: float | None = None) -> None:
+    """Keep the fetched page of the post at canonical url (waiting for the lock: store.write)."""
+    store.write(raw, lambda: _save_page(raw, url, item), wait)
+
+
+def _save_page(raw: Database, url: str, item: dict) -> None:
     row = {
         "url": url,
         "source": item.get("source"),
@@ -55,16 +81,15 @@ def save_page(raw: Database, url: str, item: dict) -> None:
         "fetched_via": item.get("fetched_via"),
         "archived_at": item.get("archived_at"),
     }
-    with raw.atomic():
-        stored = raw.execute(
-            "select length(html) > 20, coalesce(fetched_via, 'live') from pages where url = ?",
-            [url],
-        ).fetchone()
-        if stored and stored[0] and not item.get("html"):
-            return  # a refusal after a good fetch: the good body stays
-        if stored and stored[0] and stored[1] == "live" and item.get("fetched_via") == "archive":
-            return  # the site's own page beats the archive's copy of it
-        upsert(raw.conn, "pages", row, "url")
+    stored = raw.execute(
+        "select length(html) > 20, coalesce(fetched_via, 'live') from pages where url = ?",
+        [url],
+    ).fetchone()
+    if stored and stored[0] and not item.get("html"):
+        return  # a refusal after a good fetch: the good body stays
+    if stored and stored[0] and stored[1] == "live" and item.get("fetched_via") == "archive":
+        return  # the site's own page beats the archive's copy of it
+    upsert(raw.conn, "pages", row, "url")
 
 
 def items(raw: Database, source: str | None = None) -> Iterator[dict]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.store import open_db
+from pipeline.store import open_readonly
 
 # The defaults of the crawl settings (crawlers/settings.py) that plan a run.
 # Recent posts are re-checked (conditionally) for changes and removal.
@@ -64,11 +64,14 @@ def load(
     retry_hours: float,
     now: datetime | None = None,
 ) -> Plan:
-    """The plan for crawling `source` into the database at db_path (empty for a new database)."""
+    """The plan for crawling `source` into the database at db_path (empty for a new database).
+
+    Read-only: the crawl's pipeline has brought the schema up to date (store.open_db) before
+    the spider starts, and a reader neither takes nor waits for the write lock."""
     if not Path(db_path).exists():
         return Plan()
     now = now or datetime.now(UTC)
-    db = open_db(db_path)
+    db = open_readonly(db_path)
     try:
         last = db.execute(
             "select complete from crawls where source = ? and run_id != ? order by id desc limit 1",

@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 DISK_FULL: list[str] = []
 
 
+class StoppedWriting(Exception):
+    """The disk is full: this item is not written."""
+
+
 class SQLitePipeline:
     """Normalizes each article item and saves it; keeps one `crawls` row per spider run.
 
@@ -63,33 +67,40 @@ class SQLitePipeline:
     async def process_item(self, item):
         fields = ItemAdapter(item).asdict()
         url = canonical_url(fields["final_url"] or fields["url"])
-        if not DISK_FULL:
-            try:
-                return await self.store_item(item, fields, url)
-            except store.DatabaseLocked as error:
-                self.not_saved(url, fields["status"], error)
-                raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
-            except (sqlite3.Error, OSError) as error:
-                if not store.is_full(error):
-                    raise
-                self.stop_writing(error)
+        try:
+            return await self.store_item(item, fields, url)
+        except store.DatabaseLocked as error:
+            self.not_saved(url, fields["status"], error)
+            raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
+        except (sqlite3.Error, OSError) as error:
+            if not store.is_full(error):
+                raise
+            self.stop_writing(error)
+        except StoppedWriting:
+            pass
         self.counts["not_saved"] += 1
         self.stop_spider()
         raise DropItem(f"not saved: {DISK_FULL[0]}", log_level="DEBUG")
 
+    async def write(self, db, work):
+        """Every write waits for SQLite's write lock without blocking the downloads; none once
+        the disk is full (the space left is the crawls rows')."""
+        if DISK_FULL:
+            raise StoppedWriting(DISK_FULL[0])
+        return await store.write_async(db, work)
+
     async def store_item(self, item, fields: dict, url: str):
-        """Every write waits for SQLite's write lock without blocking the downloads."""
         if fields["status"] == 304:
             confirm = partial(store.confirm_post, self.db, url)
-            self.counts["unchanged"] += await store.write_async(self.db, confirm)
+            self.counts["unchanged"] += await self.write(self.db, confirm)
             self.counts["not_modified"] += 1
             return item
         if fields["status"] in GONE:
             gone = partial(store.mark_gone, self.db, url, fields["status"])
-            self.counts["gone"] += await store.write_async(self.db, gone)
+            self.counts["gone"] += await self.write(self.db, gone)
             return item
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
-        await store.write_async(self.raw, partial(raw.save_page, self.raw, url, fields))
+        await self.write(self.raw, partial(raw.save_page, self.raw, url, fields))
         # In a worker process (pipeline/workers.py): downloads go on meanwhile.
         post, rejected = await workers.normalize_async(fields)
         if rejected:
@@ -99,7 +110,7 @@ class SQLitePipeline:
         if self.crawler.spider.older_than_since(post["published"]):
             self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
             raise DropItem("older than --since", log_level="DEBUG")
-        saved = await store.write_async(self.db, partial(store.save_post, self.db, post))
+        saved = await self.write(self.db, partial(store.save_post, self.db, post))
         self.counts[saved] += 1
         self.counts["with_date"] += post["published"] is not None
         return item

@@ -211,3 +211,40 @@ def test_reprocess_beside_a_crawl_both_finish_and_the_crawl_stores_every_post(pl
     where = " from crawls where source != 'bipm'"
     assert rows(db_path, stored + where) == rows(plain, stored + where)
     assert post_urls(db_path) == post_urls(plain)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 5 MB file system of its own (tmpfs), enlarged by remount() later; skipped where this
+    process may not mount one (not root, a container without the capability)."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=5000k", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_stops_the_crawl_with_one_line_and_closes_its_runs(plain, small_disk):
+    db_path = small_disk / "news.db"
+    result = crawl_replay(db_path)
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # failed
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "is full" in lines[0]
+    runs = rows(db_path, "select status, complete, finished is not null from crawls")
+    assert runs == [("failed", 0, 1)] * 4
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]
+    assert 0 < len(post_urls(db_path)) < len(post_urls(plain))
+    subprocess.run(["mount", "-o", "remount,size=100m", str(small_disk)], check=True)
+    again = crawl_replay(db_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert post_urls(db_path) == post_urls(plain)

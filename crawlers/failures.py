@@ -50,16 +50,29 @@ GONE_STATUSES = (404, 410)
 REFUSAL_STATUSES = (401, 403, 429)
 # Read from the start of a body only: challenge pages are small, and articles are not read whole.
 SNIFF_BYTES = 8192
-CHALLENGE_RE = re.compile(
-    rb"<title>\s*(?:just a moment|attention required|access denied|please wait|"
-    rb"verifying you are human|one more step|ddos-guard|request unsuccessful)"
-    rb"|the request could not be satisfied|cf-chl-|challenge-platform|cf_chl_opt"
-    rb"|_incapsula_resource|px-captcha|/cdn-cgi/challenge|captcha-delivery"
-    rb"|enable javascript and cookies to continue",
+# Markers only challenge and refusal pages carry, whatever their status (Cloudflare's challenge
+# scripts and form, Imperva, PerimeterX, DataDome). Cloudflare's /cdn-cgi/challenge-platform/
+# scripts/ also ride on ordinary pages: only its /h/ (challenge) path counts.
+CHALLENGE_MARKERS = re.compile(
+    rb"cf-chl-|cf_chl_opt|/cdn-cgi/challenge-platform/h/|_incapsula_resource|px-captcha"
+    rb"|captcha-delivery\.com",
     re.IGNORECASE,
 )
-# Headers CDNs set on a refusal (a 403 from these is a block, not a missing page).
-CHALLENGE_HEADERS = ("cf-mitigated", "x-datadome", "x-amzn-waf-action")
+# A refusal page's title, as a whole title: a news title may start with "One more step".
+CHALLENGE_TITLE = re.compile(
+    rb"<title>\s*(?:just a moment\.*|attention required!?(?: \| cloudflare)?|access denied"
+    rb"|please wait\.*|verifying you are human\.*|one more step|ddos-guard|request unsuccessful"
+    rb"|error: the request could not be satisfied|403 forbidden)\s*</title>",
+    re.IGNORECASE,
+)
+# Phrases of refusal pages, believed only when the status already says "refused" (or 503).
+REFUSAL_PHRASES = re.compile(
+    rb"the request could not be satisfied|enable javascript and cookies to continue"
+    rb"|verifying you are human|<title>\s*(?:just a moment|attention required|access denied)",
+    re.IGNORECASE,
+)
+# Headers CDNs set on the refusal itself (cf-mitigated: challenge; AWS WAF's action).
+CHALLENGE_HEADERS = {"cf-mitigated": b"challenge", "x-amzn-waf-action": b""}
 UNREACHABLE_ERRORS = (
     # Scrapy's own wrappers of Twisted's errors (scrapy.exceptions), then Twisted's.
     "CannotResolveHostError",
@@ -86,19 +99,31 @@ UNREACHABLE_ERRORS = (
 )
 
 
-def is_challenge(headers: dict | None, body: bytes | None) -> bool:
-    """A bot challenge or a CDN's refusal page, whatever its status."""
-    names = {
-        (k.decode("latin-1") if isinstance(k, bytes) else str(k)).lower() for k in headers or {}
-    }
-    if any(name in names for name in CHALLENGE_HEADERS):
+def is_challenge(headers: dict | None, body: bytes | None, status: int = 200) -> bool:
+    """A bot challenge or a CDN's refusal page. With a 200, only what such pages alone carry
+    (their headers, scripts, whole titles); with a refusal status, their usual phrases too."""
+    for key, value in (headers or {}).items():
+        name = (key.decode("latin-1") if isinstance(key, bytes) else str(key)).lower()
+        wanted = CHALLENGE_HEADERS.get(name)
+        if wanted is not None and wanted in header_bytes(value).lower():
+            return True
+    head = (body or b"")[:SNIFF_BYTES]
+    if CHALLENGE_MARKERS.search(head) or CHALLENGE_TITLE.search(head):
         return True
-    return bool(body) and CHALLENGE_RE.search(body[:SNIFF_BYTES]) is not None
+    refusal = status in REFUSAL_STATUSES or status == 503
+    return refusal and REFUSAL_PHRASES.search(head) is not None
+
+
+def header_bytes(value) -> bytes:
+    """A header's value as bytes (Scrapy's Headers give lists of bytes)."""
+    if isinstance(value, list | tuple):
+        value = b",".join(header_bytes(v) for v in value)
+    return value if isinstance(value, bytes) else str(value).encode("latin-1", "replace")
 
 
 def from_response(status: int, headers: dict | None = None, body: bytes | None = None) -> str:
     """The reason of an answer that failed (status >= 400, or a 200 challenge page)."""
-    if is_challenge(headers, body):
+    if is_challenge(headers, body, status):
         return BLOCKED
     if status in GONE_STATUSES:
         return GONE

@@ -217,7 +217,7 @@ class NewsSpider(scrapy.Spider):
         if response.status == 204:
             self.crawler.stats.inc_value("stdnews/discovery_exhausted")
             return  # a "load more" endpoint with nothing more
-        if failures.is_challenge(response.headers, response.body):
+        if failures.is_challenge(response.headers, response.body, response.status):
             self.discovery_blocked(response)
             return
         if response.meta.get("sitemap"):
@@ -507,7 +507,7 @@ def failure_text(failure: Failure, status: int | None) -> str:
 def unusable_article(response: Response) -> tuple[str, str] | None:
     """(reason, error) of an article answer that holds no page to read: a challenge page, a
     non-text type (an image, a PDF: Scrapy gives no text for it), an empty body."""
-    if failures.is_challenge(response.headers, response.body):
+    if failures.is_challenge(response.headers, response.body, response.status):
         return failures.BLOCKED, f"HTTP {response.status}: bot challenge or CDN refusal page"
     if response.status != 200:
         return None  # a revisit's 304 or 404/410: the pipeline's

@@ -215,7 +215,7 @@ def decoded(response: Response) -> dict | None:
 
 def unusable_api(response: Response) -> tuple[str, str] | None:
     """(reason, error) of a JSON page that cannot be read, else None."""
-    if failures.is_challenge(response.headers, response.body):
+    if failures.is_challenge(response.headers, response.body, response.status):
         return failures.BLOCKED, f"HTTP {response.status}: bot challenge or CDN refusal page"
     body = decoded(response)
     if body is None or not isinstance(body.get("results", []), list):

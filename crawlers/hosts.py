@@ -61,9 +61,7 @@ class UnreachableHosts:
         if failures.from_exception(exception) != failures.UNREACHABLE:
             return None
         host = urlsplit(request.url).hostname or ""
-        # A name that does not resolve will not resolve on the next try either.
-        dns = type(exception).__name__ in ("CannotResolveHostError", "DNSLookupError", "gaierror")
-        self.failed[host] += self.limit if dns else 1
+        self.failed[host] += 1  # one retry still goes out: a resolver may fail once
         self.why[host] = f"{type(exception).__name__}: {exception}"[:200]
         if self.failed[host] >= self.limit and host not in self.reported:
             self.reported.add(host)

@@ -68,7 +68,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawlers.redirects.RedirectMiddleware": 600,
 }
-# Connection-level failures in a row (DNS: at once) before a host's other requests are not sent.
+# Connection-level failures in a row before a host's other requests are not sent.
 STDNEWS_HOST_DOWN_AFTER = 2
 
 # Blocked pages are looked up in the Internet Archive (env STDNEWS_ARCHIVE=0: never). Its

@@ -235,3 +235,37 @@ def test_pagination_is_bounded_per_start_url():
     assert [r.url for r in next_requests()] == [f"{LISTING}?page=9"]
     spider.discovery_pages[LISTING] = base.MAX_DISCOVERY_PAGES
     assert next_requests() == []
+
+
+def bipm_mirror(tmp_path, robots_extra: str):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(SNAPSHOT / "www.bipm.org", mirror / "www.bipm.org")
+    robots = mirror / "www.bipm.org" / "robots.txt"
+    robots.write_text(robots.read_text() + robots_extra)
+    return mirror
+
+
+def test_a_sitemap_without_news_leaves_a_healthy_source_healthy(tmp_path):
+    """OECD's sitemap has no news, and others may not: an extra channel that finds nothing is
+    not a layout change."""
+    mirror = bipm_mirror(tmp_path, "\nSitemap: https://www.bipm.org/sitemap.xml\n")
+    (mirror / "www.bipm.org" / "sitemap.xml").write_text(
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        "<url><loc>https://www.bipm.org/en/about-us</loc></url></urlset>"
+    )
+    result = crawl_replay(tmp_path / "news.db", mirror, "bipm")
+    assert result.returncode == 0, result.stdout
+    (row,) = Database(tmp_path / "news.db")["crawls"].rows
+    assert (row["diagnosis"], row["complete"]) == ("ok", 1)
+
+
+def test_pages_robots_txt_forbids_are_recorded_and_the_run_stays_complete(tmp_path):
+    """Our own politeness is not a failure: the next run may still stop early."""
+    mirror = bipm_mirror(tmp_path, "\nUser-agent: *\nDisallow: /fr/\n")
+    result = crawl_replay(tmp_path / "news.db", mirror, "bipm")
+    assert result.returncode == 0, result.stdout
+    db = Database(tmp_path / "news.db")
+    (row,) = db["crawls"].rows
+    assert (row["diagnosis"], row["complete"]) == ("ok", 1)
+    reasons = {r["reason"] for r in db["crawl_errors"].rows}
+    assert reasons == {"robots"}

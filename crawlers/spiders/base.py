@@ -316,7 +316,8 @@ class NewsSpider(scrapy.Spider):
             children, pages = discovery.sitemap_entries(body)
             links = self.articles_of(response, pages)
             self.crawler.stats.inc_value(f"{DISCOVERY_STAT}{discovery.SITEMAP}", len(links))
-            self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
+            if links:  # an extra channel: a sitemap without news is no layout change
+                self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
             requests, *_ = self.article_requests(links, root)
             yield from requests
         for url in children[: MAX_DISCOVERY_PAGES - self.discovery_pages[root]]:
@@ -445,7 +446,9 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("article %s (%s): %s", reason, error, url)
         self.crawler.stats.inc_value("stdnews/articles_failed")
         self.crawler.stats.inc_value(f"{FAILED_STAT}article/{reason}")
-        if reason == failures.BLOCKED:
+        if reason in (failures.BLOCKED, failures.ROBOTS):
+            # Refused by the site, or by our own robots.txt politeness: not an error of ours,
+            # and not a reason to walk every discovery page again next run.
             self.crawler.stats.inc_value("stdnews/articles_refused")
         self.record_failure(url, "article", status, error, reason)
         self.record_status(canonical_url(url), "article", status or 0)  # as record_check
@@ -481,7 +484,9 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("discovery page %s (%s): %s", reason, error, url)
         self.record_failure(url, "discovery", status, error, reason)
         self.crawler.stats.inc_value(f"{FAILED_STAT}discovery/{reason}")
-        if reason != failures.GONE:
+        if reason not in (failures.GONE, failures.ROBOTS):
+            # A removed page or one robots.txt forbids will answer the same next time: the run
+            # stays complete, so that the next one may stop early.
             self.crawler.stats.inc_value("stdnews/discovery_failed")
 
     def older_than_since(self, published: str | None) -> bool:

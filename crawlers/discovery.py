@@ -42,10 +42,11 @@ NEXT_LABEL_RE = re.compile(
     r"|показать ещё|показать еще|загрузить ещё)$"
 )
 ARROWS = " \t\n›»→>"
-# Sitemaps: a news sitemap's own date beats the file's lastmod.
-SITEMAP_NEWS_DATE = (
-    "//*[local-name()='url'][*[local-name()='loc']=$loc]//*[local-name()='publication_date']/text()"  # noqa: E501
+PAGE_NUMBER = re.compile(
+    r"(?:current page|page|page actuelle)?\s*(\d{1,4})\s*(?:\(current\))?", re.I
 )
+# Sitemaps: a news sitemap's own date beats the file's lastmod.
+NEWS_URLS = "//*[local-name()='url'][.//*[local-name()='publication_date']]"
 
 
 @dataclass
@@ -164,13 +165,15 @@ def numbered_next(response: Response) -> list[str]:
         "//*[@aria-current='page'] | //*[contains(concat(' ', @class, ' '), ' active ')"
         " or contains(concat(' ', @class, ' '), ' current ')]"
     )
-    numbers = (text_of(node.root) for node in marked)
-    current = next((n for n in numbers if n.isdigit()), None)
+    # Drupal and Liferay add hidden words ("Current page 2", "2 (Current)"): the number counts.
+    numbers = (PAGE_NUMBER.fullmatch(text_of(node.root)) for node in marked)
+    current = next((n.group(1) for n in numbers if n), None)
     if current is None:
         return []
     wanted = str(int(current) + 1)
     for anchor in response.selector.root.iter("a"):
-        if text_of(anchor) == wanted:
+        number = PAGE_NUMBER.fullmatch(text_of(anchor))
+        if number and number.group(1) == wanted:
             return [response.urljoin(h) for h in usable([anchor.get("href") or ""])]
     return []
 
@@ -207,7 +210,11 @@ def feed_links(response: Response) -> Iterator[ArticleLink]:
     selector = Selector(text=response.text, type="xml")
     selector.remove_namespaces()
     for item in selector.xpath("//item | //entry"):
-        url = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+        # Atom: the entry's own page (rel alternate or none), not its replies or edit links.
+        url = (
+            item.xpath("link[not(@rel) or @rel='alternate']/@href").get()
+            or item.xpath("link/text()").get()
+        )
         if not url:
             continue
         yield ArticleLink(
@@ -246,7 +253,7 @@ def sitemap_entries(body: bytes) -> tuple[list[str], list[ArticleLink]]:
     lastmod or the news sitemap's publication date as the date hint."""
     sitemap = Sitemap(body)
     children, pages = [], []
-    news = Selector(body=body, type="xml") if b"publication_date" in body else None
+    news = news_dates(body) if b"publication_date" in body else {}
     for entry in sitemap:
         loc = (entry.get("loc") or "").strip()
         if not loc:
@@ -254,7 +261,7 @@ def sitemap_entries(body: bytes) -> tuple[list[str], list[ArticleLink]]:
         if sitemap.type == "sitemapindex":
             children.append(loc)
             continue
-        published = news.xpath(SITEMAP_NEWS_DATE, loc=loc).get() if news else None
+        published = news.get(loc)
         hints = {"via": SITEMAP}
         if published or entry.get("lastmod"):
             hints["published"] = published or entry["lastmod"]
@@ -262,6 +269,15 @@ def sitemap_entries(body: bytes) -> tuple[list[str], list[ArticleLink]]:
             hints["published_via"] = SITEMAP if published else "lastmod"
         pages.append(ArticleLink(loc, hints))
     return children, pages
+
+
+def news_dates(body: bytes) -> dict[str, str]:
+    """loc -> publication date of a news sitemap's entries, read in one pass."""
+    dates = {}
+    for url in Selector(body=body, type="xml").xpath(NEWS_URLS):
+        loc = url.xpath("string(*[local-name()='loc'])").get("").strip()
+        dates[loc] = url.xpath("string(.//*[local-name()='publication_date'])").get("").strip()
+    return dates
 
 
 def robots_sitemaps(response: Response) -> list[str]:

@@ -136,8 +136,6 @@ def from_response(status: int, headers: dict | None = None, body: bytes | None =
 
 def from_exception(error: BaseException) -> str:
     """The reason of a request that got no answer (Twisted's and Scrapy's exception types)."""
-    if "unreachable" in str(error)[:12]:  # crawlers/hosts.py's: the host failed earlier
-        return UNREACHABLE
     names = {cls.__name__ for cls in type(error).__mro__}
     tls = type(error).__module__.startswith("OpenSSL")
     if tls or names & set(UNREACHABLE_ERRORS) or isinstance(error, OSError | TimeoutError):

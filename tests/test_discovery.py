@@ -269,3 +269,23 @@ def test_pages_robots_txt_forbids_are_recorded_and_the_run_stays_complete(tmp_pa
     assert (row["diagnosis"], row["complete"]) == ("ok", 1)
     reasons = {r["reason"] for r in db["crawl_errors"].rows}
     assert reasons == {"robots"}
+
+
+def test_pagers_with_hidden_words_and_atom_entries_with_several_links():
+    drupal = (
+        '<nav class="pager"><ul><li class="pager__item is-active active">'
+        '<a href="?page=1"><span class="visually-hidden">Current page</span>2</a></li>'
+        '<li class="pager__item"><a href="?page=2"><span class="visually-hidden">Page</span>3</a>'
+        "</li></ul></nav>"
+    )
+    found = discovery.next_pages(page(f"<html><body>{drupal}</body></html>"))
+    assert found == [f"{LISTING}?page=2"]
+    body = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><entry>'
+        '<link rel="replies" href="https://blog.iec.ch/x/comments"/>'
+        '<link rel="edit" href="https://blog.iec.ch/edit/1"/>'
+        '<link rel="alternate" href="https://blog.iec.ch/2020/01/x/"/><title>X</title></entry></feed>'
+    )
+    response = HtmlResponse(url="https://blog.iec.ch/feed/", body=body.encode(), encoding="utf-8")
+    (link,) = discovery.feed_links(response)
+    assert link.url == "https://blog.iec.ch/2020/01/x/"

@@ -535,9 +535,9 @@ def failure_reason(failure: Failure) -> tuple[int | None, str]:
         return None, failures.UNREACHABLE
     if failure.check(RedirectRefused):
         return None, failure.value.reason
-    if failure.check(IgnoreRequest):
-        blocked = "blocked" in failure.getErrorMessage().lower()
-        return None, failures.BLOCKED if blocked else failures.ROBOTS
+    if failure.check(IgnoreRequest):  # Scrapy's robots.txt middleware, or another filter
+        robots = "robots.txt" in failure.getErrorMessage()
+        return None, failures.ROBOTS if robots else failures.INVALID
     return None, failures.from_exception(failure.value)
 
 

@@ -110,15 +110,13 @@ class OecdSpider(NewsSpider):
         """Recorded (not counted against the source: the twin stands in), then the same page
         of the RSS twin."""
         url = asked_for(request)
-        self.logger.warning("OECD search API failed (%s: %s); using its RSS feed", reason, error)
+        self.logger.info("OECD search API failed (%s: %s); using its RSS feed", reason, error)
         self.record_failure(url, "discovery", status, f"{error}; RSS twin asked instead", reason)
         self.crawler.stats.inc_value("stdnews/discovery_replaced")
         page, size = page_of(url)
         twin = rss_url(query_language(url), page, size)
         root = request.meta.get("root", url)
-        yield scrapy.Request(
-            twin, callback=self.parse, errback=self.discovery_failed, meta={"root": root}
-        )
+        yield self.discovery_request(twin, root=root)
 
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
         if is_feed(response):

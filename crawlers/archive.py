@@ -105,6 +105,9 @@ class ArchiveFallback:
         """A source's page: not the archive's own requests, not robots.txt."""
         if request.meta.get(META) or request.meta.get("dont_obey_robotstxt"):
             return False
+        if request.meta.get("archive_kept"):
+            self.stats.inc_value("stdnews/archive/kept")
+            return False
         return urlparse_cached(request).path != "/robots.txt"
 
     async def copy_of(self, request: Request) -> Response | None:
@@ -117,7 +120,10 @@ class ArchiveFallback:
         self.lookups += 1
         self.stats.inc_value("stdnews/archive/requested")
         try:
-            timestamp = closest(await self.fetch(AVAILABLE + quote(request.url, safe=":/")))
+            answer = await self.fetch(AVAILABLE + quote(request.url, safe=":/"))
+            if answer.status >= 400:
+                return self.refused_by_archive(request, answer.status)
+            timestamp = closest(answer)
             copy = timestamp and await self.fetch(COPY.format(timestamp=timestamp, url=request.url))
         except Exception as error:  # noqa: BLE001 (any failure of the archive: the refusal stands)
             return self.failed(request, error)
@@ -134,6 +140,17 @@ class ArchiveFallback:
         return await self.crawler.engine.download_async(
             Request(url, callback=NO_CALLBACK, meta=meta)
         )
+
+    def refused_by_archive(self, request: Request, status: int) -> None:
+        """The archive answered with an error: 429 (slow down) or 403 end the lookups of this
+        run; another error counts as a failed lookup."""
+        self.stats.inc_value("stdnews/archive/failed")
+        if status in (403, 429):
+            self.unreachable = True
+            logger.warning("the Internet Archive answered %s: no more lookups this run", status)
+        else:
+            logger.info("archive lookup of %s answered %s", request.url, status)
+        return None
 
     def failed(self, request: Request, error: Exception) -> None:
         self.stats.inc_value("stdnews/archive/failed")

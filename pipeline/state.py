@@ -41,6 +41,7 @@ class Revisit:
     url: str
     etag: str | None = None
     last_modified: str | None = None  # none of the two for a refused post: asked plainly
+    archived: bool = False  # stored from the Internet Archive's copy: not looked up there again
 
 
 @dataclass
@@ -116,7 +117,8 @@ def revisits(db, source: str, now: datetime, days: int, retry_hours: float) -> l
     retry_before = (now - timedelta(hours=retry_hours)).isoformat(timespec="seconds")
     rows = db.execute(
         """select p.url, v.etag, v.last_modified,
-                  p.text_missing or p.fetched_via is 'archive' as retry from posts p
+                  p.text_missing or p.fetched_via is 'archive' as retry,
+                  p.fetched_via is 'archive' as archived from posts p
            left join http_validators v on v.url = p.url
            where p.source = ? and p.gone_at is null and (
              (not retry and p.published >= substr(?, 1, length(p.published)))
@@ -125,6 +127,6 @@ def revisits(db, source: str, now: datetime, days: int, retry_hours: float) -> l
         [source, cutoff, retry_before],
     )
     return [
-        Revisit(url) if retry else Revisit(url, etag, modified)
-        for url, etag, modified, retry in rows
+        Revisit(url, archived=bool(archived)) if retry else Revisit(url, etag, modified)
+        for url, etag, modified, retry, archived in rows
     ]

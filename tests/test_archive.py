@@ -181,3 +181,27 @@ def test_reprocessing_keeps_where_each_page_came_from(tmp_path):
     result = stdnews("reprocess", "--db", str(db_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert posts(db_path) == before
+
+
+def test_an_archived_post_is_retried_live_only(tmp_path):
+    """A revisit of a post stored from the archive asks the site again, never the archive (its
+    copy is kept already): no lookup per post every few hours while the site still blocks."""
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.archive import ArchiveFallback
+    from crawlers.spiders.base import NewsSpider
+    from pipeline import state
+
+    mirror = build(tmp_path / "mirror")
+    db_path = tmp_path / "news.db"
+    crawl(db_path, mirror.root)
+    revisits = state.load(db_path, "oecd", run_id="x", revisit_days=0, retry_hours=0).revisits
+    archived = [r for r in revisits if r.archived]
+    assert archived
+    crawler = get_crawler(NewsSpider, {"STDNEWS_ARCHIVE_FALLBACK": True})
+    fallback = ArchiveFallback(crawler)
+    spider = type("S", (NewsSpider,), {"name": "oecd"}).from_crawler(crawler)
+    kept = spider.revisit_request(archived[0])
+    assert not fallback.applies(kept)
+    assert fallback.applies(Request(archived[0].url))

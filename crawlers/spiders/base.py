@@ -204,7 +204,12 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             headers=state.conditional_headers(revisit.etag, revisit.last_modified),
-            meta={"revisit": True, "handle_httpstatus_list": [304, *GONE]},
+            # A copy from the archive is kept already: only the site's own page can replace it.
+            meta={
+                "revisit": True,
+                "handle_httpstatus_list": [304, *GONE],
+                "archive_kept": revisit.archived,
+            },
         )
 
     def parse(self, response: Response, **kwargs) -> Iterator[scrapy.Request]:

@@ -315,7 +315,8 @@ def usable_for_writing(db_path: Path) -> None:
     (corrupt, read-only) is one line (store.DatabaseUnusable), with nothing written."""
     from pipeline import store
 
-    store.open_db(db_path).close()
+    if db_path.exists():  # a new database is created under the crawl's lock, not before it
+        store.open_db(db_path).close()
 
 
 @contextmanager

@@ -289,3 +289,19 @@ def test_pagers_with_hidden_words_and_atom_entries_with_several_links():
     response = HtmlResponse(url="https://blog.iec.ch/feed/", body=body.encode(), encoding="utf-8")
     (link,) = discovery.feed_links(response)
     assert link.url == "https://blog.iec.ch/2020/01/x/"
+
+
+def test_sitemap_xml_is_tried_where_robots_txt_names_none(tmp_path):
+    """The usual place, once: found, its articles count; missing (the snapshot), nothing said."""
+    mirror = bipm_mirror(tmp_path, "")
+    site = mirror / "www.bipm.org"
+    for listing in [*site.glob("*/news-detail*"), site / "en" / "news"]:
+        shutil.rmtree(listing) if listing.is_dir() else listing.unlink()
+    (site / "sitemap.xml").write_bytes(gzip.decompress(sitemap_of(bipm_articles())))
+    result = crawl_replay(tmp_path / "news.db", mirror, "bipm")
+    assert result.returncode == 0, result.stdout
+    db = Database(tmp_path / "news.db")
+    assert db["posts"].count == len(bipm_articles())
+    plain = crawl_replay(tmp_path / "plain.db", SNAPSHOT, "bipm")
+    assert plain.returncode == 0
+    assert not list(Database(tmp_path / "plain.db")["crawl_errors"].rows)

@@ -304,7 +304,12 @@ class NewsSpider(scrapy.Spider):
         """A robots.txt's `Sitemap:` lines, a sitemap index's children, a sitemap's articles (with
         lastmod or the news sitemap's date as a hint)."""
         if response.url.endswith("/robots.txt"):
+            # No Sitemap: line: the usual place is tried once (a guess: its 404 is quiet).
             children = discovery.robots_sitemaps(response)
+            if not children:
+                guess = response.urljoin("/sitemap.xml")
+                yield self.discovery_request(guess, root=root, meta={"sitemap": True, "guess": 1})
+                return
         else:
             body = discovery.sitemap_body(
                 response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
@@ -476,6 +481,8 @@ class NewsSpider(scrapy.Spider):
         Anything but a 404/410 leaves the run incomplete, so that the next one walks it again.
         """
         status, reason = failure_reason(failure)
+        if reason == failures.GONE and failure.request.meta.get("guess"):
+            return []  # /sitemap.xml guessed where robots.txt names none: not there, fine
         url = asked_for(failure.request)
         self.discovery_lost(url, status, reason, failure_text(failure, status))
         return []

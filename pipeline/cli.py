@@ -372,14 +372,19 @@ def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False
             continue
         click.echo(source_line(row))
         echo_warnings(row)
-        if verbose:
-            for error in db.query("select * from crawl_errors where crawl_id = ?", [row["id"]]):
-                click.echo(
-                    f"  failed: {error['reason'] or '-'} {error['kind']} {error['url']} "
-                    f"({error['error']})"
-                )
+        echo_failures(db, row, verbose)
     db.close()
     return status
+
+
+def echo_failures(db, row: dict | None, verbose: bool) -> None:
+    """-v: each failed request of a crawls row, with its reason."""
+    if not (verbose and row):
+        return
+    for error in db.query("select * from crawl_errors where crawl_id = ?", [row["id"]]):
+        click.echo(
+            f"  failed: {error['reason'] or '-'} {error['kind']} {error['url']} ({error['error']})"
+        )
 
 
 @cli.command(epilog=EXIT_EPILOG)
@@ -396,7 +401,8 @@ def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Check a wget-style mirror instead of the live sites.",
 )
-def check(sources, articles, replay):
+@click.option("-v", "--verbose", is_flag=True, help="Also list each failed request and why.")
+def check(sources, articles, replay, verbose):
     """Live canary: fetch a few recent articles per source and report each source's health.
 
     For a machine with internet access (or a mirror with --replay). Nothing is written to your
@@ -414,10 +420,10 @@ def check(sources, articles, replay):
         db_path = Path(folder) / "check.db"
         sources = validate_sources(list(sources), run.spider_names())
         run_id = run.crawl(sources, db_path, replay, spider_args={"sample": articles})
-        sys.exit(check_report(db_path, run_id, sources))
+        sys.exit(check_report(db_path, run_id, sources, verbose))
 
 
-def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
+def check_report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False) -> int:
     from pipeline.store import open_db
 
     db = open_db(db_path)
@@ -442,6 +448,7 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
             f"generations: {generations or '-'}"
         )
         echo_warnings(crawl_row)
+        echo_failures(db, crawl_row, verbose)
         status = worse(status, crawl_row)
     db.close()
     return status
@@ -457,7 +464,8 @@ def check_report(db_path: Path, run_id: str, sources: list[str]) -> int:
     help="Also count a source as unhealthy when its last successful crawl is older than this "
     "many hours (for monitoring).",
 )
-def status(db_path, runs, max_age):
+@click.option("-v", "--verbose", is_flag=True, help="Also list the last run's failed requests.")
+def status(db_path, runs, max_age, verbose):
     """Each source's health and the last runs, from the crawls table.
 
     Per source: the last run (status, new/updated/gone posts, errors, requests), the last
@@ -496,6 +504,7 @@ def status(db_path, runs, max_age):
             f"{' '.join(map(str, source.trend)) or '-'}"
         )
         echo_warnings(run)
+        echo_failures(db, source.last_run, verbose)
         for problem in source.problems(now, max_age):
             click.echo(f"  problem: {problem}")
         worst = verdicts.worse(worst, source.exit_status(now, max_age))

@@ -95,6 +95,10 @@ def test_blocked_pages_come_from_the_archive(tmp_path, live):
     lines = [line for line in status.stdout.splitlines() if line.startswith(SOURCES)]
     assert len(lines) == len(SOURCES)
     assert all(" blocked " in line for line in lines), status.stdout
+    # -v: each refused request, with its reason (crawl, check and status alike).
+    detailed = stdnews("status", "--db", str(db_path), "-v")
+    assert "  failed: blocked article https://www.oecd.org/" in detailed.stdout
+    assert "  failed: " not in status.stdout
 
 
 def test_a_live_page_replaces_the_archived_copy(tmp_path, live, monkeypatch):

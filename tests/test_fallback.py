@@ -2,6 +2,7 @@
 (tests/fixtures/fallback: WordPress, Drupal, AEM, Liferay, Jahia, Ghost, Hugo, hand-made and
 broken HTML, several dates per page, misleading ones, old encodings), beside htmldate."""
 
+import os
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from pipeline import dates
 from pipeline.extract import decode_html, extract, post_title
+from pipeline.paths import ROOT
 from pipeline.sources import SOURCES
 from tests.conftest import TESTS
 
@@ -112,3 +114,19 @@ def test_real_world_html_never_crashes():
                  "<meta name=date content='2021-02-30'>", "\x00<p>12.13.2020</p>", "<?xml ?><a>",
                  '<script type="application/ld+json">{"datePublished": 5}</script>'):  # fmt: skip
         extract(html, "https://www.example.org/x", None, now=NOW)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("STDNEWS_DATES_CORPUS"),
+    reason="real news pages are not ours to ship: set STDNEWS_DATES_CORPUS to htmldate's tests/ "
+    "folder (bench/dates.py) to run this",
+)
+def test_fallback_on_real_news_pages_is_close_to_htmldate():
+    """On real pages (htmldate's evaluation set), within bench/dates.py's gap of htmldate."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import dates as bench_dates
+
+    (row,) = bench_dates.main([os.environ["STDNEWS_DATES_CORPUS"]])
+    assert row["pass"], row["figures"]

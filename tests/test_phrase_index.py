@@ -170,7 +170,8 @@ def test_a_rebuild_killed_half_way_is_done_again_next_time(tmp_path, monkeypatch
 
     with monkeypatch.context() as patched:
         patched.setattr(search, "pairs_text", failing)
-        with pytest.raises(sqlite3.OperationalError):
+        # The command that opened it says so in one line (store.DatabaseUnusable).
+        with pytest.raises(store.DatabaseUnusable, match="function raised exception"):
             store.open_db(tmp_path / "news.db")
     db = store.open_db(tmp_path / "news.db")
     assert pairs_indexed(db)

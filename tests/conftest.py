@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,22 @@ def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
 def crawl_replay(db_path, root: Path = SNAPSHOT, *args) -> subprocess.CompletedProcess:
     """`stdnews crawl` of a saved mirror (default: the snapshot) into db_path."""
     return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args)
+
+
+def mirror_of(tmp_path: Path, *hosts: str) -> Path:
+    """A copy of the snapshot's folders of these hosts, to change before a replay."""
+    root = tmp_path / "mirror"
+    for host in hosts:
+        shutil.copytree(SNAPSHOT / host, root / host)
+    return root
+
+
+def crawl_into(tmp_path: Path, root: Path, *args):
+    """`stdnews crawl` of the mirror at root into tmp_path/news.db: (the run, the database)."""
+    from sqlite_utils import Database
+
+    db_path = tmp_path / "news.db"
+    return crawl_replay(db_path, root, *args), Database(db_path)
 
 
 def hide_article_links(folder: Path, article_path: str) -> None:

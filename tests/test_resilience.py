@@ -14,24 +14,14 @@ import pytest
 from sqlite_utils import Database
 
 from pipeline.paths import SNAPSHOT
-from tests.conftest import crawl_replay, hide_article_links, stdnews
+from tests.conftest import crawl_into as crawl
+from tests.conftest import hide_article_links, stdnews
+from tests.conftest import mirror_of as mirror
 
 REFUSED = (
     "https://www.oecd.org/en/about/news/press-releases/2023/07/urgent-policy-action-needed-to-"
     "ensure-artificial-intelligence-benefits-workers-says-oecd.html"
 )
-
-
-def mirror(tmp_path, *hosts):
-    root = tmp_path / "mirror"
-    for host in hosts:
-        shutil.copytree(SNAPSHOT / host, root / host)
-    return root
-
-
-def crawl(tmp_path, root, *args):
-    db_path = tmp_path / "news.db"
-    return crawl_replay(db_path, root, *args), Database(db_path)
 
 
 def iec_listing(root):

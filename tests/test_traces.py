@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from crawlers.spiders.oecd import api_url, rss_url
 from pipeline.paths import SNAPSHOT
-from tests.conftest import crawl_replay
+from tests.conftest import crawl_into as crawl
+from tests.conftest import mirror_of as mirror
 
 BIPM = "https://www.bipm.org"
 # Plausible bodies, written for these tests: a PNG's first bytes, a CDN challenge with a 200.
@@ -26,18 +27,6 @@ CHALLENGE = (
     b"<div id='challenge-stage'>Checking your browser before you go on.</div>"
     b"<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1'></script></body></html>"
 )
-
-
-def mirror(tmp_path, *hosts):
-    root = tmp_path / "mirror"
-    for host in hosts:
-        shutil.copytree(SNAPSHOT / host, root / host)
-    return root
-
-
-def crawl(tmp_path, root, *args):
-    db_path = tmp_path / "news.db"
-    return crawl_replay(db_path, root, *args), Database(db_path)
 
 
 def errors(db, source=None) -> dict[str, tuple]:

@@ -383,9 +383,12 @@ class NewsSpider(scrapy.Spider):
     @property
     def reads_listings(self) -> bool:
         """The spider has its own reader for HTML discovery pages (selectors or code)."""
-        return (
-            bool(self.article_links_css) or type(self).article_links is not NewsSpider.article_links
+        cls = type(self)
+        overridden = (cls.article_links, cls.listing_links) != (
+            NewsSpider.article_links,
+            NewsSpider.listing_links,
         )
+        return bool(self.article_links_css) or overridden
 
     def articles_of(self, response: Response, links: Iterable[ArticleLink]) -> list[ArticleLink]:
         """The links that are article URLs of the source, canonical, each once."""
@@ -404,13 +407,17 @@ class NewsSpider(scrapy.Spider):
         return list(found.values())
 
     def article_links(self, response: Response) -> Iterable[ArticleLink]:
-        """Article links of a listing page (the site's selectors) or a feed; override for APIs."""
+        """Article links of a feed, or of an HTML discovery page (listing_links); override for
+        APIs."""
         if is_feed(response):
             yield from feed_links(response)
-            return
-        if not self.article_links_css or not isinstance(response, HtmlResponse):
-            return
-        for href in response.css(self.article_links_css).getall():
+        elif isinstance(response, HtmlResponse):
+            yield from self.listing_links(response)
+
+    def listing_links(self, response: HtmlResponse) -> Iterable[ArticleLink]:
+        """The site's own reading of an HTML discovery page: article_links_css; override to
+        read each item's date and title too."""
+        for href in response.css(self.article_links_css).getall() if self.article_links_css else ():
             yield ArticleLink(href.strip(), {"via": "selector"})
 
     def next_pages(self, response: Response) -> list[str]:

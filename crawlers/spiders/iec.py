@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from scrapy.http import HtmlResponse, Response
 
-from crawlers.spiders.base import ArticleLink, NewsSpider, feed_links, is_feed
+from crawlers.spiders.base import ArticleLink, NewsSpider, is_feed
 
 BLOG = "https://www.iec.ch/blog"
 # One item of the blog listing, and what it holds.
@@ -56,17 +56,12 @@ class IecSpider(NewsSpider):
     )
     next_page_css = "nav.pager a[rel=next]::attr(href), a.next.page-numbers::attr(href)"
 
-    def article_links(self, response: Response) -> Iterable[ArticleLink]:
-        if is_feed(response):
-            yield from feed_links(response)
-            return
-        if not isinstance(response, HtmlResponse):
-            return
+    def listing_links(self, response: HtmlResponse) -> Iterable[ArticleLink]:
         for item in response.css(ITEM_CSS):
             href = item.css(ITEM_LINK_CSS).xpath("@href").get()
             if href:
                 yield ArticleLink(href.strip(), item_hints(item))
-        yield from super().article_links(response)
+        yield from super().listing_links(response)
 
     def next_pages(self, response: Response) -> list[str]:
         """rel=next where the pager has it, else the page after this one up to the pager's

@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from scrapy.http import HtmlResponse, Response
 
-from crawlers.spiders.base import ArticleLink, NewsSpider, feed_links, is_feed
+from crawlers.spiders.base import ArticleLink, NewsSpider, is_feed
 
 SITE = "https://www.iso.org"
 HUB = f"{SITE}/insights/standards-world"
@@ -67,12 +67,7 @@ class IsoSpider(NewsSpider):
     secondary_urls = HUB_TRANSLATIONS
     archive_urls = OLD_LISTINGS
 
-    def article_links(self, response: Response) -> Iterable[ArticleLink]:
-        if is_feed(response):
-            yield from feed_links(response)
-            return
-        if not isinstance(response, HtmlResponse):
-            return
+    def listing_links(self, response: HtmlResponse) -> Iterable[ArticleLink]:
         for item in response.css(ITEMS_CSS):
             hints = item_hints(item)
             for href in item.css(ITEM_LINKS_CSS).xpath("@href").getall():

@@ -9,6 +9,11 @@ the same way.
 STDNEWS_NORMALIZE_WORKERS sets the number of workers (default 1; 0 normalizes in the calling
 process). Workers are started with "spawn", never forked from a process that runs threads and
 a reactor, and are warmed (vocabularies, language model) before the first page.
+
+A worker never outlives the process it works for (a crawl killed with kill -9 included, during
+the worker's start-up as well): see end_with. Use the pools from a thread that lives as long as
+the process (the main thread, the reactor's): Linux sends the parent-death signal when the
+thread that started a worker ends.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def test_a_live_page_replaces_the_archived_copy(tmp_path, live, monkeypatch):
     assert archived
     # The site answers again: the next run retries the archived (and refused) posts live, at
     # the pace of refused ones (here: at once).
-    monkeypatch.setenv("STDNEWS_RETRY_REFUSED_HOURS", "0")
+    monkeypatch.setenv("STDNEWS_RETRY_REFUSED_HOURS", "-1")  # due at once, whatever the clock
     crawl(db_path, SNAPSHOT)
     stored = posts(db_path)
     for url in archived - snapshot_blocked():
@@ -200,7 +200,8 @@ def test_an_archived_post_is_retried_live_only(tmp_path):
     mirror = build(tmp_path / "mirror")
     db_path = tmp_path / "news.db"
     crawl(db_path, mirror.root)
-    revisits = state.load(db_path, "oecd", run_id="x", revisit_days=0, retry_hours=0).revisits
+    # An hour from now: every refused or archived post is due (checked_at is this very second).
+    revisits = state.load(db_path, "oecd", run_id="x", revisit_days=0, retry_hours=-1).revisits
     archived = [r for r in revisits if r.archived]
     assert archived
     crawler = get_crawler(NewsSpider, {"STDNEWS_ARCHIVE_FALLBACK": True})

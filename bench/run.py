@@ -24,12 +24,13 @@ import importlib  # noqa: E402
 import results  # noqa: E402
 
 # benchmark module (bench/<name>.py, whose main(argv) returns its results): quick, full arguments
+# (quick None: the full run only)
 QUICK_LIMIT_S = 60
 PLAN = {
     "normalize": ([], []),
     "dates": ([], []),  # needs a corpus (STDNEWS_DATES_CORPUS): skipped without one
-    "startup": ([], []),
-    "memory": ([], []),  # a crawl whose one article is a 12 MB page
+    "startup": (["--runs", "3"], []),
+    "memory": (None, []),  # a crawl whose one article is a 12 MB page
     "discovery": (["--rounds", "5"], []),
     "crawl": (["--articles", "500", "--storage", "500"],
               ["--articles", "5000", "--storage", "2000"]),
@@ -45,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     rows, started = [], time.perf_counter()
     for name, (quick, full) in PLAN.items():
-        if args.only and name not in args.only:
+        if (args.only and name not in args.only) or (args.quick and quick is None):
             continue
         print(f"== {name}", flush=True)
         rows += importlib.import_module(name).main(quick if args.quick else full)

@@ -276,3 +276,6 @@ def test_kill_9_of_the_crawl_leaves_no_process_and_loses_no_post(generated, mome
         finished(crawl(site, db_path))
         intact(db_path.parent)
         assert posts(db_path) == expected, f"trial {trial}"
+        with sqlite3.connect(db_path) as db:  # the killed run is marked, not left "running"
+            states = {s for (s,) in db.execute("select status from crawls")}
+        assert "running" not in states, f"trial {trial}: {states}"

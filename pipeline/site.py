@@ -61,14 +61,16 @@ SETTINGS = {
 # bytes a character), the longest LIKE/GLOB pattern (their cost is the text's length times the
 # pattern's), the text times the pattern for the functions that compare at each position
 # (instr, replace, trim), SQLite's heap (process-wide: soft, then hard), and the text and blobs
-# one query hands to Python (up to max_returned_rows rows of them).
+# one query hands to Python (up to max_returned_rows rows of them), in bytes as its answer
+# writes them (JSON's escapes: 12 bytes for an emoji); a page of 50 posts of the longest
+# bodies fits.
 SERVING_LIMITS = {
     "length": 4 * 2**20,
     "like_pattern": 200,
     "text_times_pattern": 2 * 10**9,
     "soft_heap": 64 * 2**20,
     "hard_heap": 256 * 2**20,
-    "result": 64 * 2**20,
+    "result": 16 * 2**20,
 }
 
 
@@ -207,12 +209,14 @@ def make_datasette(db_path: Path, serving: bool = False):
     is mounted only when it exists."""
     from datasette.app import Datasette
 
+    from pipeline.store import read_immutable  # not writable, and no WAL beside it
+
     db_path = Path(db_path)
     dumps = dumps_dir(db_path)
     if serving:
         with contextlib.suppress(OSError):  # a read-only folder has no dumps to serve
             dumps.mkdir(parents=True, exist_ok=True)
-    read_only = serving and not writable(db_path)
+    read_only = serving and read_immutable(db_path)
     return Datasette(
         [] if read_only else [str(db_path)],
         immutables=[str(db_path)] if read_only else [],

@@ -7,6 +7,7 @@ database), temporary files and shutdown on SIGINT and SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import os
 import shutil
@@ -120,6 +121,8 @@ DOUBLING = (
 ROWS = "with recursive c(n) as (select 1 union all select n + 1 from c limit 1000) "
 # 4 MB of 'a', and 2 MB of 'a' then 'b': compared at each position, 10^12 bytes.
 A4M, A2MB = "printf('%.*c', 4000000, 'a')", "printf('%.*c', 2000000, 'a') || 'b'"
+MAX_WIDTHS = ", ".join(["2147483647, 'x'"] * 4)
+ROWS_60 = "with recursive c(n) as (select 1 union all select n + 1 from c limit 60) "
 HOSTILE_QUERIES = {
     "printf width": "select length(printf('%.*c', 900000000, 'x'))",
     "printf widths": "select printf('%.*c%.*c', 2147483647, 'x', 2147483647, 'y')",
@@ -131,6 +134,12 @@ HOSTILE_QUERIES = {
     "instr quadratic": f"select instr({A4M}, {A2MB})",
     "replace quadratic": f"select replace({A4M}, {A2MB}, '')",
     "like long pattern": f"select {A4M} like '%' || printf('%.*c', 5000, 'a') || 'b'",
+    "printf blob format": f"select printf(cast('{'%.*c' * 4}' as blob), {MAX_WIDTHS})",
+    "format blob format": f"select format(cast('{'%.*c' * 4}' as blob), {MAX_WIDTHS})",
+    "printf text width": "select length(printf('%.*c', '2147483647', 'x'))",
+    "printf blob width": "select length(printf('%.*c', cast('2147483647' as blob), 'x'))",
+    "format text width": "select length(format('%*c', ' 2147483647', 'x'))",
+    "rows of astral text": ROWS_60 + "select n, replace(hex(zeroblob(1000000)), '00', '😀') from c",
 }  # fmt: skip
 
 
@@ -160,6 +169,40 @@ def test_ordinary_uses_of_guarded_functions(site):
     status, data = sql(site, query)
     assert status == 200, data
     assert data["rows"] == [[" 3.14|ab |42", 5, "a+b+c", "a", "a b", "zzz"]]
+
+
+def timed_sql(site, query: str) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    status, data = sql(site, query)
+    return status, data, time.monotonic() - started
+
+
+def test_co_mentions_of_one_huge_list_is_bounded(site):
+    """The site's own aggregate pairs at most CO_MENTION_ITEMS items of a row: 4,000 items
+    (8 million pairs, built in one call that the time limit cannot interrupt) answer at once."""
+    items = "with recursive c(n) as (select 1 union all select n + 1 from c limit 4000) "
+    pairs = "length(co_mentions((select json_group_array(n) from c), null))"
+    query = items + f"select {pairs} as n from (select 1)"
+    status, data, seconds = timed_sql(site, query)
+    print(f"co_mentions of 4,000 items: {seconds:.2f} s, peak {peak_mb(site.process.pid):.0f} MB")
+    assert status == 200, data
+    assert seconds < 2.5, seconds
+    assert peak_mb(site.process.pid) < PEAK_MB
+
+
+def test_co_mentions_stops_past_its_pairs_budget(site):
+    """Rows of 200 distinct items each: past the budget of pairs the aggregate answers NULL
+    instead of growing; a few rows of a few items still count (control)."""
+    rows = "with recursive r(k) as (select 0 union all select k + 1 from r limit 10), "
+    rows += "i(n) as (select 1 union all select n + 1 from i limit 200) "
+    lists = "(select json_group_array(k * 1000 + n) as items from r, i group by k)"
+    status, data, seconds = timed_sql(site, rows + f"select co_mentions(items, null) from {lists}")
+    assert status == 200, data
+    assert data["rows"] == [[None]]
+    assert seconds < 2.5, seconds
+    lists = """(select '["a", "b"]' as x union all select '["b", "c", "a"]')"""
+    status, data = sql(site, f"select co_mentions(x, null) from {lists}")
+    assert json.loads(data["rows"][0][0]) == [["a", "b", 2], ["a", "c", 1], ["b", "c", 1]]
 
 
 # --- bad parameters, headers, robots.txt -----------------------------------------------------
@@ -204,6 +247,38 @@ def test_search_query_not_echoed_into_headers(site):
         status, headers, _ = get(site.url + path + query)
         assert status in (200, 400), status
         assert sum(len(k) + len(v) for k, v in headers.items()) < 4000, headers.keys()
+
+
+def test_long_redirect_answers_414(site):
+    """Datasette's trailing-slash redirect repeats the query in Location: refused whole."""
+    query = urllib.parse.urlencode({"_search": "w" * 12000})
+    connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=30)
+    connection.request("GET", "/news/posts/?" + query)  # not followed, unlike urlopen
+    answer = connection.getresponse()
+    status, headers = answer.status, {k.lower(): v for k, v in answer.getheaders()}
+    connection.close()
+    assert status == 414, status
+    assert sum(len(k) + len(v) for k, v in headers.items()) < 4000, headers.keys()
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+LONG_NAMES_AND_BAD_THROUGH = [
+    ("/-/static/" + "a" * 300, 404),
+    ("/dumps/" + "a" * 300 + "/", 404),
+    ("/assets/" + "a" * 300, 404),
+    ("/news/posts?_through=x", 400),
+    ("/news/posts?_through=" + urllib.parse.quote('{"table":1}'), 400),
+    ("/news/posts.json?_through=" + urllib.parse.quote("[1, 2]"), 400),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), LONG_NAMES_AND_BAD_THROUGH)
+def test_long_names_and_bad_through_answer_without_traceback(site, path, expected):
+    status, _, body = get(site.url + path)
+    assert status == expected, body[:300]
+    if expected == 400:
+        assert b"_through" in body
+    assert "Traceback" not in log_of(site)
 
 
 def test_short_link_header_kept(site):

@@ -118,6 +118,12 @@ class IndexedCoMentions:
         return json.dumps(facet_index.co_mentions(index, source or None, focus or None))
 
 
+# Bounds of co_mentions(): items of one row's list paired, and distinct pairs kept (the
+# organizations of data/organizations.yaml make about ten thousand).
+CO_MENTION_ITEMS = 200
+CO_MENTION_PAIRS = 100_000
+
+
 class CoMentions:
     """co_mentions(organizations, focus): pairs of the JSON lists' items that occur in the same
     row, as a JSON list of [a, b, rows] (a < b), most frequent first; with a focus, only the
@@ -126,18 +132,29 @@ class CoMentions:
 
     def __init__(self):
         self.counts = Counter()
+        self.overflow = False
 
     def step(self, value, focus=None):
+        if self.overflow:
+            return
         try:
-            items = sorted({str(item) for item in json.loads(value or "[]")})
+            found = json.loads(value or "[]")
         except ValueError:
             return
+        if not isinstance(found, list):
+            return
+        # One call builds its pairs where SQL's time limit cannot interrupt it: no post names
+        # more than a few dozen organizations, a hostile list of thousands is cut.
+        items = sorted({str(item) for item in found[:CO_MENTION_ITEMS]})
         if not focus:
             self.counts.update(combinations(items, 2))
         elif focus in items:
             self.counts.update((focus, other) for other in items if other != focus)
+        self.overflow = len(self.counts) > CO_MENTION_PAIRS
 
     def finalize(self):
+        if self.overflow:  # more pairs than the known organizations make: not real posts
+            return None
         return json.dumps([[a, b, n] for (a, b), n in self.counts.most_common()])
 
 

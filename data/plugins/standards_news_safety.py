@@ -19,9 +19,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import sys
+import urllib.parse
 import weakref
 from pathlib import Path
 
@@ -49,6 +51,9 @@ SQLITE_ATTACH = getattr(sqlite3, "SQLITE_ATTACH", 24)
 BAD_PARAMETERS = ("Cannot sort table by", "Cannot use _sort and _sort_desc",
                   "Invalid _through")  # fmt: skip
 LINK_LIMIT = 2000
+TOO_LONG = f"Request-URI too long: this answer would repeat over {LINK_LIMIT} characters of it"
+BAD_THROUGH = 'Invalid _through: a JSON object {"table": ..., "column": ..., "value": ...}'
+NAME_MAX = 255  # bytes of a file name (Linux); a longer one fails with ENAMETOOLONG
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -76,16 +81,17 @@ def deny_dangerous(action, arg1, arg2, db_name, source):
 
 
 class BoundedRows:
-    """A row factory that builds sqlite3.Row as Datasette expects, counting the characters and
-    bytes each cursor (one query) has handed out; past the budget the query fails with a
-    message. Rows are counted as Python holds them, where SQLite's heap limit cannot see."""
+    """A row factory that builds sqlite3.Row as Datasette expects, counting the bytes of text
+    and blobs each cursor (one query) has handed out, as the answer writes them (weight); past
+    the budget the query fails with a message. Rows are counted as Python holds them, where
+    SQLite's heap limit cannot see."""
 
     def __init__(self, budget: int):
         self.budget = budget
         self.used: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def __call__(self, cursor, row):
-        size = sum(len(value) for value in row if isinstance(value, str | bytes))
+        size = sum(weight(value) for value in row if isinstance(value, str | bytes))
         if size:
             total = self.used.get(cursor, 0) + size
             if total > self.budget:
@@ -97,20 +103,51 @@ class BoundedRows:
         return sqlite3.Row(cursor, row)
 
 
+def weight(value: str | bytes) -> int:
+    """A value's bytes as the answer may write them: JSON escapes a non-ASCII character as
+    \\uXXXX, 12 bytes for one outside the BMP (an emoji: 4 bytes in Python's string, 1 in a
+    count of characters)."""
+    if isinstance(value, bytes) or value.isascii():
+        return len(value)
+    return len(json.encoder.encode_basestring_ascii(value))
+
+
 def size(value) -> int:
     return 0 if value is None else len(value if isinstance(value, str | bytes) else str(value))
 
 
 def printf_bounded(args) -> bool:
     """Are printf's widths and precisions within the length limit? Past it SQLite gives up on
-    the text but still counts to the width, one character at a time (seconds, in one call)."""
-    if not args or not isinstance(args[0], str):
+    the text but still counts to the width, one character at a time (seconds, in one call).
+    SQLite reads a blob format as its text, and a width given as text or blob as the number it
+    begins with."""
+    if not args:
+        return True
+    form = args[0]
+    if isinstance(form, bytes):
+        form = form.decode("utf-8", "replace")
+    if not isinstance(form, str):  # a number's text has no conversion
         return True
     limit = SERVING_LIMITS["length"]
-    numbers = [int(n) for pair in WIDTHS.findall(args[0]) for n in pair if n]
-    if "*" in args[0]:  # widths taken from the arguments
-        numbers += [int(a) for a in args[1:] if isinstance(a, int | float) and abs(a) < 2**63]
+    numbers = [int(n) for pair in WIDTHS.findall(form) for n in pair if n]
+    if "*" in form:
+        # Widths taken from the arguments: every argument must be a small number, rather than
+        # follow SQLite's order of arguments (an argument miscounted would let one through).
+        numbers += [as_number(a) for a in args[1:]]
     return all(abs(n) <= limit for n in numbers)
+
+
+def as_number(value) -> float:
+    """The number SQLite's printf takes for a width (sqlite3_value_int64): an integer or real
+    as it is, text or a blob as its leading number (0 without one), NULL as 0."""
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    if not isinstance(value, str):
+        return 0
+    found = LEADING_NUMBER.match(value)
+    return float(found.group()) if found and found.group().strip() else 0
 
 
 def products_bounded(args) -> bool:
@@ -120,6 +157,8 @@ def products_bounded(args) -> bool:
 
 
 # Width and precision digits of printf's conversions (%-10.5s: 10 and 5).
+# A text's leading number, read generously (an exponent too): refusing more is safe.
+LEADING_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 WIDTHS = re.compile(r"%[-+ 0#!,]*(\d*)(?:\.(\d*))?")
 # The built-in functions whose cost one call's arguments decide, checked before SQLite's own
 # runs (on a side connection with the same limits): name -> (arities, check).
@@ -217,10 +256,21 @@ def asgi_wrapper():
         async def with_headers(scope, receive, send):
             if scope["type"] != "http":
                 return await app(scope, receive, send)
+            refused = refusal(scope)
+            if refused:
+                return await send_plain(send, *refused)
+            replaced = False
 
             async def send_with_headers(event):
+                nonlocal replaced
+                if replaced:  # the app's answer is dropped for the 414 already sent
+                    return
                 if event["type"] == "http.response.start":
-                    event = dict(event, headers=safe_headers(event.get("headers") or []))
+                    headers = safe_headers(event.get("headers") or [])
+                    if headers is None:
+                        replaced = True
+                        return await send_plain(send, 414, TOO_LONG)
+                    event = dict(event, headers=headers)
                 await send(event)
 
             return await app(scope, receive, send_with_headers)
@@ -230,10 +280,43 @@ def asgi_wrapper():
     return wrap
 
 
-def safe_headers(headers) -> list:
+def refusal(scope) -> tuple[int, str] | None:
+    """A request that Datasette would answer 500 with a traceback in the log: a path segment
+    longer than any file name (its static folders' open fails with ENAMETOOLONG; nothing the
+    site serves has such a name), or a `_through` that is not {"table", "column", "value"}."""
+    path = scope.get("raw_path") or scope["path"].encode()
+    if any(len(urllib.parse.unquote_to_bytes(p)) > NAME_MAX for p in path.split(b"/")):
+        return 404, "Not found: a name in this path is longer than any the site serves"
+    query = urllib.parse.parse_qs((scope.get("query_string") or b"").decode("latin-1"), True)
+    if not all(through_valid(value) for value in query.get("_through", [])):
+        return 400, BAD_THROUGH
+    return None
+
+
+def through_valid(value: str) -> bool:
+    try:
+        through = json.loads(value)
+    except ValueError:
+        return False
+    if not isinstance(through, dict) or not {"table", "column", "value"} <= through.keys():
+        return False
+    return isinstance(through["table"], str) and isinstance(through["column"], str)
+
+
+async def send_plain(send, status: int, text: str) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8")]
+    start = {"type": "http.response.start", "status": status, "headers": safe_headers(headers)}
+    await send(start)
+    await send({"type": "http.response.body", "body": text.encode() + b"\n"})
+
+
+def safe_headers(headers) -> list | None:
     """The answer's headers less an over-long Link (a hint, the query string repeated), plus
-    the security headers the answer does not set itself."""
+    the security headers the answer does not set itself; None when another header is over
+    LINK_LIMIT (the trailing-slash redirect's Location repeats the whole query string)."""
     kept = [(k, v) for k, v in headers if not (k.lower() == b"link" and len(v) > LINK_LIMIT)]
+    if any(len(k) + len(v) > LINK_LIMIT for k, v in kept):
+        return None
     present = {k.lower() for k, _ in kept}
     extra = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()
              if k.encode() not in present]  # fmt: skip

@@ -13,7 +13,8 @@
 - Every answer carries security headers (nosniff, a Content-Security-Policy that lets the
   dashboard's Vega charts run from the site's own files, no framing, no referrer), and no header
   repeats more of the request than LINK_LIMIT characters: Datasette's `Link` header holds the
-  whole query string.
+  whole query string; an answer with another such header (the trailing-slash redirect's
+  Location) is replaced by a 414. A path segment longer than a file name answers 404.
 - /robots.txt, from the `standards-news` section of data/metadata.yml's plugins.
 """
 

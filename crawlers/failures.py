@@ -22,7 +22,9 @@ given one reason, and each run one diagnosis made of them:
 * **not text**: an article answered with an image, a PDF or any other non-text type; **empty**: an
   article answered with an empty body;
 * **locked**: a post fetched but not saved, the database's write lock never free in time
-  (crawlers/pipelines.py).
+  (crawlers/pipelines.py);
+* **error**: a post fetched but not saved because normalizing or storing it raised an unexpected
+  error (a fault of ours, logged in one line; crawlers/pipelines.py).
 """
 
 from __future__ import annotations
@@ -41,9 +43,10 @@ REDIRECT = "redirect"
 NOT_TEXT = "not text"
 EMPTY = "empty"
 LOCKED = "locked"
+ERROR = "error"
 REASONS = (
     *(BLOCKED, UNREACHABLE, GONE, CHANGED, HTTP, INVALID, ROBOTS),
-    *(OFFSITE, REDIRECT, NOT_TEXT, EMPTY, LOCKED),
+    *(OFFSITE, REDIRECT, NOT_TEXT, EMPTY, LOCKED, ERROR),
 )
 
 GONE_STATUSES = (404, 410)

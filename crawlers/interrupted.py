@@ -10,9 +10,16 @@ for good. This extension, told after the pipeline (spider_closed comes last), ma
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from functools import partial
 
 from scrapy import signals
+from sqlite_utils import Database
+
+from pipeline import store
+
+logger = logging.getLogger(__name__)
 
 STOPPED_BY_SIGNAL = "shutdown"  # Scrapy's close reason after SIGINT/SIGTERM
 
@@ -33,12 +40,25 @@ class Interrupted:
 
 def mark_interrupted(db_path: str, source: str) -> None:
     """The source's last crawls row (one crawl at a time per database: this run's) becomes
-    interrupted and incomplete, whatever the pipeline wrote."""
-    with sqlite3.connect(db_path, timeout=30) as db:
-        db.execute(
-            "update crawls set status = 'interrupted', complete = 0, "
-            "finished = coalesce(finished, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) "
-            "where id = (select max(id) from crawls where source = ?)",
-            [source],
-        )
-    db.close()
+    interrupted and incomplete, whatever the pipeline wrote. It waits for the write lock as the
+    run's other records do; a database it still cannot write is one line in the log."""
+    try:
+        db = Database(sqlite3.connect(db_path, check_same_thread=False))
+    except sqlite3.Error as error:
+        logger.error("stdnews crawl: %s: the run not marked interrupted: %s", source, error)
+        return
+    try:
+        store.write(db, partial(mark, db, source), max(store.lock_wait(), store.BOOKKEEPING_WAIT))
+    except (sqlite3.Error, OSError) as error:
+        logger.error("stdnews crawl: %s: the run not marked interrupted: %s", source, error)
+    finally:
+        db.close()
+
+
+def mark(db: Database, source: str) -> None:
+    db.execute(
+        "update crawls set status = 'interrupted', complete = 0, "
+        "finished = coalesce(finished, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) "
+        "where id = (select max(id) from crawls where source = ?)",
+        [source],
+    )

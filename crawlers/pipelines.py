@@ -12,6 +12,7 @@ from functools import partial
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawlers.failures import ERROR
 from crawlers.spiders.base import GONE
 from pipeline import health, raw, store, workers
 from pipeline.lock import CrawlLock, free_reserve
@@ -25,6 +26,11 @@ DISK_FULL: list[str] = []
 
 class StoppedWriting(Exception):
     """The disk is full: this item is not written."""
+
+
+class NormalizeFailed(Exception):
+    """Normalization raised something other than NormalizeError (its __cause__): a fault of
+    ours on this page, not a page that is not a post."""
 
 
 class SQLitePipeline:
@@ -72,12 +78,18 @@ class SQLitePipeline:
         except store.DatabaseLocked as error:
             self.not_saved(url, fields["status"], error)
             raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
+        except DropItem:
+            raise
         except (sqlite3.Error, OSError) as error:
             if not store.is_full(error):
-                raise
+                self.failed_item(url, fields["status"], "store", error)
             self.stop_writing(error)
         except StoppedWriting:
             pass
+        except NormalizeFailed as error:
+            self.failed_item(url, fields["status"], "normalize", error.__cause__)
+        except Exception as error:  # any other fault of ours: recorded, never a lost post
+            self.failed_item(url, fields["status"], "store", error)
         self.counts["not_saved"] += 1
         self.stop_spider()
         raise DropItem(f"not saved: {DISK_FULL[0]}", log_level="DEBUG")
@@ -102,7 +114,10 @@ class SQLitePipeline:
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
         await self.write(self.raw, partial(raw.save_page, self.raw, url, fields))
         # In a worker process (pipeline/workers.py): downloads go on meanwhile.
-        post, rejected = await workers.normalize_async(fields)
+        try:
+            post, rejected = await workers.normalize_async(fields)
+        except Exception as error:
+            raise NormalizeFailed from error
         if rejected:
             self.counts["rejected"] += 1
             self.crawler.spider.record_failure(url, "normalize", fields["status"], rejected)
@@ -120,6 +135,16 @@ class SQLitePipeline:
         next one fetches it again."""
         self.counts["not_saved"] += 1
         self.crawler.spider.record_failure(url, "store", status, str(error), "locked")
+
+    def failed_item(self, url: str, status: int | None, kind: str, error: BaseException) -> None:
+        """An unexpected error kept this post out: a failed request (reason "error") that makes
+        the run incomplete and counts among its errors, so the next run fetches it again; one
+        line in the log, no traceback."""
+        self.counts["failed"] += 1
+        line = one_line(error)
+        self.crawler.spider.record_failure(url, kind, status, line, ERROR)
+        logger.error("stdnews crawl: %s not saved (%s): %s", url, kind, line)
+        raise DropItem(f"not saved: {line}", log_level="DEBUG")
 
     def stop_writing(self, error: Exception) -> None:
         """The disk is full: one message for the whole run, no more writes, the run closed."""
@@ -175,17 +200,28 @@ class SQLitePipeline:
 
     def unsaved_posts(self, report: dict) -> dict:
         """The posts this run could not save make it incomplete (and, a full disk, failed)."""
-        missing = self.counts["not_saved"]
-        if not missing and not self.failed:
+        missing, faulty = self.counts["not_saved"], self.counts["failed"]
+        if not missing and not faulty and not self.failed:
             return {}
-        warning = f"{missing} posts not saved: " + (self.failed or "the database stayed locked")
-        warnings = [*report["warnings"], warning]
-        changes = {"complete": 0, "errors": report["errors"] + missing, "warnings": warnings}
+        warnings = list(report["warnings"])
+        if missing or self.failed:
+            why = self.failed or "the database stayed locked"
+            warnings.append(f"{missing} posts not saved: {why}")
+        if faulty:
+            warnings.append(f"{faulty} posts not saved after an unexpected error (crawl_errors)")
+        errors = report["errors"] + missing + faulty
+        changes = {"complete": 0, "errors": errors, "warnings": warnings}
         if self.failed:
             changes.update(status="failed", diagnosis="failed")
         elif report["status"] == "ok":
             changes.update(status="broken", diagnosis="broken")
         return changes
+
+
+def one_line(error: BaseException | None) -> str:
+    """The error's type and message on one line, bounded (a crawl_errors cell, a log line)."""
+    text = " ".join(f"{type(error).__name__}: {error}".split())
+    return text[:300]
 
 
 def run_mode(spider) -> str:

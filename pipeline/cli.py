@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -51,9 +52,10 @@ class Stdnews(click.Group):
             sys.exit(self.fail("interrupted", verdicts.INTERRUPTED))
         except Exception as error:
             store = sys.modules.get("pipeline.store")  # imported by every command that opens one
-            if store is None or not isinstance(error, store.DatabaseUnusable):
+            verdict = store and database_verdict(store, error)
+            if not verdict:
                 raise
-            sys.exit(self.fail(str(error), verdicts.UNUSABLE))
+            sys.exit(self.fail(*verdict))
 
     def fail(self, message: str, status: int) -> int:
         click.echo(f"{self.where()}: {message}", err=True)
@@ -68,6 +70,21 @@ class Stdnews(click.Group):
         if isinstance(error, click.UsageError):
             message += f" (see {self.where()} --help)"
         return message
+
+
+def database_verdict(store, error: Exception) -> tuple[str, int] | None:
+    """The one line and exit status of a database a command could not use or write (a locked
+    one after the wait, a full disk), or None for any other error."""
+    if isinstance(error, store.DatabaseUnusable):
+        return str(error), verdicts.UNUSABLE
+    if isinstance(error, store.DatabaseLocked):
+        return f"{error}: nothing more written; run again later", verdicts.LOCKED
+    if isinstance(error, (sqlite3.Error, OSError)) and store.is_full(error):
+        return (
+            "the disk is full: the database is intact; free some space and run again",
+            EXIT_FAILED,
+        )
+    return None
 
 
 def serve_db(db_path: Path, host: str, port: int) -> None:
@@ -300,9 +317,11 @@ def store_time() -> str:
 def last_run_id(db_path: Path, since: str) -> str | None:
     """The run this process started at `since` (one crawl at a time per database), if any of
     its spiders opened."""
-    from pipeline.store import open_db
+    from pipeline.store import open_readonly
 
-    db = open_db(db_path)
+    if not db_path.exists():  # stopped before any spider created it
+        return None
+    db = open_readonly(db_path)  # read only: no migration or upkeep on the way out
     row = db.execute(
         "select run_id from crawls where started >= ? order by id desc limit 1", [since]
     ).fetchone()
@@ -539,11 +558,11 @@ def dump(db_path, out):
     .sha256 file (check with `sha256sum -c`); standards-news-latest.* point at the newest. Raw
     pages are left out. A second dump on the same day replaces that day's files.
     """
-    import sqlite3
 
     from pipeline import dumps
 
-    out = out or dumps.folder_for(existing(db_path))
+    existing(db_path)  # with --out too: a missing database is a usage error (exit 2)
+    out = out or dumps.folder_for(db_path)
     try:
         result = dumps.dump(db_path, out, progress=lambda text: click.echo(text, err=True))
     except (OSError, sqlite3.OperationalError) as error:  # the dumps folder, a full disk
@@ -594,11 +613,7 @@ def serve(db_path, host, port):
     read prints one line and exits 8; a port in use or an address that cannot be listened on,
     one line and exit 2. Ctrl-C or SIGTERM stops the server (exit 0).
     """
-    if not db_path.exists():
-        raise click.ClickException(
-            f"{db_path} does not exist: run `stdnews demo --no-serve` or `stdnews crawl` first"
-        )
-    serve_db(db_path, host, port)
+    serve_db(existing(db_path), host, port)
 
 
 @cli.command()

@@ -233,6 +233,15 @@ def writable(path: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def read_immutable(path: Path) -> bool:
+    """Should a reader open the file as immutable? Only when this process cannot write it (SQLite
+    could not keep the WAL's shared memory) and no committed transactions wait in a `-wal` file
+    beside it: an immutable reader ignores the WAL, and a database another account is writing
+    would read stale, or as "malformed"."""
+    wal = path.with_name(path.name + "-wal")
+    return not writable(path) and not (wal.exists() and wal.stat().st_size > 0)
+
+
 def open_db(path: str | Path) -> Database:
     """Open (creating if needed) a database with the current schema, in WAL mode, as a writer.
 
@@ -301,7 +310,7 @@ def open_readonly(path: str | Path) -> Database:
     """Open a database for reading only: no migrations, no upkeep, nothing written.
 
     `mode=ro`; `immutable=1` as well when the file or its folder is not writable (a dump, a
-    read-only mount, `chattr +i`), where SQLite could not keep the WAL's shared memory. Raises
+    read-only mount, `chattr +i`) and no WAL lies beside it (read_immutable). Raises
     DatabaseUnusable for a missing, unreadable or corrupt file.
     """
     path = Path(path)
@@ -311,7 +320,7 @@ def open_readonly(path: str | Path) -> Database:
         raise DatabaseUnusable(f"{path}: is a folder, not a database")
     if not os.access(path, os.R_OK):
         raise DatabaseUnusable(f"{path}: cannot be read (permission denied)")
-    immutable = "&immutable=1" if not writable(path) else ""
+    immutable = "&immutable=1" if read_immutable(path) else ""
     uri = f"file:{quote(str(path.resolve()))}?mode=ro{immutable}"
     try:
         db = Database(sqlite3.connect(uri, uri=True, check_same_thread=False))
@@ -600,6 +609,6 @@ def optimize_search(db: Database, max_segments: int = 1) -> bool:
         if segments > max_segments:
             write(db, lambda t=table: db.execute(f"insert into {t}({t}) values('optimize')"))
             merged = True
-    if merged:
-        db.execute("pragma optimize")
+    if merged:  # ANALYZE writes: it waits for the lock like any write (a crawl may hold it)
+        write(db, lambda: db.execute("pragma optimize"))
     return merged

@@ -13,8 +13,9 @@ A cron job reads one number, so each answer an operator must tell apart gets its
     8  unusable database: not a database (corrupt), unreadable, or read-only for a write
     130  interrupted: Ctrl-C or SIGTERM; its crawls rows say so, and the next run catches up
 
-Several sources: the most serious answer wins, in the order 1, 3, 7, 5, 6, 0 (what needs our code
-fixed first, a passing outage last). 2, 4, 8 and 130 stop the whole command, on one line.
+Several sources: the most serious answer wins, in the order 130, 1, 3, 7, 5, 6, 0 (SEVERITY: an
+interrupted run first, then what needs our code fixed, a passing outage last). 2, 4 and 8 stop
+the whole command, on one line.
 """
 
 from __future__ import annotations

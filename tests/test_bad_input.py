@@ -72,11 +72,21 @@ def test_a_corrupt_database_is_one_line_and_left_as_it_was(corrupt_db, command):
     assert sorted(p.name for p in corrupt_db.parent.iterdir()) == ["news-raw.db", "news.db"]
 
 
-@pytest.mark.parametrize("command", ["status", "dump", "reprocess"])
+@pytest.mark.parametrize(
+    "command",
+    [["status"], ["dump"], ["reprocess"], ["serve"], ["dump", "--out", "dumps"]],
+    ids=" ".join,
+)
 def test_a_missing_database_is_a_usage_error(tmp_path, command):
+    """Every reader says the same line and exits 2, whatever else it was given."""
     missing = tmp_path / "news.db"
-    result = stdnews(command, "--db", str(missing))
-    assert f"{missing} does not exist" in one_line(result, command)
+    args = [str(tmp_path / arg) if arg == "dumps" else arg for arg in command]
+    result = stdnews(*args, "--db", str(missing))
+    name = command[0]
+    assert one_line(result, name) == (
+        f"stdnews {name}: Invalid value for --db: {missing} does not exist: no crawl has run yet"
+        f" (see stdnews {name} --help)"
+    )
     assert result.returncode == verdicts.USAGE
     assert list(tmp_path.iterdir()) == []
 

@@ -86,7 +86,7 @@ def test_crawl_rejects_unknown_sources(tmp_path):
 
 def test_serve_without_database_explains(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "missing.db")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, as for every reader
     assert "does not exist" in result.output
 
 

@@ -248,3 +248,57 @@ def test_a_full_disk_stops_the_crawl_with_one_line_and_closes_its_runs(plain, sm
     again = crawl_replay(db_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert post_urls(db_path) == post_urls(plain)
+
+
+HOLDER = r"""
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("begin immediate")
+print("holding", flush=True)
+sys.stdin.readline()
+conn.execute("rollback")
+"""
+
+
+def test_reprocess_kept_out_by_the_write_lock_is_one_line_and_exit_4(tmp_path):
+    """The write lock held longer than the wait (made short): `stdnews reprocess` says so in one
+    line and exits 4 (locked), no traceback."""
+    db_path = tmp_path / "news.db"
+    assert crawl_replay(db_path, snapshot(), "bipm").returncode == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"holding"
+        run = stdnews_popen("reprocess", "--db", str(db_path), env={"STDNEWS_LOCK_WAIT": "1"})
+        out, err = run.communicate(timeout=120)
+    finally:
+        holder.communicate(b"\n", timeout=30)
+    assert "Traceback" not in out + err, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("stdnews reprocess: database is locked"), err
+    assert run.returncode == 4, err
+
+
+def test_reprocess_on_a_full_disk_is_one_line_and_exit_1(small_disk):
+    """The disk fills while reprocess writes: one line, exit 1 (failed), no traceback, and the
+    database intact."""
+    db_path = small_disk / "news.db"
+    subprocess.run(["mount", "-o", "remount,size=100m", str(small_disk)], check=True)
+    assert crawl_replay(db_path, snapshot(), "bipm").returncode == 0
+    db = sqlite3.connect(db_path)
+    db.execute("delete from posts")  # every post is written again, with its search index
+    db.commit()
+    db.close()
+    filler = small_disk / "filler"
+    disk = os.statvfs(small_disk)
+    free = disk.f_bavail * disk.f_frsize
+    # Room for SQLite's start-up, not for the posts and their search index.
+    filler.write_bytes(b"\0" * max(free - 800 * 1024, 0))
+    run = stdnews("reprocess", "--db", str(db_path))
+    assert "Traceback" not in run.stdout + run.stderr, run.stderr
+    last = run.stderr.strip().splitlines()[-1]
+    assert last.startswith("stdnews reprocess: the disk is full"), run.stderr
+    assert run.returncode == 1, run.stderr
+    filler.unlink()
+    assert rows(db_path, "pragma integrity_check") == [("ok",)]

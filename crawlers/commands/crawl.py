@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
@@ -42,7 +43,8 @@ def summary(source: str, row: dict | None) -> str:
 def last_crawl(db_path: str, source: str, since: str) -> dict | None:
     """The source's crawls row started at or after `since` (this run's), or None."""
     try:
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        # Quoted: a path with "?", "#" or "%" is no URI otherwise (and the row is not found).
+        db = sqlite3.connect(f"file:{quote(str(db_path))}?mode=ro", uri=True)
     except sqlite3.Error:
         return None
     db.row_factory = sqlite3.Row

@@ -157,8 +157,11 @@ def make(
 
 def parse_machine(value: str | None, source: str, now: datetime | None = None,
                   zone: str | None = None) -> PubDate | None:  # fmt: skip
-    """ISO 8601 and its compact forms: 2020-11-09, 2020-11-09T09:00:00+01:00, 20201109, 2020-11."""
-    match = ISO_LIKE.match(value or "")
+    """ISO 8601 and its compact forms: 2020-11-09, 2020-11-09T09:00:00+01:00, 20201109, 2020-11.
+    A JSON-LD list of dates gives its first; other JSON values give nothing."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    match = ISO_LIKE.match(value) if isinstance(value, str) else None
     if not match:
         return None
     year, month, day = int(match["year"]), int(match["month"]), match["day"]

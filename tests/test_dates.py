@@ -81,3 +81,9 @@ def test_a_date_in_the_middle_of_the_text_is_not_a_dateline():
 @pytest.mark.parametrize("value", ["2027-01-01", "1899-12-31", "2021-02-30", "not a date", ""])
 def test_guards_reject_future_ancient_and_invalid(value):
     assert dates.parse_machine(value, "meta", NOW) is None
+
+
+def test_a_json_ld_list_of_dates_gives_its_first_and_other_values_nothing():
+    assert dates.parse_machine(["2022-02-25", "2023-01-01"], "json-ld", NOW).value == "2022-02-25"
+    assert dates.parse_machine({"@value": "2022-02-25"}, "json-ld", NOW) is None
+    assert dates.parse_machine(20220225, "json-ld", NOW) is None

@@ -50,10 +50,8 @@ DROPPED_HEADERS = (b"ETag", b"Last-Modified", b"Set-Cookie")
 
 
 def is_blocked(response: Response) -> bool:
-    headers = {key.decode("latin-1"): value for key, value in response.headers.items()}
-    if response.status < 400 and not failures.is_challenge(headers, response.body, response.status):
-        return False
-    return failures.from_response(response.status, headers, response.body) == failures.BLOCKED
+    reason = failures.of_answer(response.status, response.headers, response.body)
+    return reason == failures.BLOCKED
 
 
 def closest(answer: Response) -> str | None:

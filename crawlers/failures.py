@@ -137,6 +137,14 @@ def from_response(status: int, headers: dict | None = None, body: bytes | None =
     return HTTP
 
 
+def of_answer(status: int, headers, body: bytes | None) -> str | None:
+    """The reason of an answer that failed (an error status, or a challenge page whatever its
+    status), else None: an answer the page can be read from."""
+    if status < 400 and not is_challenge(headers, body, status):
+        return None
+    return from_response(status, headers, body)
+
+
 def from_exception(error: BaseException) -> str:
     """The reason of a request that got no answer (Twisted's and Scrapy's exception types)."""
     names = {cls.__name__ for cls in type(error).__mro__}

@@ -37,10 +37,7 @@ class RobotsRefused(HttpError):
 
 def refusal(response: Response) -> str | None:
     """The failure reason of a robots.txt answer that forbids crawling the host, else None."""
-    headers = {key.decode("latin-1"): value for key, value in response.headers.items()}
-    if response.status < 400 and not failures.is_challenge(headers, response.body, response.status):
-        return None
-    reason = failures.from_response(response.status, headers, response.body)
+    reason = failures.of_answer(response.status, response.headers, response.body)
     return reason if reason in (failures.BLOCKED, failures.UNREACHABLE) else None
 
 

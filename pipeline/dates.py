@@ -235,7 +235,6 @@ NUMERIC_DMY2 = re.compile(
 )
 TEXT_FORMS = (NUMERIC_YMD, NUMERIC_DMY, DAY_MONTH_YEAR, MONTH_DAY_YEAR, NUMERIC_DMY2)
 # Words that say the date after them is the publication's: "Published on", "Erschienen am: ".
-# Words that say the date after them is the publication's: "Published on", "Erschienen am: ".
 PUBLISHED_LABELS = ("published", "posted", "released", "publication date", "erschienen",
                     "veröffentlicht", "publiziert", "publié", "mis en ligne", "publicado",
                     "pubblicato", "опубликовано", "date", "datum", "fecha", "data")  # fmt: skip

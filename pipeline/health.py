@@ -49,11 +49,8 @@ def assess(
     failed = stats.get("stdnews/articles_failed", 0) - stats.get("stdnews/articles_refused", 0)
     errors = own_errors(stats) + counts["rejected"] + failed
     kinds = failure_kinds(stats)
-    warnings = [
-        f"{url} answered but gave no article links: layout changed?"
-        for url, links in discovery.items()
-        if links == 0
-    ]
+    changed = [url for url, links in discovery.items() if links == 0]
+    warnings = [f"{url} answered but gave no article links: layout changed?" for url in changed]
     if discovered == 0 and not discovery_304:
         warnings.append(no_articles(kinds, answered=bool(discovery)))
     elif requested and saved + counts["gone"] + counts["older"] == 0:
@@ -62,7 +59,8 @@ def assess(
         warnings.append(f"only {counts['with_date']}/{fetched} posts have a publication date")
     if requested and errors / requested > MAX_ERROR_RATE:
         warnings.append(f"{errors} errors for {requested} articles requested")
-    warnings += refusals(stats, kinds, requested)
+    refused = refusals(stats, kinds, requested)
+    warnings += refused
     notes = [
         f"selector stale: the site's selectors read nothing on {url}; its links gave the articles"
         for url in sorted(stale)
@@ -70,7 +68,9 @@ def assess(
     discovery_failed = stats.get("stdnews/discovery_failed", 0)
     return {
         "status": "broken" if warnings else "ok",
-        "diagnosis": diagnose(warnings, kinds, discovered, discovery_304),
+        "diagnosis": diagnose(
+            bool(warnings), bool(changed), bool(refused), kinds, discovered, discovery_304
+        ),
         "complete": int(not (warnings or limited or failed or discovery_failed)),
         "requests": stats.get("downloader/request_count", 0),
         "responses": stats.get("downloader/response_count", 0),
@@ -149,18 +149,20 @@ def dominant(reasons: dict[str, int]) -> str | None:
     return max(reasons, key=lambda r: (reasons[r], -DIAGNOSES.index(r) if r in DIAGNOSES else -99))
 
 
-def diagnose(warnings: list[str], kinds: dict, discovered: int, discovery_304: int) -> str:
-    """One word for the run: ok; blocked, unreachable or gone when the site kept discovery from
-    answering (or refused most articles); changed when discovery answered but gave nothing;
-    broken for the other warnings (dates missing, errors, nothing saved)."""
-    if not warnings:
+def diagnose(
+    warned: bool, changed: bool, refused: bool, kinds: dict, discovered: int, discovery_304: int
+) -> str:
+    """One word for the run: ok; changed when a discovery page answered but gave nothing;
+    blocked, unreachable or gone when the site kept discovery from answering (or refused many
+    articles); broken for the other warnings (dates missing, errors, nothing saved)."""
+    if not warned:
         return "ok"
-    if any("layout changed?" in w for w in warnings):
+    if changed:
         return "changed"  # a page answered and gave nothing: whatever else failed, that is ours
     if discovered == 0 and not discovery_304:
         reason = dominant(kinds.get("discovery", {}))
         return reason if reason in ("blocked", "unreachable", "gone") else "changed"
-    if any("(blocked)" in w for w in warnings):
+    if refused:
         return "blocked"
     reason = dominant(kinds.get("article", {}))
     return reason if reason in ("blocked", "unreachable") else "broken"

@@ -88,11 +88,9 @@ def site_links(page: HtmlResponse) -> set[str]:
 
 
 def site_next(page: HtmlResponse) -> list[str]:
-    """The next pages by the spider's own pagination rule (next_pages, or next_page before it)."""
+    """The next pages by the spider's own pagination rule."""
     spider = make_spider(SPIDERS[source_for_url(page.url).id])
-    if hasattr(spider, "next_pages"):
-        return [url for url in spider.next_pages(page) if url]
-    return [url for url in [spider.next_page(page)] if url]
+    return [url for url in spider.next_pages(page) if url]
 
 
 def url_paged(path: str) -> bool:
@@ -202,21 +200,12 @@ def test_variant_mirror_walks_every_discovery_page(baseline, variant_mirror):
     assert sorted(baseline["walked"] - variant_mirror["walked"]) == []
 
 
-def links_count(paths) -> int:
-    """Articles the generic "links" path found, from a crawls row's discovery_paths JSON."""
-    if isinstance(paths, dict):
-        own = paths.get("links", 0)
-        own = links_count(own) if isinstance(own, dict | list) else int(own or 0)
-        return own + sum(links_count(v) for k, v in paths.items() if k != "links")
-    if isinstance(paths, list):
-        return sum(links_count(v) for v in paths)
-    return 0
-
-
 def test_variant_mirror_is_read_through_links_and_healthy(variant_mirror):
+    # Every source has an HTML listing among its variants (OECD: only its old newsroom listing;
+    # its API answers are data, not markup, and stay as they are).
     for source in SPIDERS:
         row = variant_mirror["crawls"][source]
         assert row["status"] == "ok", (source, row["status"], row["diagnosis"])
         paths = json.loads(row["discovery_paths"] or "{}")
-        assert links_count(paths) > 0, (source, paths)
+        assert paths.get("links", 0) > 0, (source, paths)
         assert "selector stale" in (row["warnings"] or ""), (source, row["warnings"])

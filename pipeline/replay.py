@@ -154,6 +154,9 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
 class MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5, fewer than the connections a crawl of several
+    # spiders opens at once; a full backlog delays them by a SYN retry each.
+    request_queue_size = 128
 
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0):
         self.root = Path(root).resolve()

@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline import duplicates, vocab  # noqa: E402
-from pipeline.migrations import index_pairs_pending  # noqa: E402
+from pipeline.normalize import duplicates, vocab  # noqa: E402
+from pipeline.normalize.urls import url_id  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
-from pipeline.urls import url_id  # noqa: E402
+from pipeline.store.migrations import index_pairs_pending  # noqa: E402
 
 BATCH = 5_000
 DOMAIN_SHARE = 0.03  # of the words of a body: domain words outside the post's topics
@@ -195,10 +195,31 @@ STANDARD_FAMILIES = [
     ("ISO 15118", ["2", "20"], ["2022"]),
     ("ISO 26262", ["1", "6"], ["2018"]),
 ]
-COMMITTEES = ["ISO/TC 207", "ISO/TC 176", "ISO/IEC JTC 1", "ISO/IEC JTC 1/SC 42", "IEC TC 57",
-              "IEC TC 65", "ISO/TC 322", "IEC TC 8", "ISO/TC 268", "IEC TC 120"]  # fmt: skip
-SITE_TAGS = ["Press release", "Events", "Standards development", "Environment", "Economy",
-             "Digital", "Energy", "Education", "Members", "Governance", "Trade"]  # fmt: skip
+COMMITTEES = [
+    "ISO/TC 207",
+    "ISO/TC 176",
+    "ISO/IEC JTC 1",
+    "ISO/IEC JTC 1/SC 42",
+    "IEC TC 57",
+    "IEC TC 65",
+    "ISO/TC 322",
+    "IEC TC 8",
+    "ISO/TC 268",
+    "IEC TC 120",
+]
+SITE_TAGS = [
+    "Press release",
+    "Events",
+    "Standards development",
+    "Environment",
+    "Economy",
+    "Digital",
+    "Energy",
+    "Education",
+    "Members",
+    "Governance",
+    "Trade",
+]
 
 
 def zipf_weights(n: int, exponent: float = 1.0) -> np.ndarray:
@@ -278,10 +299,18 @@ class Corpus:
             published += f"T{int(rng.integers(6, 18)):02d}:00:00Z"
         mentioned = self.mentioned_orgs(spec["organization"])
         standards = sorted({self.standard() for _ in range(int(rng.poisson(1.2)))})
-        committees = sorted({COMMITTEES[rng.choice(len(COMMITTEES), p=self.committee_p)]
-                             for _ in range(int(rng.poisson(0.4)))})  # fmt: skip
-        topics = sorted({int(rng.choice(len(self.topics), p=self.topic_p))
-                         for _ in range(int(rng.integers(1, 6)))})  # fmt: skip
+        committees = sorted(
+            {
+                COMMITTEES[rng.choice(len(COMMITTEES), p=self.committee_p)]
+                for _ in range(int(rng.poisson(0.4)))
+            }
+        )
+        topics = sorted(
+            {
+                int(rng.choice(len(self.topics), p=self.topic_p))
+                for _ in range(int(rng.integers(1, 6)))
+            }
+        )
         topic_rows = [self.topics[t] for t in topics]
         title_words = self.sentences(lang, int(rng.integers(5, 15)), topic_rows[:1])[0][:-1]
         title = title_words
@@ -291,8 +320,15 @@ class Corpus:
             title = f"{self.organizations_by_id[mentioned[-1][0]]['acronym']} {title_words}"
         body_words = int(np.clip(rng.lognormal(np.log(450), 0.5), 80, 2500))
         sentences = self.sentences(lang, body_words, topic_rows)
-        inserts = [self.organizations_by_id[oid]["acronym"] for oid, _, count in mentioned
-                   for _ in range(count)] + standards + committees  # fmt: skip
+        inserts = (
+            [
+                self.organizations_by_id[oid]["acronym"]
+                for oid, _, count in mentioned
+                for _ in range(count)
+            ]
+            + standards
+            + committees
+        )
         for insert in inserts:
             k = int(rng.integers(len(sentences)))
             sentences[k] = sentences[k][:-1] + f" {insert}."
@@ -306,15 +342,28 @@ class Corpus:
         slug += f"-{number}"
         y, m, d = day.year, day.month, day.day
         url = spec["url"][generation].format(
-            slug=slug, y=y, m=m, d=d, yy=y % 100, n=number, lang=lang,
+            slug=slug,
+            y=y,
+            m=m,
+            d=d,
+            yy=y % 100,
+            n=number,
+            lang=lang,
             langpath=LANGUAGE_PATH[lang],
-        )  # fmt: skip
-        tags = [{"id": f"topic:{self.topics[t]['id']}", "name": self.topics[t]["name"],
-                 "origin": "topic"} for t in topics]  # fmt: skip
+        )
+        tags = [
+            {
+                "id": f"topic:{self.topics[t]['id']}",
+                "name": self.topics[t]["name"],
+                "origin": "topic",
+            }
+            for t in topics
+        ]
         if source != "bipm" and rng.random() < 0.6:
             name = SITE_TAGS[int(rng.integers(len(SITE_TAGS)))]
-            tags.insert(0, {"id": "site:" + name.lower().replace(" ", "-"), "name": name,
-                            "origin": "site"})  # fmt: skip
+            tags.insert(
+                0, {"id": "site:" + name.lower().replace(" ", "-"), "name": name, "origin": "site"}
+            )
         return {
             "url": url,
             "source": source,
@@ -383,20 +432,32 @@ def rows_for(post: dict, story_id: str, now: str) -> dict[str, list[dict]]:
     }
     return {
         "posts": [row],
-        "post_urls": [{"url": post["url"], "post_id": pid, "kind": "canonical",
-                       "first_seen": now}],  # fmt: skip
-        "post_organizations": [{"post_id": pid, "organization_id": oid, "role": role,
-                                "count": count} for oid, role, count in post["organizations"]],
+        "post_urls": [{"url": post["url"], "post_id": pid, "kind": "canonical", "first_seen": now}],
+        "post_organizations": [
+            {"post_id": pid, "organization_id": oid, "role": role, "count": count}
+            for oid, role, count in post["organizations"]
+        ],
         "post_tags": [{"post_id": pid, "tag_id": t["id"], "matched": "[]"} for t in post["tags"]],
-        "post_standards": [{"post_id": pid, "standard_id": s, "origin": "text"}
-                           for s in post["standards"]],
+        "post_standards": [
+            {"post_id": pid, "standard_id": s, "origin": "text"} for s in post["standards"]
+        ],
         "post_committees": [{"post_id": pid, "committee_id": c} for c in post["committees"]],
-        "simhash_bands": [{"post_id": pid, "band": band, "value": value}
-                          for band, value in enumerate(duplicates.bands(simhash))],
-        "post_dates": [{"post_id": pid, "date": post["day"].isoformat(), "precision": "day",
-                        "text": post["day"].strftime("%d %B %Y"),
-                        "sentence": post["text"][:120]}] if len(post["text"]) % 3 == 0 else [],
-    }  # fmt: skip
+        "simhash_bands": [
+            {"post_id": pid, "band": band, "value": value}
+            for band, value in enumerate(duplicates.bands(simhash))
+        ],
+        "post_dates": [
+            {
+                "post_id": pid,
+                "date": post["day"].isoformat(),
+                "precision": "day",
+                "text": post["day"].strftime("%d %B %Y"),
+                "sentence": post["text"][:120],
+            }
+        ]
+        if len(post["text"]) % 3 == 0
+        else [],
+    }
 
 
 _ACRONYMS: dict[str, str] = {}
@@ -411,8 +472,10 @@ def vocab_acronym(org_id: str) -> str:
 def insert(db, table: str, rows: list[dict]) -> None:
     if rows:
         columns = list(rows[0])
-        sql = (f"insert or ignore into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-               f"values ({', '.join('?' * len(columns))})")  # fmt: skip
+        sql = (
+            f"insert or ignore into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"values ({', '.join('?' * len(columns))})"
+        )
         db.conn.executemany(sql, [[r[c] for c in columns] for r in rows])
 
 
@@ -450,8 +513,10 @@ def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=Non
             progress(min(offset + BATCH, posts))
     optimize_search(db)  # as after a reprocess: one full-text segment
     db.execute("analyze")
-    counts = {t: db[t].count for t in ("posts", "post_organizations", "post_tags",
-                                        "post_standards", "post_committees")}  # fmt: skip
+    counts = {
+        t: db[t].count
+        for t in ("posts", "post_organizations", "post_tags", "post_standards", "post_committees")
+    }
     db.close()
     return counts
 

@@ -55,7 +55,7 @@ print(t1 - t0, time.perf_counter() - t1)
 """
 SERVER = """
 import sys, time
-from pipeline.replay import MirrorServer
+from crawlers.replay.server import MirrorServer
 server = MirrorServer(sys.argv[1]).start()
 print(server.address, flush=True)
 time.sleep(86400)
@@ -96,8 +96,11 @@ def raw_capacity(address: str, targets: list[tuple[str, str]], workers: int = 8)
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return {"pages": fetched[0], "seconds": round(seconds, 2),
-            "pages_per_s": round(fetched[0] / seconds, 1)}  # fmt: skip
+    return {
+        "pages": fetched[0],
+        "seconds": round(seconds, 2),
+        "pages_per_s": round(fetched[0] / seconds, 1),
+    }
 
 
 def tree_rss_kb(pid: int) -> int:
@@ -127,14 +130,19 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
     built = time.perf_counter()
     files = mirror.build(site, articles)
     built = time.perf_counter() - built
-    server = subprocess.Popen([PYTHON, "-c", SERVER, str(site)], stdout=subprocess.PIPE,
-                              text=True, cwd=ROOT)  # fmt: skip
+    server = subprocess.Popen(
+        [PYTHON, "-c", SERVER, str(site)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     try:
         address = server.stdout.readline().strip()
         db_path = folder / "news.db"
         started = time.perf_counter()
-        process = subprocess.Popen([PYTHON, "-c", CRAWL, str(db_path), address], cwd=ROOT,
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            [PYTHON, "-c", CRAWL, str(db_path), address],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         tree_peak = [0]
         sampler = threading.Thread(target=sample_tree, args=(process.pid, tree_peak), daemon=True)
         sampler.start()
@@ -151,12 +159,19 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
     rate = posts / crawling
     largest_mb = usage.ru_maxrss / 1024  # the largest single process (the crawl or its worker)
     peak_mb = max(tree_peak[0] / 1024, largest_mb)  # the crawl's processes together
-    crawl = {"articles_per_s": round(rate, 1), "raw_server_pages_per_s": raw["pages_per_s"],
-             "ratio_ours_to_raw": round(rate / raw["pages_per_s"], 3), "articles": posts,
-             "crawl_s": round(crawling, 2), "startup_s": round(startup, 2),
-             "wall_s": round(wall, 2), "articles_per_s_with_startup": round(posts / wall, 1),
-             "site_files": files, "site_build_s": round(built, 1),
-             "exit_status": os.waitstatus_to_exitcode(status)}  # fmt: skip
+    crawl = {
+        "articles_per_s": round(rate, 1),
+        "raw_server_pages_per_s": raw["pages_per_s"],
+        "ratio_ours_to_raw": round(rate / raw["pages_per_s"], 3),
+        "articles": posts,
+        "crawl_s": round(crawling, 2),
+        "startup_s": round(startup, 2),
+        "wall_s": round(wall, 2),
+        "articles_per_s_with_startup": round(posts / wall, 1),
+        "site_files": files,
+        "site_build_s": round(built, 1),
+        "exit_status": os.waitstatus_to_exitcode(status),
+    }
     return [
         results.result(f"crawl/throughput-{articles}", crawl, ">= 100 articles/s", rate >= 100),
         results.result(
@@ -168,28 +183,35 @@ def crawl_throughput(folder: Path, articles: int) -> list[dict]:
             },
             "peak RSS <= 300 MB (crawl and its workers)",
             peak_mb <= 300,
-        ),  # fmt: skip
+        ),
         reprocess(db_path),
     ]
 
 
 def reprocess(db_path: Path) -> dict:
     started = time.perf_counter()
-    out = subprocess.run([PYTHON, "-m", "pipeline", "reprocess", "--db", str(db_path)],
-                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    out = subprocess.run(
+        [PYTHON, "-m", "pipeline", "reprocess", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - started
     match = re.search(r"(\d+) pages reprocessed in ([\d.]+) s \((\d+)/s\)", out.stdout)
     pages, seconds, rate = int(match[1]), float(match[2]), int(match[3])
-    figures = {"pages": pages, "seconds": seconds, "posts_per_s": rate,
-               "wall_with_startup_s": round(wall, 2)}  # fmt: skip
+    figures = {
+        "pages": pages,
+        "seconds": seconds,
+        "posts_per_s": rate,
+        "wall_with_startup_s": round(wall, 2),
+    }
     return results.result("reprocess", figures, ">= 200 posts/s", rate >= 200)
 
 
 def storage(folder: Path, db_path: Path, count: int) -> dict:
     """save_post alone: the crawled database's posts normalized again, written to a new file."""
-    from pipeline import raw
-    from pipeline.normalize import normalize
-    from pipeline.store import open_db, save_post
+    from pipeline.normalize.post import normalize
+    from pipeline.store import open_db, raw, save_post
 
     items = list(raw.items(raw.open_raw(db_path)))[:count]
     posts = [normalize(item) for item in items]
@@ -202,9 +224,12 @@ def storage(folder: Path, db_path: Path, count: int) -> dict:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     size = target.stat().st_size
-    figures = {"posts": len(posts), "seconds": round(seconds, 2),
-               "posts_per_s": round(len(posts) / seconds, 1),
-               "db_bytes_per_post": round(size / len(posts))}  # fmt: skip
+    figures = {
+        "posts": len(posts),
+        "seconds": round(seconds, 2),
+        "posts_per_s": round(len(posts) / seconds, 1),
+        "db_bytes_per_post": round(size / len(posts)),
+    }
     return results.result("storage/save_post", figures, "reported (no target)", None)
 
 
@@ -215,13 +240,18 @@ def incremental(folder: Path, rounds: int = 3) -> dict:
 
     def run() -> tuple[float, dict]:
         started = time.perf_counter()
-        subprocess.run([PYTHON, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db",
-                        str(db_path)], capture_output=True, check=True, cwd=ROOT)  # fmt: skip
+        subprocess.run(
+            [PYTHON, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db", str(db_path)],
+            capture_output=True,
+            check=True,
+            cwd=ROOT,
+        )
         seconds = time.perf_counter() - started
         db = Database(db_path)
         last = db.execute("select max(run_id) from crawls").fetchone()[0]
-        rows = db.query("select source, requests, responses_by_status from crawls "
-                        "where run_id = ?", [last])  # fmt: skip
+        rows = db.query(
+            "select source, requests, responses_by_status from crawls where run_id = ?", [last]
+        )
         return seconds, {r["source"]: r for r in rows}
 
     full_times, again_times = [], []
@@ -238,14 +268,16 @@ def incremental(folder: Path, rounds: int = 3) -> dict:
     # whose conditional requests stopped working (every page 200 again) pass.
     discovery = {s: json.loads(r["responses_by_status"]).get("304", 0) for s, r in again.items()}
     others = {s: again[s]["requests"] - discovery[s] for s in again}
-    figures = {"full_requests": sum(r["requests"] for r in full.values()),
-               "full_s": round(full_s, 2),
-               "unchanged_requests": sum(r["requests"] for r in again.values()),
-               "unchanged_s": round(again_s, 2), "rounds": rounds,
-               "unchanged_not_modified_per_source": discovery,
-               "unchanged_other_answers_per_source": others}  # fmt: skip
-    passed = (max(discovery.values()) <= 2 and max(others.values()) <= 1
-              and full_s + again_s < 5)  # fmt: skip
+    figures = {
+        "full_requests": sum(r["requests"] for r in full.values()),
+        "full_s": round(full_s, 2),
+        "unchanged_requests": sum(r["requests"] for r in again.values()),
+        "unchanged_s": round(again_s, 2),
+        "rounds": rounds,
+        "unchanged_not_modified_per_source": discovery,
+        "unchanged_other_answers_per_source": others,
+    }
+    passed = max(discovery.values()) <= 2 and max(others.values()) <= 1 and full_s + again_s < 5
     target = "<= 2 requests per source, all 304 (robots.txt aside), < 5 s in all"
     return results.result("incremental/snapshot", figures, target, passed)
 

@@ -42,7 +42,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus, results  # noqa: E402
-from pipeline.site import ServedSite  # noqa: E402
+from pipeline.site.serve import ServedSite  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
 
 SEARCH_TARGET_MS = 150
@@ -115,12 +115,14 @@ OTHERS = {
 
 def chart_queries() -> dict[str, str]:
     """The dashboard's chart queries as its page asks for them (no filter chosen)."""
-    from pipeline.site import metadata_for
+    from pipeline.site.serve import metadata_for
 
     charts = metadata_for(Path("news.db"))["plugins"]["datasette-dashboards"]["overview"]["charts"]
-    return {f"chart {slug}": "/news.json?" + urlencode(
-        {"sql": re.sub(r"\[\[.*?\]\]", "", chart["query"]), "_shape": "objects"})
-        for slug, chart in charts.items()}  # fmt: skip
+    return {
+        f"chart {slug}": "/news.json?"
+        + urlencode({"sql": re.sub(r"\[\[.*?\]\]", "", chart["query"]), "_shape": "objects"})
+        for slug, chart in charts.items()
+    }
 
 
 class Server(ServedSite):
@@ -187,8 +189,9 @@ def peak_rss_mb(pid: int) -> float | None:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return None
-    kb = next((int(line.split()[1]) for line in status.splitlines()
-               if line.startswith("VmHWM:")), None)  # fmt: skip
+    kb = next(
+        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), None
+    )
     return None if kb is None else round(kb / 1024, 1)
 
 
@@ -213,14 +216,18 @@ def frequency_mix(db_path: Path, singles: int = 25, pairs: int = 25) -> list[dic
     counts: collections.Counter = collections.Counter()
     for (text,) in conn.execute("select text from posts where rowid % ? = 0", [step]):
         tokens = [w for w in re.findall(r"[a-z]+", (text or "").lower())]
-        counts.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)
-                      if len(a) >= 4 and len(b) >= 4)  # fmt: skip
+        counts.update(
+            f"{a} {b}"
+            for a, b in zip(tokens, tokens[1:], strict=False)
+            if len(a) >= 4 and len(b) >= 4
+        )
     ranked = [pair for pair, _ in counts.most_common()]
     candidates = ranked[:: max(1, len(ranked) // 150)][:150]
     phrases = []
     for pair in sorted(candidates):
-        found = conn.execute("select count(*) from posts_fts where posts_fts match ?",
-                             [f'"{pair}"']).fetchone()[0]  # fmt: skip
+        found = conn.execute(
+            "select count(*) from posts_fts where posts_fts match ?", [f'"{pair}"']
+        ).fetchone()[0]
         if low <= found <= high:
             phrases.append((pair, found))
 
@@ -228,8 +235,12 @@ def frequency_mix(db_path: Path, singles: int = 25, pairs: int = 25) -> list[dic
         """The vocabulary holds stems: a stem typed as a word may be stemmed again
         ("emision" -> "emis") and find nothing; only words that find their own posts."""
         query = f'"{term}"'
-        return conn.execute("select count(*) from posts_fts where posts_fts match ?",
-                            [query]).fetchone()[0] == df  # fmt: skip
+        return (
+            conn.execute(
+                "select count(*) from posts_fts where posts_fts match ?", [query]
+            ).fetchone()[0]
+            == df
+        )
 
     def pick(options: list[tuple[str, int]], count: int, quote: bool) -> list[dict]:
         chosen, left = [], dict(options)
@@ -239,8 +250,9 @@ def frequency_mix(db_path: Path, singles: int = 25, pairs: int = 25) -> list[dic
                 term = min(sorted(left), key=lambda t: abs(math.log(left[t] / target)))
                 df = left.pop(term)
                 if quote or found_as_typed(term, df):
-                    chosen.append({"q": f'"{term}"' if quote else term,
-                                   "df_share": round(df / total, 5)})  # fmt: skip
+                    chosen.append(
+                        {"q": f'"{term}"' if quote else term, "df_share": round(df / total, 5)}
+                    )
                     break
         return chosen
 
@@ -255,16 +267,25 @@ def searched(label: str, kind: str, times: list[float], failed: list[str], **mor
     """A search row: p50, p95 and max of its runs; it passes with p95 under the target and no
     search over the SQL time limit."""
     p95 = results.percentile(times, 0.95)
-    figures = {"p50_ms": round(results.percentile(times, 0.5), 1), "p95_ms": round(p95, 1),
-               "max_ms": round(max(times), 1), **more, "runs": len(times),
-               "failed": failed}  # fmt: skip
-    return results.result(f"datasette/{label}/{kind}", figures,
-                          f"p95 < {SEARCH_TARGET_MS} ms, none failed",
-                          p95 < SEARCH_TARGET_MS and not failed)  # fmt: skip
+    figures = {
+        "p50_ms": round(results.percentile(times, 0.5), 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(times), 1),
+        **more,
+        "runs": len(times),
+        "failed": failed,
+    }
+    return results.result(
+        f"datasette/{label}/{kind}",
+        figures,
+        f"p95 < {SEARCH_TARGET_MS} ms, none failed",
+        p95 < SEARCH_TARGET_MS and not failed,
+    )
 
 
-def pages_row(server: Server, label: str, title: str, group: dict, repeat: int,
-              target_ms: float) -> dict:  # fmt: skip
+def pages_row(
+    server: Server, label: str, title: str, group: dict, repeat: int, target_ms: float
+) -> dict:
     """Median and max of each page; it passes when every page answers within the target."""
     pages, failed = {}, []
     for name, path in group.items():
@@ -275,47 +296,78 @@ def pages_row(server: Server, label: str, title: str, group: dict, repeat: int,
             failed.append(name)
             pages[name] = {"median_ms": None, "error": str(error)[:80]}
             continue
-        pages[name] = {"median_ms": round(statistics.median(times), 1),
-                       "max_ms": round(max(times), 1)}  # fmt: skip
+        pages[name] = {
+            "median_ms": round(statistics.median(times), 1),
+            "max_ms": round(max(times), 1),
+        }
     slowest = None if failed else max(p["median_ms"] for p in pages.values())
-    return results.result(f"datasette/{label}/{title}",
-                          {"slowest_median_ms": slowest, "failed": failed, "pages": pages},
-                          f"each page's median < {target_ms} ms",
-                          slowest is not None and slowest < target_ms)  # fmt: skip
+    return results.result(
+        f"datasette/{label}/{title}",
+        {"slowest_median_ms": slowest, "failed": failed, "pages": pages},
+        f"each page's median < {target_ms} ms",
+        slowest is not None and slowest < target_ms,
+    )
 
 
-def measure(db_path: Path, label: str, repeat: int, mix: list[dict] | None = None,
-            page_target_ms: float = PAGE_TARGET_MS) -> list[dict]:  # fmt: skip
+def measure(
+    db_path: Path,
+    label: str,
+    repeat: int,
+    mix: list[dict] | None = None,
+    page_target_ms: float = PAGE_TARGET_MS,
+) -> list[dict]:
     rows = []
     with Server(db_path) as server:
-        rows.append(results.result(
-            f"datasette/{label}/facet index",
-            {"posts": server.facet_index["posts_indexed"],
-             "build_s": server.facet_index["build_seconds"]},
-            "reported (built at start-up and after changes)", None))  # fmt: skip
+        rows.append(
+            results.result(
+                f"datasette/{label}/facet index",
+                {
+                    "posts": server.facet_index["posts_indexed"],
+                    "build_s": server.facet_index["build_seconds"],
+                },
+                "reported (built at start-up and after changes)",
+                None,
+            )
+        )
         for path in ("/", "/news/posts", "/news/search?q=standards"):  # warm the caches
             server.get(path)
         if mix:
             times, failed = [], []
             for query in mix:
-                times += timed_or_limit(server, "/news/search?" + urlencode({"q": query["q"]}),
-                                        repeat, failed)  # fmt: skip
+                times += timed_or_limit(
+                    server, "/news/search?" + urlencode({"q": query["q"]}), repeat, failed
+                )
             shares = [q["df_share"] for q in mix]
-            rows.append(searched(label, "ranked search, frequency mix", times, failed,
-                                 queries=len(mix), phrases=sum(q["q"].startswith('"') for q in mix),
-                                 df_share_min=min(shares), df_share_max=max(shares)))  # fmt: skip
+            rows.append(
+                searched(
+                    label,
+                    "ranked search, frequency mix",
+                    times,
+                    failed,
+                    queries=len(mix),
+                    phrases=sum(q["q"].startswith('"') for q in mix),
+                    df_share_min=min(shares),
+                    df_share_max=max(shares),
+                )
+            )
         times, failed = [], []
         for params in SEARCHES:
             times += timed_or_limit(server, "/news/search?" + urlencode(params), repeat, failed)
         rows.append(searched(label, "ranked search", times, failed, searches=len(SEARCHES)))
         faceted = pages_row(server, label, "faceted table pages", PAGES, repeat, page_target_ms)
         rows.append(faceted)
-        rows.append(pages_row(server, label, "table search pages", TABLE_SEARCHES, repeat,
-                              PAGE_TARGET_MS))  # fmt: skip
+        rows.append(
+            pages_row(server, label, "table search pages", TABLE_SEARCHES, repeat, PAGE_TARGET_MS)
+        )
         newest = faceted["figures"]["pages"]["newest first"]
-        rows.append(results.result(
-            f"datasette/{label}/newest page", newest, f"median < {page_target_ms} ms",
-            newest["median_ms"] is not None and newest["median_ms"] < page_target_ms))  # fmt: skip
+        rows.append(
+            results.result(
+                f"datasette/{label}/newest page",
+                newest,
+                f"median < {page_target_ms} ms",
+                newest["median_ms"] is not None and newest["median_ms"] < page_target_ms,
+            )
+        )
         status, body, _ = server.get("/news/posts.json?_size=1&_shape=array&_facet_size=0")
         newest_id = json.loads(body)[0]["id"]
         others, firsts = {}, {}
@@ -328,21 +380,34 @@ def measure(db_path: Path, label: str, repeat: int, mix: list[dict] | None = Non
                 continue
             others[name] = round(statistics.median(times), 1)
             firsts[name] = round(times[0], 1)  # before what a page keeps (co-mention pairs)
-        rows.append(results.result(
-            f"datasette/{label}/other pages", {"median_ms": others, "first_ms": firsts},
-            "answers within the SQL time limit (3 s)",
-            all(v is not None and v < 3000 for v in others.values())))  # fmt: skip
-        rows.append(results.result(
-            f"datasette/{label}/memory", {"peak_rss_mb": peak_rss_mb(server.process.pid)},
-            "reported (the Datasette process, its facet index included)", None))  # fmt: skip
+        rows.append(
+            results.result(
+                f"datasette/{label}/other pages",
+                {"median_ms": others, "first_ms": firsts},
+                "answers within the SQL time limit (3 s)",
+                all(v is not None and v < 3000 for v in others.values()),
+            )
+        )
+        rows.append(
+            results.result(
+                f"datasette/{label}/memory",
+                {"peak_rss_mb": peak_rss_mb(server.process.pid)},
+                "reported (the Datasette process, its facet index included)",
+                None,
+            )
+        )
     return rows
 
 
 def demo_db(folder: Path) -> Path:
     db_path = folder / "demo" / "news.db"
     if not db_path.exists():
-        subprocess.run([sys.executable, "-m", "pipeline", "demo", "--no-serve", "--db",
-                        str(db_path)], check=True, cwd=ROOT, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "pipeline", "demo", "--no-serve", "--db", str(db_path)],
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+        )
     return db_path
 
 
@@ -371,10 +436,13 @@ def growth(rows: list[dict], small: str, large: str) -> dict:
     """How each headline figure grows from the smaller corpus to the larger one."""
     by_name = {r["name"]: r["figures"] for r in rows}
     figures = {}
-    for name, key in (("ranked search, frequency mix", "p50_ms"),
-                      ("ranked search, frequency mix", "p95_ms"),
-                      ("ranked search", "p95_ms"), ("newest page", "median_ms"),
-                      ("faceted table pages", "slowest_median_ms")):  # fmt: skip
+    for name, key in (
+        ("ranked search, frequency mix", "p50_ms"),
+        ("ranked search, frequency mix", "p95_ms"),
+        ("ranked search", "p95_ms"),
+        ("newest page", "median_ms"),
+        ("faceted table pages", "slowest_median_ms"),
+    ):
         a = by_name.get(f"datasette/{small}/{name}", {}).get(key)
         b = by_name.get(f"datasette/{large}/{name}", {}).get(key)
         if a and b:
@@ -386,12 +454,17 @@ def growth(rows: list[dict], small: str, large: str) -> dict:
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--posts", type=int, action="append",
-                        help="corpus size; repeat for several (default 100000)")  # fmt: skip
+    parser.add_argument(
+        "--posts",
+        type=int,
+        action="append",
+        help="corpus size; repeat for several (default 100000)",
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs of each search")
     parser.add_argument("--skip-demo", action="store_true")
-    parser.add_argument("--folder", type=Path,
-                        default=Path(tempfile.gettempdir()) / "standards-news-bench")  # fmt: skip
+    parser.add_argument(
+        "--folder", type=Path, default=Path(tempfile.gettempdir()) / "standards-news-bench"
+    )
     args = parser.parse_args(argv)
     rows = []
     if not args.skip_demo:

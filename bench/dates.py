@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import results  # noqa: E402
 
-from pipeline.extract import Page, decode_html, generic_published, parse_html  # noqa: E402
+from pipeline.normalize.extract import Page, decode_html, generic_published, parse_html  # noqa: E402
 
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # labels without a day ("nan") are left out
 FOLDERS = ("test_set", "cache", "eval", ".")
@@ -47,8 +47,14 @@ def corpus(folder: Path) -> list[tuple[str, Path, str]]:
                 or not entry.get("file")
             ):
                 continue
-            file = next((folder / sub / entry["file"] for sub in FOLDERS
-                         if (folder / sub / entry["file"]).is_file()), None)  # fmt: skip
+            file = next(
+                (
+                    folder / sub / entry["file"]
+                    for sub in FOLDERS
+                    if (folder / sub / entry["file"]).is_file()
+                ),
+                None,
+            )
             if file:
                 pages.append((url, file, entry["date"]))
     return pages
@@ -86,25 +92,34 @@ def measure(pages, show_misses: bool) -> dict:
             times.append(ms)
             if show_misses and value != expected:
                 print(f"  miss {name}: {file.name} expected {expected} got {value} ({url})")
-        figures[name] = {"accuracy": round(right / len(pages), 3), "right": right,
-                         "crashes": crashes, "median_ms": round(statistics.median(times), 2),
-                         "mean_ms": round(statistics.fmean(times), 2)}  # fmt: skip
+        figures[name] = {
+            "accuracy": round(right / len(pages), 3),
+            "right": right,
+            "crashes": crashes,
+            "median_ms": round(statistics.median(times), 2),
+            "mean_ms": round(statistics.fmean(times), 2),
+        }
     figures["pages"] = len(pages)
     return figures
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", default=os.environ.get("STDNEWS_DATES_CORPUS"),
-                        help="htmldate's tests/ folder (or STDNEWS_DATES_CORPUS)")  # fmt: skip
+    parser.add_argument(
+        "corpus",
+        nargs="?",
+        default=os.environ.get("STDNEWS_DATES_CORPUS"),
+        help="htmldate's tests/ folder (or STDNEWS_DATES_CORPUS)",
+    )
     parser.add_argument("--limit", type=int, help="only the first N pages")
     parser.add_argument("--misses", action="store_true", help="print each page missed")
     args = parser.parse_args(argv)
     folder = Path(args.corpus) if args.corpus else None
     pages = corpus(folder) if folder and folder.is_dir() else []
     if not pages:
-        print("dates: no corpus (give htmldate's tests/ folder or set STDNEWS_DATES_CORPUS); "
-              "skipped")  # fmt: skip
+        print(
+            "dates: no corpus (give htmldate's tests/ folder or set STDNEWS_DATES_CORPUS); skipped"
+        )
         return []
     pages = pages[: args.limit] if args.limit else pages
     figures = measure(pages, args.misses)
@@ -112,8 +127,10 @@ def main(argv: list[str] | None = None) -> list[dict]:
     print(f"{figures['pages']} pages   exact day   median ms   mean ms   crashes")
     for name in ("ours", "htmldate"):
         row = figures[name]
-        print(f"{name:<9} {row['accuracy']:>14.3f} {row['median_ms']:>11.2f} "
-              f"{row['mean_ms']:>9.2f} {row['crashes']:>9}")  # fmt: skip
+        print(
+            f"{name:<9} {row['accuracy']:>14.3f} {row['median_ms']:>11.2f} "
+            f"{row['mean_ms']:>9.2f} {row['crashes']:>9}"
+        )
     target = f"accuracy within {MAX_GAP:.2f} of htmldate's, no crash"
     passed = gap <= MAX_GAP and figures["ours"]["crashes"] == 0
     return [results.result("dates/fallback", figures, target, passed)]

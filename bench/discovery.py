@@ -31,9 +31,9 @@ from scrapy.utils.test import get_crawler  # noqa: E402
 from crawlers import discovery  # noqa: E402
 from crawlers.spiders.iec import IecSpider  # noqa: E402
 from crawlers.spiders.iso import IsoSpider  # noqa: E402
+from pipeline.normalize.sources import SOURCES  # noqa: E402
+from pipeline.normalize.urls import canonical_url  # noqa: E402
 from pipeline.paths import SNAPSHOT  # noqa: E402
-from pipeline.sources import SOURCES  # noqa: E402
-from pipeline.urls import canonical_url  # noqa: E402
 
 LARGE_ITEMS = 500
 TARGET_MS_PER_ARTICLE = 0.1  # about 2% of an article's normalization

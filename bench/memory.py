@@ -108,10 +108,18 @@ def watch(pid: int, peaks: dict[int, int], names: dict[int, str]) -> None:
 def crawl_peaks(mirror: Path, db_path: Path) -> dict:
     """Peak MB of the crawl process, of its largest other process (the normalization worker),
     and their sum, for `stdnews crawl bipm --replay mirror`."""
-    command = [sys.executable, "-m", "pipeline", "crawl", "bipm", "--replay", str(mirror),
-               "--db", str(db_path)]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "crawl",
+        "bipm",
+        "--replay",
+        str(mirror),
+        "--db",
+        str(db_path),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peaks: dict[int, int] = {}
     names: dict[int, str] = {}
     watcher = threading.Thread(target=watch, args=(process.pid, peaks, names), daemon=True)

@@ -58,9 +58,10 @@ def generated(name: str, count: int, rng: random.Random) -> list[dict]:
         # Paragraph for paragraph as long as the post it borrows from, in other sentences.
         post["body"] = [
             " ".join(rng.sample(pool, max(1, len(re.split(r"(?<=[.!?])\s+", block)))))
-            if isinstance(block, str) else block
+            if isinstance(block, str)
+            else block
             for block in post["body"]
-        ]  # fmt: skip
+        ]
         posts.append(post)
     return posts
 

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import results  # noqa: E402
 import trafilatura  # noqa: E402
 
-from pipeline.extract import decode_html  # noqa: E402
-from pipeline.normalize import normalize  # noqa: E402
+from pipeline.normalize.extract import decode_html  # noqa: E402
+from pipeline.normalize.post import normalize  # noqa: E402
+from pipeline.normalize.sources import source_for_url  # noqa: E402
+from pipeline.normalize.urls import canonical_url  # noqa: E402
 from pipeline.paths import SNAPSHOT  # noqa: E402
-from pipeline.sources import source_for_url  # noqa: E402
-from pipeline.urls import canonical_url  # noqa: E402
 
 TARGET_MS = 5.0
 
@@ -49,12 +49,19 @@ def snapshot_pages() -> list[tuple[str, str]]:
 
 def grown(html: str, rng: random.Random) -> str:
     """The page with the weight of live chrome: a mega-menu, inline scripts, a long footer."""
-    menu = "".join(f'<li><a href="/section/{i}/{rng.randrange(10**6)}">Section {i} item</a></li>'
-                   for i in range(rng.randrange(150, 300)))  # fmt: skip
-    state = json.dumps({f"k{i}": "".join(rng.choices("abcdefghij0123456789", k=40))
-                        for i in range(rng.randrange(150, 400))})  # fmt: skip
-    chrome = (f"<nav class='mega-menu'><ul>{menu}</ul></nav>"
-              f"<script>window.__STATE__ = {state};</script>")  # fmt: skip
+    menu = "".join(
+        f'<li><a href="/section/{i}/{rng.randrange(10**6)}">Section {i} item</a></li>'
+        for i in range(rng.randrange(150, 300))
+    )
+    state = json.dumps(
+        {
+            f"k{i}": "".join(rng.choices("abcdefghij0123456789", k=40))
+            for i in range(rng.randrange(150, 400))
+        }
+    )
+    chrome = (
+        f"<nav class='mega-menu'><ul>{menu}</ul></nav><script>window.__STATE__ = {state};</script>"
+    )
     footer = f"<footer class='site-footer'><ul>{menu[: len(menu) // 2]}</ul></footer>"
     return html.replace("<body", chrome.join(["<body", ""]), 1).replace(
         "</body>", footer + "</body>"
@@ -73,18 +80,24 @@ def measure(pages: list[tuple[str, str]], repeat: int) -> dict:
     for _ in range(repeat):  # all pages each round: no cache keeps a page between its timings
         for item in items:
             ours.append(timed(normalize, item))
-            theirs.append(timed(trafilatura.extract, item["html"], url=item["url"],
-                                with_metadata=True))  # fmt: skip
+            theirs.append(
+                timed(trafilatura.extract, item["html"], url=item["url"], with_metadata=True)
+            )
 
     def stats(values):  # noqa: E306
-        return {"median_ms": round(statistics.median(values), 2),
-                "p95_ms": round(results.percentile(values, 0.95), 2)}  # fmt: skip
+        return {
+            "median_ms": round(statistics.median(values), 2),
+            "p95_ms": round(results.percentile(values, 0.95), 2),
+        }
 
     sizes = [len(html.encode()) / 1024 for _, html in pages]
-    return {"ours": stats(ours), "trafilatura": stats(theirs),
-            "ratio_ours_to_trafilatura": round(statistics.median(ours)
-                                               / statistics.median(theirs), 2),
-            "pages": len(pages), "median_kb": round(statistics.median(sizes), 1)}  # fmt: skip
+    return {
+        "ours": stats(ours),
+        "trafilatura": stats(theirs),
+        "ratio_ours_to_trafilatura": round(statistics.median(ours) / statistics.median(theirs), 2),
+        "pages": len(pages),
+        "median_kb": round(statistics.median(sizes), 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
@@ -102,9 +115,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     ):
         figures = measure(corpus, args.repeat)
         ours, theirs = figures["ours"]["median_ms"], figures["trafilatura"]["median_ms"]
-        rows.append(results.result(f"normalize/{name}", figures,
-                                   f"median <= {TARGET_MS} ms and <= trafilatura's median",
-                                   ours <= TARGET_MS and ours <= theirs))  # fmt: skip
+        rows.append(
+            results.result(
+                f"normalize/{name}",
+                figures,
+                f"median <= {TARGET_MS} ms and <= trafilatura's median",
+                ours <= TARGET_MS and ours <= theirs,
+            )
+        )
     return rows
 
 

@@ -22,15 +22,23 @@ def machine() -> dict:
     except (OSError, StopIteration):
         model = platform.processor()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpu": model, "cores": os.cpu_count(), "memory_gb": round(memory, 1),
-            "python": platform.python_version(),
-            "at": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory, 1),
+        "python": platform.python_version(),
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def result(name: str, figures: dict, target: str, passed: bool | None) -> dict:
     """One benchmark's entry; `passed` None for figures reported without a target."""
-    return {"name": name, "figures": figures, "target": target,
-            "pass": None if passed is None else bool(passed)}  # fmt: skip
+    return {
+        "name": name,
+        "figures": figures,
+        "target": target,
+        "pass": None if passed is None else bool(passed),
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -69,8 +77,10 @@ def table(rows: list[dict]) -> str:
     width = max([len("benchmark"), *(len(row["name"]) for row in rows)])
     lines = [f"{'benchmark':<{width}} {'pass':<4} {'target':<44} figures"]
     for row in rows:
-        lines.append(f"{row['name']:<{width}} {verdict(row):<4} "
-                     f"{row['target'][:44]:<44} {brief(row['figures'])}")  # fmt: skip
+        lines.append(
+            f"{row['name']:<{width}} {verdict(row):<4} "
+            f"{row['target'][:44]:<44} {brief(row['figures'])}"
+        )
     return "\n".join(lines)
 
 

@@ -32,11 +32,15 @@ PLAN = {
     "startup": (["--runs", "3"], []),
     "memory": (None, []),  # a crawl whose one article is a 12 MB page
     "discovery": (["--rounds", "5"], []),
-    "crawl": (["--articles", "500", "--storage", "500"],
-              ["--articles", "5000", "--storage", "2000"]),
-    "datasette_scale": (["--posts", "20000", "--repeat", "2"],
-                        ["--posts", "100000", "--posts", "1000000"]),
-}  # fmt: skip
+    "crawl": (
+        ["--articles", "500", "--storage", "500"],
+        ["--articles", "5000", "--storage", "2000"],
+    ),
+    "datasette_scale": (
+        ["--posts", "20000", "--repeat", "2"],
+        ["--posts", "100000", "--posts", "1000000"],
+    ),
+}
 
 
 def main() -> None:
@@ -53,8 +57,9 @@ def main() -> None:
     seconds = round(time.perf_counter() - started, 1)
     if args.quick and not args.only:
         limit = f"< {QUICK_LIMIT_S} s in all"
-        rows.append(results.result("bench-quick", {"seconds": seconds}, limit,
-                                   seconds < QUICK_LIMIT_S))  # fmt: skip
+        rows.append(
+            results.result("bench-quick", {"seconds": seconds}, limit, seconds < QUICK_LIMIT_S)
+        )
     machine = results.machine()
     machine["variant"] = "quick" if args.quick else "full"
     machine["seconds"] = seconds
@@ -64,8 +69,10 @@ def main() -> None:
     print(f"\n{json.dumps(machine)}\n{results.table(rows)}")
     judged = [row for row in rows if row["pass"] is not None]
     failed = [row["name"] for row in judged if not row["pass"]]
-    print(f"\ntargets met: {len(judged) - len(failed)} of {len(judged)}" +
-          (f"; missed: {', '.join(failed)}" if failed else ""))  # fmt: skip
+    print(
+        f"\ntargets met: {len(judged) - len(failed)} of {len(judged)}"
+        + (f"; missed: {', '.join(failed)}" if failed else "")
+    )
 
 
 if __name__ == "__main__":

@@ -133,8 +133,12 @@ class ArchiveFallback:
         return self.as_answer(request, copy, timestamp)
 
     async def fetch(self, url: str) -> Response:
-        meta = {META: True, "download_slot": SLOT, "allow_offsite": True,
-                "autothrottle_dont_adjust_delay": True}  # fmt: skip
+        meta = {
+            META: True,
+            "download_slot": SLOT,
+            "allow_offsite": True,
+            "autothrottle_dont_adjust_delay": True,
+        }
         return await self.crawler.engine.download_async(
             Request(url, callback=NO_CALLBACK, meta=meta)
         )

@@ -64,7 +64,7 @@ class ArticleLink:
         """The latest day the date discovery gives can mean, for --since: a record's, a listing's
         or a sitemap's date, else the URL's. A month ("2021-05") is any day of it, so the article
         is older than --since only when the whole month is."""
-        from pipeline import dates  # dateparser: loaded only by --since runs
+        from pipeline.normalize import dates  # dateparser: loaded only by --since runs
 
         hinted = dates.parse_any(self.hints.get("published"), "hint")
         found = hinted or dates.from_url(self.url)

@@ -12,11 +12,14 @@ from functools import partial
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
+from crawlers import health
 from crawlers.failures import ERROR
 from crawlers.spiders.base import GONE
-from pipeline import health, raw, store, workers
-from pipeline.lock import CrawlLock, free_reserve
-from pipeline.urls import canonical_url
+from pipeline import store
+from pipeline.normalize import workers
+from pipeline.normalize.urls import canonical_url
+from pipeline.store import raw
+from pipeline.store.lock import CrawlLock, free_reserve
 
 logger = logging.getLogger(__name__)
 

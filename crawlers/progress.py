@@ -51,7 +51,9 @@ def draw(force: bool = False) -> None:
     if not force and now - _last_draw[0] < 0.5:
         return
     _last_draw[0] = now
-    parts = [f"{name} {items} posts/{requests} requests" for name, (requests, items)
-             in sorted(PROGRESS.items())]  # fmt: skip
+    parts = [
+        f"{name} {items} posts/{requests} requests"
+        for name, (requests, items) in sorted(PROGRESS.items())
+    ]
     sys.stderr.write("\r\033[K" + "  ".join(parts))
     sys.stderr.flush()

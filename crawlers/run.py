@@ -14,8 +14,7 @@ from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.spiderloader import SpiderLoader  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 
-from pipeline.lock import CrawlLock  # noqa: E402
-from pipeline.replay import MirrorServer  # noqa: E402
+from crawlers.replay.server import MirrorServer  # noqa: E402
 from pipeline.store import (  # noqa: E402
     MAX_SEARCH_SEGMENTS,
     is_full,
@@ -23,8 +22,9 @@ from pipeline.store import (  # noqa: E402
     open_db,
     optimize_search,
 )
+from pipeline.store.lock import CrawlLock  # noqa: E402
 
-REPLAY_HANDLER = "crawlers.replay.ReplayDownloadHandler"
+REPLAY_HANDLER = "crawlers.replay.handler.ReplayDownloadHandler"
 
 
 def spider_names() -> list[str]:

@@ -6,8 +6,9 @@ contact URL from the environment, so cron jobs need no edited files.
 
 import os
 
-from pipeline import __version__, state
+from pipeline import __version__
 from pipeline.paths import DEFAULT_DB
+from pipeline.store import state
 
 BOT_NAME = "standards-news"
 SPIDER_MODULES = ["crawlers.spiders"]

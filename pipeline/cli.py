@@ -89,7 +89,7 @@ def database_verdict(store, error: Exception) -> tuple[str, int] | None:
 
 def serve_db(db_path: Path, host: str, port: int) -> None:
     """pipeline.site.serve_db, imported when a command serves."""
-    from pipeline import site
+    from pipeline.site import serve as site
 
     site.serve_db(db_path, host, port)
 
@@ -110,26 +110,6 @@ def existing(db_path: Path) -> Path:
     return db_path
 
 
-def source_line(row: dict) -> str:
-    """What one source's run did, on one line: its answer, what discovery found and how, what
-    was stored, what failed and why."""
-    paths = json.loads(row.get("discovery_paths") or "{}")
-    via = ", ".join(f"{path} {n}" for path, n in sorted(paths.items(), key=lambda kv: -kv[1]))
-    kinds = json.loads(row.get("failure_kinds") or "{}")
-    failed = {}
-    for reasons in kinds.values():
-        for reason, n in reasons.items():
-            failed[reason] = failed.get(reason, 0) + n
-    refused = ", ".join(f"{n} {reason}" for reason, n in sorted(failed.items()))
-    return (
-        f"{row['source']}: {diagnosis(row)} - {row['articles_discovered']} articles discovered"
-        f"{f' ({via})' if via else ''}, {row['new_posts']} new, {row['updated_posts']} updated, "
-        f"{row['unchanged_posts']} unchanged, {row['gone_posts'] or 0} gone, "
-        f"{row['errors']} errors, {row['requests']} requests "
-        f"({row['not_modified'] or 0} not modified){f'; failed: {refused}' if refused else ''}"
-    )
-
-
 db_option = click.option(
     "--db",
     "db_path",
@@ -142,8 +122,13 @@ db_option = click.option(
 host_option = click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to bind."
 )
-port_option = click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535),
-                           help="Port to listen on.")  # fmt: skip
+port_option = click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 
 
 @click.group(cls=Stdnews, context_settings={"help_option_names": ["-h", "--help"]})
@@ -274,7 +259,7 @@ def run_crawl(
     spider_args: dict | None = None,
 ) -> int:
     from crawlers import run  # Scrapy is imported only by commands that crawl
-    from pipeline.lock import CrawlLocked
+    from pipeline.store.lock import CrawlLocked
 
     sources = validate_sources(sources, run.spider_names())
     usable_for_writing(db_path)
@@ -366,7 +351,7 @@ def validate_sources(sources: list[str], known: list[str], hint: str = "SOURCES"
 
 def known_sources() -> list[str]:
     """The source ids, without Scrapy (pipeline/sources.py)."""
-    from pipeline.sources import SOURCES
+    from pipeline.normalize.sources import SOURCES
 
     return sorted(SOURCES)
 
@@ -389,7 +374,7 @@ def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False
         if diagnosis(row) == "FAILED":
             click.echo(f"{source}: FAILED (the spider did not finish)")
             continue
-        click.echo(source_line(row))
+        click.echo(verdicts.source_line(row))
         echo_warnings(row)
         echo_failures(db, row, verbose)
     db.close()
@@ -448,16 +433,22 @@ def check_report(db_path: Path, run_id: str, sources: list[str], verbose: bool =
     db = open_db(db_path)
     status = 0
     for source in sources:
-        crawl_row = next(db["crawls"].rows_where("run_id = ? and source = ?", [run_id, source]),
-                         None)  # fmt: skip
+        crawl_row = next(
+            db["crawls"].rows_where("run_id = ? and source = ?", [run_id, source]), None
+        )
         fields = db.execute(
             """select count(*), count(title), count(published), sum(not text_missing),
                  sum(tags != '[]') from posts where source = ?""",
             [source],
         ).fetchone()
-        generations = ", ".join(f"{g or 'unknown'} {n}" for g, n in db.execute(
-            "select generation, count(*) from posts where source = ? group by 1 order by 2 desc",
-            [source]))  # fmt: skip
+        generations = ", ".join(
+            f"{g or 'unknown'} {n}"
+            for g, n in db.execute(
+                "select generation, count(*) from posts where source = ?"
+                " group by 1 order by 2 desc",
+                [source],
+            )
+        )
         verdict = diagnosis(crawl_row)
         n = fields[0]
         click.echo(
@@ -475,8 +466,13 @@ def check_report(db_path: Path, run_id: str, sources: list[str], verbose: bool =
 
 @cli.command(epilog=EXIT_EPILOG)
 @db_option
-@click.option("--runs", default=5, show_default=True, type=click.IntRange(min=0),
-              help="How many of the last runs to list.")  # fmt: skip
+@click.option(
+    "--runs",
+    default=5,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many of the last runs to list.",
+)
 @click.option(
     "--max-age",
     type=click.FloatRange(min=0),
@@ -499,19 +495,22 @@ def status(db_path, runs, max_age, verbose):
     """
     from datetime import UTC, datetime
 
-    from pipeline import status as run_status
-    from pipeline.lock import CrawlLock
     from pipeline.store import open_readonly
+    from pipeline.store import status as run_status
+    from pipeline.store.lock import CrawlLock
 
     db = open_readonly(existing(db_path))  # works on a read-only copy; writes nothing
     crawling = CrawlLock(db_path).held_elsewhere()
     now = datetime.now(UTC)
     worst = 0
-    click.echo(f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling
-                                                          else ""))  # fmt: skip
-    click.echo(f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
-               f"{'gone':>4} {'err':>4} {'req':>5}  {'last success':<20} {'posts':>6} "
-               f"{'newest':<11} new per run")  # fmt: skip
+    click.echo(
+        f"{db_path}: {db['posts'].count} posts" + (" - a crawl is running" if crawling else "")
+    )
+    click.echo(
+        f"{'source':<7} {'last run':<20} {'status':<12} {'new':>4} {'upd':>4} "
+        f"{'gone':>4} {'err':>4} {'req':>5}  {'last success':<20} {'posts':>6} "
+        f"{'newest':<11} new per run"
+    )
     for source in run_status.sources(db, crawling):
         run = source.last_run or {}
         click.echo(
@@ -559,7 +558,7 @@ def dump(db_path, out):
     pages are left out. A second dump on the same day replaces that day's files.
     """
 
-    from pipeline import dumps
+    from pipeline.store import dumps
 
     existing(db_path)  # with --out too: a missing database is a usage error (exit 2)
     out = out or dumps.folder_for(db_path)
@@ -570,8 +569,10 @@ def dump(db_path, out):
     for file in result.manifest["files"]:
         click.echo(f"{out / file['name']}  {file['bytes']:,} bytes  sha256 {file['sha256']}")
     posts = result.manifest["tables"].get("posts", 0)
-    click.echo(f"{posts} posts, schema {result.manifest['schema_version']}; "
-               f"verify with: cd {out} && sha256sum -c {result.name}.sha256")  # fmt: skip
+    click.echo(
+        f"{posts} posts, schema {result.manifest['schema_version']}; "
+        f"verify with: cd {out} && sha256sum -c {result.name}.sha256"
+    )
 
 
 def short_time(value: str | None) -> str:
@@ -591,7 +592,7 @@ def demo(db_path, no_serve, host, port):
     dump (as `stdnews dump` writes it, into dumps/ beside the database) is what the home page's
     Downloads section offers.
     """
-    from pipeline import dumps
+    from pipeline.store import dumps
 
     status = run_crawl([], db_path, SNAPSHOT, verbose=False)
     if status:
@@ -649,7 +650,7 @@ def extract(files, url, source, workers):
         stdnews extract data/snapshot/www.iec.ch > iec.jsonl
         find mirror -name '*.html' | stdnews extract --workers 2 - > posts.jsonl
     """
-    from pipeline.normalize import normalize
+    from pipeline.normalize.post import normalize
 
     if source:
         validate_sources([source], known_sources(), "--source")
@@ -669,7 +670,7 @@ def extract(files, url, source, workers):
 
 def extract_many(files: Iterable[Path], source: str | None, workers: int) -> int:
     """One JSON line per post, one stderr line per failed file; 1 if any failed."""
-    from pipeline.workers import normalize_many
+    from pipeline.normalize.workers import normalize_many
 
     failed = 0
 
@@ -715,7 +716,7 @@ def page_files(files: Iterable[Path]) -> Iterator[Path]:
 def read_page(file: Path, url: str | None, source: str | None) -> dict:
     """The item normalize() takes, for a saved page; OSError when it cannot be read, ValueError
     when its URL cannot be told."""
-    from pipeline.extract import decode_html
+    from pipeline.normalize.extract import decode_html
 
     html = decode_html(file.read_bytes())
     url = url or url_from_path(file)
@@ -729,7 +730,7 @@ def read_page(file: Path, url: str | None, source: str | None) -> dict:
 def url_from_path(file: Path) -> str | None:
     """https://<host>/<path>[?query] for a file saved at .../<host>/<path>[?query] by a
     wget-style mirror, where <host> is a known source's; None elsewhere."""
-    from pipeline.sources import source_for_url
+    from pipeline.normalize.sources import source_for_url
 
     parts = list(file.absolute().parts)
     if parts[-1] == "index.html":  # wget's name for the page at a folder's URL
@@ -759,8 +760,8 @@ def reprocess(db_path, source):
     """
     import time
 
-    from pipeline import raw, workers
-    from pipeline.store import open_db, optimize_search, save_post
+    from pipeline.normalize import workers
+    from pipeline.store import open_db, optimize_search, raw, save_post
 
     if source:
         validate_sources([source], known_sources(), "--source")
@@ -771,8 +772,9 @@ def reprocess(db_path, source):
     total = pages["pages"].count_where("source = ?", [source]) if source else pages["pages"].count
     counts = {"new": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     started = time.perf_counter()
-    with click.progressbar(raw.items(pages, source), length=total, label="reprocessing",
-                           file=sys.stderr) as bar:  # fmt: skip
+    with click.progressbar(
+        raw.items(pages, source), length=total, label="reprocessing", file=sys.stderr
+    ) as bar:
         # Normalized by worker processes (one per core), written here, in order.
         for _, (post, rejected) in workers.normalize_many(bar):
             if rejected:
@@ -804,7 +806,7 @@ def evaluate(gold, show_errors):
     standards, committees, topics). Exit status 1 when a figure is under its floor in
     floors.json.
     """
-    from pipeline import evaluate as evaluation
+    from pipeline.normalize import evaluate as evaluation
 
     try:
         scores = evaluation.evaluate(gold)
@@ -831,8 +833,8 @@ def evaluate(gold, show_errors):
 @db_option
 def migrate(db_path):
     """Create the database or upgrade its schema in place."""
-    from pipeline.migrations import migrations
     from pipeline.store import open_db
+    from pipeline.store.migrations import migrations
 
     db = open_db(db_path)
     applied = [m.name for m in migrations.applied(db)]

@@ -20,6 +20,8 @@ the whole command, on one line.
 
 from __future__ import annotations
 
+import json
+
 OK = 0
 FAILED = 1
 USAGE = 2
@@ -75,3 +77,23 @@ def worse(status: int, other: int) -> int:
 def describe() -> str:
     """The list above, for --help texts and docs."""
     return "\n".join(line.strip() for line in __doc__.splitlines() if line[4:6].strip().isdigit())
+
+
+def source_line(row: dict) -> str:
+    """What one source's run did, on one line: its answer, what discovery found and how, what
+    was stored, what failed and why."""
+    paths = json.loads(row.get("discovery_paths") or "{}")
+    via = ", ".join(f"{path} {n}" for path, n in sorted(paths.items(), key=lambda kv: -kv[1]))
+    kinds = json.loads(row.get("failure_kinds") or "{}")
+    failed = {}
+    for reasons in kinds.values():
+        for reason, n in reasons.items():
+            failed[reason] = failed.get(reason, 0) + n
+    refused = ", ".join(f"{n} {reason}" for reason, n in sorted(failed.items()))
+    return (
+        f"{row['source']}: {diagnosis(row)} - {row['articles_discovered']} articles discovered"
+        f"{f' ({via})' if via else ''}, {row['new_posts']} new, {row['updated_posts']} updated, "
+        f"{row['unchanged_posts']} unchanged, {row['gone_posts'] or 0} gone, "
+        f"{row['errors']} errors, {row['requests']} requests "
+        f"({row['not_modified'] or 0} not modified){f'; failed: {refused}' if refused else ''}"
+    )

@@ -22,9 +22,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.normalize.sources import source_for_url
+from pipeline.normalize.urls import canonical_url
 from pipeline.paths import SNAPSHOT
-from pipeline.sources import source_for_url
-from pipeline.urls import canonical_url
 
 BLOCKED_HOSTS = ("www.oecd.org", "www.iso.org")
 # Modelled on Cloudflare's managed challenge (sites.md section 00): the title, the
@@ -69,8 +69,12 @@ def availability(url: str, timestamp: str | None, status: str = "200") -> str:
     """The Wayback Machine's availability answer (archived_snapshots.closest), or none."""
     if timestamp is None:
         return json.dumps({"url": url, "archived_snapshots": {}})
-    closest = {"status": status, "available": True, "timestamp": timestamp,
-               "url": f"http://web.archive.org/web/{timestamp}/{url}"}  # fmt: skip
+    closest = {
+        "status": status,
+        "available": True,
+        "timestamp": timestamp,
+        "url": f"http://web.archive.org/web/{timestamp}/{url}",
+    }
     return json.dumps({"url": url, "archived_snapshots": {"closest": closest}})
 
 

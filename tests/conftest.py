@@ -22,7 +22,7 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 def snapshot_file(url: str, root: Path = SNAPSHOT) -> Path:
     """The file of a snapshot (or a copy at root) that answers a URL (wget layout:
     <host>/<path>[?query])."""
-    from pipeline.replay import candidates
+    from crawlers.replay.server import candidates
 
     host, _, target = url.removeprefix("https://").partition("/")
     (found, *_) = candidates(root, host, "/" + target)
@@ -31,8 +31,13 @@ def snapshot_file(url: str, root: Path = SNAPSHOT) -> Path:
 
 def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
     """The real `stdnews` command in a subprocess, its output captured."""
-    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
 
 
 def crawl_replay(db_path, root: Path = SNAPSHOT, *args) -> subprocess.CompletedProcess:
@@ -89,17 +94,19 @@ def db(tmp_path):
 
 def both_ways(db, phrase: str) -> tuple[list, list]:
     """A phrase's (rowid, bm25) from posts_fts and from posts_pairs_fts, which must agree."""
-    from pipeline import search
+    from pipeline.store import search
 
-    queries = {"posts_fts": search.fts_query(f'"{phrase}"'),
-               "posts_pairs_fts": search.pairs_query(f'"{phrase}"')}  # fmt: skip
+    queries = {
+        "posts_fts": search.fts_query(f'"{phrase}"'),
+        "posts_pairs_fts": search.pairs_query(f'"{phrase}"'),
+    }
     assert queries["posts_pairs_fts"], phrase
     found = tuple(
         db.execute(
             f"select rowid, bm25({table}, 5.0, 1.0) from {table} where {table} match ? "
             "order by rowid desc",
             [match],
-        ).fetchall()  # fmt: skip
+        ).fetchall()
         for table, match in queries.items()
     )
     return found

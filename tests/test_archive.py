@@ -10,8 +10,8 @@ import sqlite3
 import pytest
 
 from pipeline import verdicts
+from pipeline.normalize.urls import canonical_url
 from pipeline.paths import SNAPSHOT
-from pipeline.urls import canonical_url
 from tests.blocked_mirror import BLOCKED_HOSTS, CHALLENGE, build, write
 from tests.conftest import crawl_replay, stdnews
 
@@ -195,7 +195,7 @@ def test_an_archived_post_is_retried_live_only(tmp_path):
 
     from crawlers.archive import ArchiveFallback
     from crawlers.spiders.base import NewsSpider
-    from pipeline import state
+    from pipeline.store import state
 
     mirror = build(tmp_path / "mirror")
     db_path = tmp_path / "news.db"

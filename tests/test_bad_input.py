@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.replay.server import MirrorServer
 from pipeline import verdicts
 from pipeline.paths import ROOT, SNAPSHOT
-from pipeline.replay import MirrorServer
 from tests.conftest import crawl_replay, hide_article_links, snapshot_file, stdnews
 from tests.test_operations import documented_cron_line
 
@@ -229,7 +229,7 @@ def iso_without_links(tmp_path_factory) -> Path:
 
 def test_scrapy_crawl_exits_with_the_runs_answer(iso_without_links, tmp_path):
     db_path = tmp_path / "news.db"
-    handler = "crawlers.replay.ReplayDownloadHandler"
+    handler = "crawlers.replay.handler.ReplayDownloadHandler"
     server = MirrorServer(iso_without_links).start()
     settings = {
         "NEWS_DB_PATH": db_path,

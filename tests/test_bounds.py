@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import bounds
-from pipeline.normalize import normalize
+from pipeline.normalize import bounds
+from pipeline.normalize.post import normalize
 from pipeline.paths import ROOT, SNAPSHOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -103,10 +103,16 @@ def test_a_page_over_the_parse_limit_is_read_without_its_scripts_and_keeps_its_j
     """Megabytes of inline scripts, styles and comments ahead of the article: dropped before
     the page is cut, so the body and the JSON-LD date are still found."""
     junk = (
-        "<script>var state = '" + "x" * 1_500_000 + "';</script>"
-        + "<style>p { color: black }" + " " * 600_000 + "</style>"
-        + "<!--" + "-" * 600_000 + "-->"
-    )  # fmt: skip
+        "<script>var state = '"
+        + "x" * 1_500_000
+        + "';</script>"
+        + "<style>p { color: black }"
+        + " " * 600_000
+        + "</style>"
+        + "<!--"
+        + "-" * 600_000
+        + "-->"
+    )
     json_ld = '<script type="application/ld+json">{"datePublished": "2011-03-04"}</script>'
     html = grown_page(paragraphs(4_000), junk + json_ld)
     assert len(html) > bounds.MAX_PARSE_CHARS
@@ -179,7 +185,7 @@ def end_session(session: int) -> None:
 # at which the orphan watch used to read its parent's pid (init's, by then).
 DIES_AT_START_UP = """
 import os, signal
-from pipeline import workers
+from pipeline.normalize import workers
 workers.pool(1).submit(os.getpid)
 os.kill(os.getpid(), signal.SIGKILL)
 """
@@ -187,8 +193,12 @@ os.kill(os.getpid(), signal.SIGKILL)
 
 def test_a_worker_whose_parent_dies_during_its_start_up_ends():
     for _ in range(3):
-        parent = subprocess.Popen([sys.executable, "-c", DIES_AT_START_UP], cwd=ROOT,
-                                  start_new_session=True, stderr=subprocess.DEVNULL)  # fmt: skip
+        parent = subprocess.Popen(
+            [sys.executable, "-c", DIES_AT_START_UP],
+            cwd=ROOT,
+            start_new_session=True,
+            stderr=subprocess.DEVNULL,
+        )
         assert parent.wait(timeout=60) == -signal.SIGKILL
         try:
             assert left_behind(parent.pid) == []  # worker and resource tracker included
@@ -202,10 +212,19 @@ KILLS = 20
 
 def crawl(site: Path, db_path: Path, stderr=subprocess.PIPE) -> subprocess.Popen:
     """`stdnews crawl --replay site` in a session of its own (its pid is the session's id)."""
-    command = [sys.executable, "-m", "pipeline", "crawl", "--replay", str(site), "--db",
-               str(db_path)]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=stderr)  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "crawl",
+        "--replay",
+        str(site),
+        "--db",
+        str(db_path),
+    ]
+    return subprocess.Popen(
+        command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=stderr
+    )
 
 
 def finished(process: subprocess.Popen) -> None:

@@ -19,7 +19,7 @@ import feedparser
 import pytest
 
 from pipeline.paths import ROOT
-from pipeline.site import ServedSite
+from pipeline.site.serve import ServedSite
 from tests.site_support import (
     DUMP_DAY,
     HOSTILE_TITLE,
@@ -30,13 +30,22 @@ from tests.site_support import (
 
 CHROMIUM = os.environ.get("STDNEWS_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update",
-               "--disable-sync"]  # fmt: skip
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium is not installed ({CHROMIUM}): apt-get install -y chromium",
-                allow_module_level=True)  # fmt: skip
+    pytest.skip(
+        f"Chromium is not installed ({CHROMIUM}): apt-get install -y chromium",
+        allow_module_level=True,
+    )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
@@ -68,8 +77,9 @@ class Visit:
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         self.page = self.context.new_page()
         self.dialogs, self.errors, self.outside = [], [], []
-        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message),
-                                               dialog.dismiss()))  # fmt: skip
+        self.page.on(
+            "dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss())
+        )
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.route("**/*", self.only_loopback)
 
@@ -136,8 +146,11 @@ def test_search_for_a_term_and_open_a_post(visit):
     first_title.click()
     page.wait_for_load_state("networkidle")
     assert page.locator("h1.sn-title").inner_text() == title
-    assert page.get_by_role("link", name="Read the original").get_attribute("href").startswith(
-        "https://www.bipm.org/")  # fmt: skip
+    assert (
+        page.get_by_role("link", name="Read the original")
+        .get_attribute("href")
+        .startswith("https://www.bipm.org/")
+    )
     assert page.locator(".sn-date").is_visible()
     assert "BIPM" in page.locator(".sn-lists dd").first.inner_text()
     assert page.locator(".sn-body p").count() >= 3

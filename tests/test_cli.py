@@ -95,7 +95,7 @@ def test_migrate_creates_the_schema(tmp_path):
     assert result.exit_code == 0
     from sqlite_utils import Database
 
-    from pipeline.migrations import migrations
+    from pipeline.store.migrations import migrations
 
     latest = migrations.pending(Database(memory=True))[-1].name
     assert f"schema at {latest}" in result.output
@@ -183,7 +183,7 @@ def test_the_language_model_is_cached_with_the_same_answers(tmp_path, monkeypatc
     assert json_lines(cached.stdout) == json_lines(unpacked.stdout)
 
 
-HEAVY = ["datasette", "scrapy", "trafilatura", "sqlite_utils", "pipeline.site"]
+HEAVY = ["datasette", "scrapy", "trafilatura", "sqlite_utils", "pipeline.site.serve"]
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import pytest
 import yaml
 
 from crawlers.run import spider_names
+from pipeline.normalize.sources import SOURCES
 from pipeline.paths import METADATA, SNAPSHOT
-from pipeline.sources import SOURCES
 from tests.conftest import TESTS
 
 SPIDERS = spider_names()

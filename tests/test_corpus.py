@@ -8,8 +8,8 @@ from collections import Counter
 import pytest
 
 from bench import corpus
-from pipeline.migrations import migrations
 from pipeline.store import open_db
+from pipeline.store.migrations import migrations
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +30,12 @@ def test_the_schema_is_the_migrated_one(generated):
 
 def test_posts_look_like_the_sources(generated):
     db, _ = generated
-    rows = list(db.query("select source, language, published, published_precision, word_count,"
-                         " text, organizations from posts"))  # fmt: skip
+    rows = list(
+        db.query(
+            "select source, language, published, published_precision, word_count,"
+            " text, organizations from posts"
+        )
+    )
     assert set(Counter(r["source"] for r in rows)) == {"iec", "bipm", "iso", "oecd"}
     assert len({r["language"] for r in rows}) >= 3
     assert {r["published_precision"] for r in rows} >= {"day", "month"}
@@ -48,8 +52,12 @@ def test_posts_look_like_the_sources(generated):
 def test_lists_match_the_link_tables_and_the_text(generated):
     db, _ = generated
     for post in db.query("select id, text, organizations, standards, tags from posts limit 50"):
-        linked = [r["standard_id"] for r in db.query(
-            "select standard_id from post_standards where post_id = ?", [post["id"]])]  # fmt: skip
+        linked = [
+            r["standard_id"]
+            for r in db.query(
+                "select standard_id from post_standards where post_id = ?", [post["id"]]
+            )
+        ]
         assert sorted(json.loads(post["standards"])) == sorted(linked)
         for standard in linked:
             assert standard in post["text"]

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline import dates
+from pipeline.normalize import dates
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 

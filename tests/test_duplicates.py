@@ -2,8 +2,9 @@
 
 import copy
 
-from pipeline import duplicates, store
-from pipeline.normalize import normalize
+from pipeline import store
+from pipeline.normalize import duplicates
+from pipeline.normalize.post import normalize
 from tests.conftest import snapshot_file
 
 IEC_SEED = "https://www.iec.ch/blog/iec-launches-its-first-virtual-general-meeting"
@@ -16,8 +17,9 @@ def post_for(url, source):
 def test_simhash_is_close_for_close_texts_and_far_otherwise():
     body = post_for(IEC_SEED, "iec")["text"]
     a, b = duplicates.simhash(body), duplicates.simhash(body + " A closing remark was added.")
-    other = duplicates.simhash(post_for("https://www.iec.ch/blog/understanding-iec-62443",
-                                        "iec")["text"])  # fmt: skip
+    other = duplicates.simhash(
+        post_for("https://www.iec.ch/blog/understanding-iec-62443", "iec")["text"]
+    )
     assert duplicates.distance(a, b) <= duplicates.MAX_DISTANCE
     assert duplicates.distance(a, other) > 10
     assert duplicates.simhash("too short to tell") is None
@@ -34,8 +36,12 @@ def test_a_joint_statement_under_another_source_is_a_duplicate_of_the_first(db):
     first = post_for(IEC_SEED, "iec")
     store.save_post(db, first, now="2026-01-01T00:00:00+00:00")
     republished = copy.deepcopy(first)
-    republished.update(id="republished", url="https://www.iso.org/contents/news/2020/11/x.html",
-                       source="iso", story_id="other")  # fmt: skip
+    republished.update(
+        id="republished",
+        url="https://www.iso.org/contents/news/2020/11/x.html",
+        source="iso",
+        story_id="other",
+    )
     store.save_post(db, republished, now="2026-01-02T00:00:00+00:00")
     row = db["posts"].get("republished")
     assert (row["duplicate_of"], row["duplicate_similarity"]) == (first["id"], 1.0)
@@ -45,8 +51,10 @@ def test_a_joint_statement_under_another_source_is_a_duplicate_of_the_first(db):
 
 
 def test_translations_are_not_duplicates(db):
-    for url in ("https://www.bipm.org/en/-/2022-12-19-si-prefixes",
-                "https://www.bipm.org/fr/-/2022-12-19-si-prefixes"):  # fmt: skip
+    for url in (
+        "https://www.bipm.org/en/-/2022-12-19-si-prefixes",
+        "https://www.bipm.org/fr/-/2022-12-19-si-prefixes",
+    ):
         store.save_post(db, post_for(url, "bipm"))
     assert [r["duplicate_of"] for r in db["posts"].rows] == [None, None]
 
@@ -61,8 +69,10 @@ def test_mentioned_dates_are_kept_apart_from_the_publication_date(db):
 
 
 def test_updated_date_where_the_page_states_one():
-    url = ("https://blog.iec.ch/2019/11/international-standards-committee-on-ai-ecosystem-"
-           "achieves-milestone-and-launches-new-areas-of-study/")  # fmt: skip
+    url = (
+        "https://blog.iec.ch/2019/11/international-standards-committee-on-ai-ecosystem-"
+        "achieves-milestone-and-launches-new-areas-of-study/"
+    )
     post = post_for(url, "iec")
     assert (post["updated"], post["updated_source"]) == ("2019-11-20T16:40:02+01:00", "site")
     assert post["published"] == "2019-11-20T11:12:33+01:00"  # in Geneva time

@@ -19,7 +19,7 @@ import pytest
 from datasette.app import Datasette
 
 from pipeline.paths import ROOT, SNAPSHOT
-from pipeline.site import datasette_args, free_port, make_datasette, metadata_for
+from pipeline.site.serve import datasette_args, free_port, make_datasette, metadata_for
 
 SOURCES = ("iec", "bipm", "iso", "oecd")
 
@@ -223,32 +223,51 @@ def test_datasette_keeps_answering_while_a_crawl_writes(crawled, tmp_path):
 
 
 def test_mixed_generations_each_story_once_with_translations_linked(datasette):
-    rows = get_json(datasette, "/news.json?_shape=objects&sql=" + (
-        "select source, generation, count(*) n from posts group by 1, 2"))["rows"]  # fmt: skip
+    rows = get_json(
+        datasette,
+        "/news.json?_shape=objects&sql="
+        + ("select source, generation, count(*) n from posts group by 1, 2"),
+    )["rows"]
     generations = {(r["source"], r["generation"]) for r in rows}
-    assert generations == {("iec", "drupal"), ("iec", "wordpress"), ("iec", "newslog"),
-                           ("bipm", "liferay"), ("bipm", "legacy"), ("iso", "jahia"),
-                           ("oecd", "aem"), ("oecd", "newsroom")}  # fmt: skip
+    assert generations == {
+        ("iec", "drupal"),
+        ("iec", "wordpress"),
+        ("iec", "newslog"),
+        ("bipm", "liferay"),
+        ("bipm", "legacy"),
+        ("iso", "jahia"),
+        ("oecd", "aem"),
+        ("oecd", "newsroom"),
+    }
     stories = get_json(datasette, "/news/stories.json?_shape=array&_size=500&versions__gt=1")
     seed = next(s for s in stories if "Ref2667" in s["urls"])
     assert sorted(seed["languages"].split()) == ["en", "fr", "ru"]
     assert seed["title"] == "ISO’s Action Plan for developing countries 2021-2025"
     prefixes = next(s for s in stories if "si-prefixes" in s["urls"])
     assert sorted(prefixes["languages"].split()) == ["en", "fr"]
-    counts = get_json(datasette, "/news.json?_shape=objects&sql=" + (
-        "select count(*) posts, count(distinct story_id) stories, "
-        "sum(url like '%isolutions%' or url like '%/cms/%' or url like '%bipm.org.%' "
-        "or url like '%/web/guest/%' or url like 'https://bipm.org%') odd_shapes from posts"
-    ))["rows"][0]  # fmt: skip
+    counts = get_json(
+        datasette,
+        "/news.json?_shape=objects&sql="
+        + (
+            "select count(*) posts, count(distinct story_id) stories, "
+            "sum(url like '%isolutions%' or url like '%/cms/%' or url like '%bipm.org.%' "
+            "or url like '%/web/guest/%' or url like 'https://bipm.org%') odd_shapes from posts"
+        ),
+    )["rows"][0]
     assert counts["odd_shapes"] == 0
     # 3 BIPM French, 2 ISO French, 2 ISO Russian, 1 ISO Spanish and 2 OECD French versions
     assert counts["posts"] - counts["stories"] == 10
 
 
 def test_redirects_are_followed_and_recorded(datasette):
-    rows = get_json(datasette, "/news.json?_shape=objects&sql=" + (
-        "select u.url alias, p.url from post_urls u join posts p on p.id = u.post_id "
-        "where u.kind = 'redirect'"))["rows"]  # fmt: skip
+    rows = get_json(
+        datasette,
+        "/news.json?_shape=objects&sql="
+        + (
+            "select u.url alias, p.url from post_urls u join posts p on p.id = u.post_id "
+            "where u.kind = 'redirect'"
+        ),
+    )["rows"]
     assert {
         "alias": "https://www.iso.org/news/ref2508.html",
         "url": "https://www.iso.org/contents/news/2020/03/Ref2508.html",

@@ -6,8 +6,8 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from pipeline import evaluate
 from pipeline.cli import cli
+from pipeline.normalize import evaluate
 from pipeline.paths import GOLD
 
 
@@ -24,8 +24,16 @@ def test_gold_set_covers_every_source_and_generation():
     assert {"www.iec.ch", "blog.iec.ch", "www.bipm.org", "www.iso.org", "www.oecd.org"} <= hosts
     for file, label in zip(files, labels, strict=True):
         assert evaluate.gold_page(label, file.stem)  # the snapshot's file, as labelled
-        assert set(label) >= {"url", "published", "published_precision", "language",
-                              "organizations", "standards", "committees", "topics"}  # fmt: skip
+        assert set(label) >= {
+            "url",
+            "published",
+            "published_precision",
+            "language",
+            "organizations",
+            "standards",
+            "committees",
+            "topics",
+        }
 
 
 def test_normalization_meets_the_pinned_floors(scores):
@@ -55,9 +63,15 @@ def test_scores_count_what_they_should():
         "committees": [],
         "topics": [],
     }
-    post = {"published": "2021-05", "published_precision": "month", "language": "en",
-            "organizations": [{"id": "iso"}, {"id": "wto"}], "standards": ["ISO 9001"],
-            "committees": [], "tags": []}  # fmt: skip
+    post = {
+        "published": "2021-05",
+        "published_precision": "month",
+        "language": "en",
+        "organizations": [{"id": "iso"}, {"id": "wto"}],
+        "standards": ["ISO 9001"],
+        "committees": [],
+        "tags": [],
+    }
     evaluate.score_page("page", label, post, scores)
     assert (scores["published"].right, scores["language"].right) == (0, 1)
     org = scores["organizations"]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline.extract import decode_html, extract
-from pipeline.sources import SOURCES
+from pipeline.normalize.extract import decode_html, extract
+from pipeline.normalize.sources import SOURCES
 from tests.conftest import TESTS, snapshot_file
 
 SEEDS = TESTS / "fixtures" / "seeds"
@@ -119,7 +119,7 @@ def test_control_characters_in_a_body_read_as_windows_1252():
 
 
 def test_iso_related_standards_aside_is_kept():
-    from pipeline.normalize import normalize
+    from pipeline.normalize.post import normalize
 
     url = "https://www.iso.org/contents/news/2021/05/Ref2667.html"
     post = normalize({"source": "iso", "url": url, "html": snapshot_file(url).read_text()})
@@ -163,13 +163,25 @@ def test_body_reads_around_unwanted_elements_keeping_the_text_after_them():
     ]
 
 
-@pytest.mark.parametrize("css", [".a p", "#main .b", "p.b:not(.c)", "p:not(.missing)",
-                                 ".missing, p.b", "#missing p", ".a .missing", "div.a > p + p",
-                                 "p.c", "[id=main] p"])  # fmt: skip
+@pytest.mark.parametrize(
+    "css",
+    [
+        ".a p",
+        "#main .b",
+        "p.b:not(.c)",
+        "p:not(.missing)",
+        ".missing, p.b",
+        "#missing p",
+        ".a .missing",
+        "div.a > p + p",
+        "p.c",
+        "[id=main] p",
+    ],
+)
 def test_select_skips_only_selectors_that_cannot_match(css):
     from lxml.cssselect import CSSSelector
 
-    from pipeline.extract import Page, parse_html
+    from pipeline.normalize.extract import Page, parse_html
 
     tree = parse_html('<div id="main" class="a x"><p class="b">1</p><p class="b c">2</p></div>')
     page, inner = Page(tree), tree[0]
@@ -179,7 +191,7 @@ def test_select_skips_only_selectors_that_cannot_match(css):
 
 
 def test_a_selector_needs_the_classes_and_ids_it_names_outside_not():
-    from pipeline.extract import Page, _needs, parse_html
+    from pipeline.normalize.extract import Page, _needs, parse_html
 
     assert _needs(".a .b > p.c, #main :not(.d)") == (
         (frozenset({"a", "b", "c"}), frozenset()),

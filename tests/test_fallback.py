@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
-from pipeline import dates
-from pipeline.extract import decode_html, extract, post_title
+from pipeline.normalize import dates
+from pipeline.normalize.extract import decode_html, extract, post_title
+from pipeline.normalize.sources import SOURCES
 from pipeline.paths import ROOT
-from pipeline.sources import SOURCES
 from tests.conftest import TESTS
 
 FALLBACK = TESTS / "fixtures" / "fallback"
@@ -110,9 +110,14 @@ def test_a_site_title_gives_way_to_the_first_heading():
 
 
 def test_real_world_html_never_crashes():
-    for html in ("<html><body><time datetime='9999-99-99'>x</time>", "<abbr class=published>",
-                 "<meta name=date content='2021-02-30'>", "\x00<p>12.13.2020</p>", "<?xml ?><a>",
-                 '<script type="application/ld+json">{"datePublished": 5}</script>'):  # fmt: skip
+    for html in (
+        "<html><body><time datetime='9999-99-99'>x</time>",
+        "<abbr class=published>",
+        "<meta name=date content='2021-02-30'>",
+        "\x00<p>12.13.2020</p>",
+        "<?xml ?><a>",
+        '<script type="application/ld+json">{"datePublished": 5}</script>',
+    ):
         extract(html, "https://www.example.org/x", None, now=NOW)
 
 

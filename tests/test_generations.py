@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from pipeline.extract import decode_html
-from pipeline.normalize import normalize
-from pipeline.sources import SOURCES
+from pipeline.normalize.extract import decode_html
+from pipeline.normalize.post import normalize
+from pipeline.normalize.sources import SOURCES
 from tests.conftest import TESTS
 
 FIXTURES = TESTS / "fixtures"
@@ -37,8 +37,9 @@ def test_generation_page_normalizes_as_expected(expected_file):
     expected = json.loads(expected_file.read_text("utf-8"))
     source, generation = expected_file.parent.parent.name, expected_file.parent.name
     page = expected_file.with_name(expected_file.name.replace(".expected.json", ".html"))
-    post = normalize({"source": source, "url": expected["url"],
-                      "html": decode_html(page.read_bytes())})  # fmt: skip
+    post = normalize(
+        {"source": source, "url": expected["url"], "html": decode_html(page.read_bytes())}
+    )
     assert post["generation"] == generation
     assert post["title"] == expected["title"]
     assert post["published"][: len(expected["published"])] == expected["published"]

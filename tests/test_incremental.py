@@ -28,8 +28,8 @@ from crawlers.spiders.bipm import BipmSpider
 from crawlers.spiders.iec import IecSpider
 from crawlers.spiders.iso import IsoSpider
 from crawlers.spiders.oecd import OecdSpider
-from pipeline.lock import CrawlLock
 from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.store.lock import CrawlLock
 from tests.conftest import crawl_replay as crawl
 from tests.conftest import hide_article_links, snapshot_file, stdnews
 
@@ -105,8 +105,10 @@ def test_translations_are_looked_at_again_after_a_day(twice, tmp_path, monkeypat
     db_path = copied(twice[0], tmp_path)
     day_and_more = (datetime.now(UTC) - timedelta(hours=25)).isoformat(timespec="seconds")
     with sqlite3.connect(db_path) as db:
-        db.executemany("update http_validators set checked_at = ? where url = ?",
-                       [(day_and_more, url) for url in IsoSpider.secondary_urls])  # fmt: skip
+        db.executemany(
+            "update http_validators set checked_at = ? where url = ?",
+            [(day_and_more, url) for url in IsoSpider.secondary_urls],
+        )
     monkeypatch.setenv("STDNEWS_SECONDARY_RECHECK_HOURS", "48")
     assert crawl(db_path, SNAPSHOT, "iso").returncode == 0
     assert crawl_rows(db_path)["iso"]["not_modified"] == 2  # within 48 hours: they wait
@@ -188,8 +190,9 @@ def test_revisits_keep_versions_and_mark_gone_posts(tmp_path):
     db_path = tmp_path / "news.db"
     assert crawl(db_path, SNAPSHOT, "bipm").returncode == 0
     db = Database(db_path)
-    before = db["posts"].get(db.execute("select id from posts where url = ?", [CHANGED])
-                             .fetchone()[0])  # fmt: skip
+    before = db["posts"].get(
+        db.execute("select id from posts where url = ?", [CHANGED]).fetchone()[0]
+    )
     result = crawl(db_path, changed_mirror(tmp_path), "bipm", "--revisit-days", "100000")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 new, 1 updated, 13 unchanged, 1 gone" in result.stdout
@@ -210,10 +213,16 @@ def test_revisits_keep_versions_and_mark_gone_posts(tmp_path):
 def lock_holder(db_path) -> subprocess.Popen:
     """Another process that takes the crawl lock of db_path and keeps it for a minute."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import time; from pipeline.lock import CrawlLock; "
-         f"CrawlLock({str(db_path)!r}).acquire(); print('locked', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "import time; from pipeline.store.lock import CrawlLock; "
+            f"CrawlLock({str(db_path)!r}).acquire(); print('locked', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     assert holder.stdout.readline().strip() == "locked"
     return holder
 
@@ -240,9 +249,20 @@ def killed_midway(tmp_path, attempts=5) -> tuple:
         db_path = tmp_path / f"killed-{attempt}" / "news.db"
         db_path.parent.mkdir()
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db",
-             str(db_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "crawl",
+                "--replay",
+                str(SNAPSHOT),
+                "--db",
+                str(db_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
         stored = 0
         while process.poll() is None and stored < 5:
             time.sleep(0.005)
@@ -265,10 +285,13 @@ def test_kill_9_midway_leaves_an_intact_database_and_the_rerun_completes(tmp_pat
     with sqlite3.connect(db_path) as db:
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         # No half-written post: each post came with its canonical address and its publisher.
-        assert db.execute("""select count(*) from posts p where not exists
+        assert (
+            db.execute("""select count(*) from posts p where not exists
             (select 1 from post_urls u where u.post_id = p.id and u.kind = 'canonical')
             or not exists (select 1 from post_organizations o where o.post_id = p.id
-                           and o.role = 'publisher')""").fetchone()[0] == 0  # fmt: skip
+                           and o.role = 'publisher')""").fetchone()[0]
+            == 0
+        )
     status = stdnews("status", "--db", str(db_path))
     assert status.returncode == 3  # the dead run needs a look ...
     assert "problem: last run interrupted" in status.stdout  # ... though its rows say running
@@ -333,9 +356,21 @@ def test_progress_is_drawn_on_a_terminal_only(tmp_path):
     db_path = tmp_path / "news.db"
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "crawl", "--replay", str(SNAPSHOT), "--db",
-         str(db_path), "bipm"], stdout=subprocess.PIPE, stderr=follower, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "crawl",
+            "--replay",
+            str(SNAPSHOT),
+            "--db",
+            str(db_path),
+            "bipm",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        cwd=ROOT,
+    )
     os.close(follower)
     output = b""
     while True:

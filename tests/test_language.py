@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.language import detect
+from pipeline.normalize.language import detect
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 from sqlite_utils import Database
 
 from pipeline import verdicts
+from pipeline.normalize.sources import SOURCES
 from pipeline.paths import ROOT
-from pipeline.sources import SOURCES
 
 
 def cut_off() -> bool:

@@ -16,9 +16,9 @@ import pytest
 from sqlite_utils import Database
 
 import pipeline
-from pipeline import dictionary
-from pipeline.migrations import migrations
 from pipeline.paths import ROOT, SNAPSHOT
+from pipeline.store import dictionary
+from pipeline.store.migrations import migrations
 from tests.conftest import crawl_replay, stdnews
 
 DOC = ROOT / "docs" / "operations.md"
@@ -43,8 +43,13 @@ def test_the_documented_cron_line_works_under_an_empty_environment(tmp_path):
         .replace(" crawl ", f" crawl --replay {SNAPSHOT} ", 1)
     )
     (tmp_path / "log").mkdir()
-    result = subprocess.run(["env", "-i", "/bin/sh", "-c", command], cwd="/", timeout=300,
-                            capture_output=True, text=True)  # fmt: skip
+    result = subprocess.run(
+        ["env", "-i", "/bin/sh", "-c", command],
+        cwd="/",
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
     log = (tmp_path / "log" / "crawl.log").read_text("utf-8")
     assert result.returncode == 0, log
     assert result.stdout == result.stderr == ""  # all of it went to the log
@@ -78,8 +83,9 @@ def test_a_dump_verifies_with_sha256sum(dumped):
     folder, manifest, result = dumped
     name = manifest["name"]
     assert re.fullmatch(r"standards-news-\d{4}-\d{2}-\d{2}", name)
-    check = subprocess.run(["sha256sum", "-c", f"{name}.sha256"], cwd=folder,
-                           capture_output=True, text=True)  # fmt: skip
+    check = subprocess.run(
+        ["sha256sum", "-c", f"{name}.sha256"], cwd=folder, capture_output=True, text=True
+    )
     assert check.returncode == 0, check.stdout + check.stderr
     assert f"{name}.db: OK" in check.stdout
     assert f"{name}.db.gz: OK" in check.stdout
@@ -92,12 +98,18 @@ def test_a_dump_verifies_with_sha256sum(dumped):
 def test_a_dump_opens_with_plain_sqlite3(dumped):
     folder, manifest, _ = dumped
     out = subprocess.run(
-        ["sqlite3", "-readonly", str(folder / "standards-news-latest.db"),
-         "pragma integrity_check; select count(*) from posts; "
-         "select description from data_dictionary where table_name = 'posts' "
-         "and column_name = 'published';"],
-        capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
+        [
+            "sqlite3",
+            "-readonly",
+            str(folder / "standards-news-latest.db"),
+            "pragma integrity_check; select count(*) from posts; "
+            "select description from data_dictionary where table_name = 'posts' "
+            "and column_name = 'published';",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     assert out[0] == "ok"
     assert int(out[1]) == manifest["tables"]["posts"] == 69
     assert out[2].startswith("Publication date in ISO 8601")
@@ -143,9 +155,22 @@ def test_a_dump_taken_while_a_crawl_writes_is_consistent(crawled, tmp_path):
     db_path = tmp_path / "news.db"
     with sqlite3.connect(crawled) as source, sqlite3.connect(db_path) as copy:
         source.backup(copy)
-    writer = subprocess.Popen([sys.executable, "-m", "pipeline", "crawl", "--full", "--replay",
-                               str(SNAPSHOT), "--db", str(db_path)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "crawl",
+            "--full",
+            "--replay",
+            str(SNAPSHOT),
+            "--db",
+            str(db_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         wait_for_running_crawl(db_path)  # the dumps below overlap the crawl's writes
         results = [run_dump(db_path, "--out", str(tmp_path / f"out{i}")) for i in range(3)]
@@ -159,8 +184,9 @@ def test_a_dump_taken_while_a_crawl_writes_is_consistent(crawled, tmp_path):
         with sqlite3.connect(dump) as db:
             assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
             assert db.execute("select count(*) from posts").fetchone()[0] == 69
-            running.append(db.execute("select count(*) from crawls where status = 'running'"
-                                      ).fetchone()[0])  # fmt: skip
+            running.append(
+                db.execute("select count(*) from crawls where status = 'running'").fetchone()[0]
+            )
     assert running[0] > 0  # the first dump was taken mid-crawl, as the test says
 
 
@@ -187,7 +213,7 @@ def test_stdnews_serve_offers_the_real_dumps(dumped, crawled):
     import asyncio
     import hashlib
 
-    from pipeline.site import make_datasette
+    from pipeline.site.serve import make_datasette
 
     folder, manifest, _ = dumped
     site = make_datasette(crawled)
@@ -211,14 +237,18 @@ def test_demo_builds_the_database_and_its_dump(tmp_path):
     result = stdnews("demo", "--no-serve", "--db", str(tmp_path / "news.db"))
     assert result.returncode == 0, result.stderr
     assert Database(tmp_path / "news.db")["posts"].count == 69
-    check = subprocess.run(["sha256sum", "-c", "standards-news-latest.sha256"],
-                           cwd=tmp_path / "dumps", capture_output=True, text=True)  # fmt: skip
+    check = subprocess.run(
+        ["sha256sum", "-c", "standards-news-latest.sha256"],
+        cwd=tmp_path / "dumps",
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout
 
 
 def test_a_dump_leaves_the_phrase_index_out_and_stdnews_rebuilds_it(dumped, tmp_path):
     from pipeline import store
-    from pipeline.migrations import PAIRS_TRIGGERS
+    from pipeline.store.migrations import PAIRS_TRIGGERS
     from tests.conftest import both_ways
 
     folder, manifest, _ = dumped

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline import organizations, vocab
+from pipeline.normalize import organizations, vocab
 
 
 def ids(title, text, publisher=None):

@@ -11,8 +11,9 @@ import sqlite3
 import pytest
 
 from bench import corpus
-from pipeline import search, store
-from pipeline.migrations import PAIRS_TRIGGERS, index_pairs_pending, pairs_indexed
+from pipeline import store
+from pipeline.store import search
+from pipeline.store.migrations import PAIRS_TRIGGERS, index_pairs_pending, pairs_indexed
 from tests.conftest import both_ways
 from tests.test_store import POST
 
@@ -35,8 +36,13 @@ def generated(tmp_path_factory):
     db = store.open_db(path)
     for number, text in enumerate(ODD_TEXTS):
         post = copy.deepcopy(POST)
-        post.update(id=f"odd{number}", url=f"{POST['url']}?odd={number}", text=text,
-                    title=text[:40], content_hash=f"odd{number}")  # fmt: skip
+        post.update(
+            id=f"odd{number}",
+            url=f"{POST['url']}?odd={number}",
+            text=text,
+            title=text[:40],
+            content_hash=f"odd{number}",
+        )
         store.save_post(db, post)
     yield db
     db.close()
@@ -77,16 +83,30 @@ def test_only_searches_of_phrases_go_to_the_pair_index():
     assert search.pairs_query('"with work"') == '"with_work"'
     assert search.pairs_query('"Safety of the Worlds"') == '"safeti_of of_the the_world"'
     assert search.pairs_query('"with work" "ISO/IEC"') == '"with_work" "iso_iec"'
-    for words_only in ("with", '"with work" safety', '"with work" OR safety', "metrolog*",
-                       '"with work"*', "", '"with"'):  # fmt: skip
+    for words_only in (
+        "with",
+        '"with work" safety',
+        '"with work" OR safety',
+        "metrolog*",
+        '"with work"*',
+        "",
+        '"with"',
+    ):
         assert search.pairs_query(words_only) is None, words_only
     assert search.words_query('"with work"') == search.NOTHING
 
 
 def delete_by_hand(db, post_id: str) -> None:
     """A post and its links deleted by plain SQL, as another tool would (no save_post)."""
-    for table in ("post_organizations", "post_tags", "post_standards", "post_urls",
-                  "post_versions", "post_dates", "post_committees"):  # fmt: skip
+    for table in (
+        "post_organizations",
+        "post_tags",
+        "post_standards",
+        "post_urls",
+        "post_versions",
+        "post_dates",
+        "post_committees",
+    ):
         db.execute(f"delete from {table} where post_id = ?", [post_id])
     db.execute("delete from posts where id = ?", [post_id])
 
@@ -197,8 +217,9 @@ def test_a_rowid_freed_by_hand_and_taken_by_a_new_post(db):
     with db.conn:
         delete_by_hand(db, POST["id"])
     other = copy.deepcopy(POST)
-    other.update(id="other", url=f"{POST['url']}?other", text="Emerging economies lead.",
-                 content_hash="h9")  # fmt: skip
+    other.update(
+        id="other", url=f"{POST['url']}?other", text="Emerging economies lead.", content_hash="h9"
+    )
     store.save_post(db, other)
     assert both_ways(db, "developing countries") == ([], [])
     from_words, from_pairs = both_ways(db, "emerging economies")

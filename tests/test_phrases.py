@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from pipeline import organizations, tags
-from pipeline.phrases import Words, post_text, words_of
+from pipeline.normalize import organizations, tags
+from pipeline.normalize.phrases import Words, post_text, words_of
 
 TEXTS = [
     "",
@@ -22,8 +22,9 @@ def by_regex(text: str) -> Words:
     """What the words of a text are, the slow and obvious way."""
     matches = list(re.finditer(r"\w+", text))
     words = [m.group() for m in matches]
-    return Words([m.start() for m in matches], [m.end() for m in matches], words,
-                 [w.lower() for w in words])  # fmt: skip
+    return Words(
+        [m.start() for m in matches], [m.end() for m in matches], words, [w.lower() for w in words]
+    )
 
 
 @pytest.mark.parametrize("text", TEXTS)
@@ -64,8 +65,13 @@ def test_words_outside_masks_are_the_words_of_the_masked_text():
         if found is None:  # a span cuts a word: its remainder would be a word of its own
             cut += 1
             words = by_regex(text)
-            assert any(start < edge < end for s, e in spans if e > s for edge in (s, e)
-                       for start, end in zip(words.starts, words.ends, strict=True))  # fmt: skip
+            assert any(
+                start < edge < end
+                for s, e in spans
+                if e > s
+                for edge in (s, e)
+                for start, end in zip(words.starts, words.ends, strict=True)
+            )
         else:
             kept += 1
             assert found == words_of(masked)

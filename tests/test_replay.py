@@ -4,7 +4,7 @@ import http.client
 
 import pytest
 
-from pipeline.replay import MirrorServer
+from crawlers.replay.server import MirrorServer
 
 
 @pytest.fixture

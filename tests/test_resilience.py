@@ -104,8 +104,10 @@ def test_since_walks_back_to_the_date_and_stops(tmp_path):
 def test_limit_caps_articles_per_source(tmp_path):
     result, db = crawl(tmp_path, SNAPSHOT, "iso", "oecd", "--limit", "3")
     assert result.returncode == 0, result.stderr
-    counts = {r["source"]: r["n"] for r in db.query(
-        "select source, count(*) n from posts group by source")}  # fmt: skip
+    counts = {
+        r["source"]: r["n"]
+        for r in db.query("select source, count(*) n from posts group by source")
+    }
     assert counts == {"iso": 3, "oecd": 3}
 
 

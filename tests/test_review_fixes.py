@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import site, store
+from crawlers.replay.server import MirrorServer
+from pipeline import store
 from pipeline.paths import ROOT
-from pipeline.replay import MirrorServer
+from pipeline.site import serve as site
 from tests.conftest import crawl_replay, mirror_of
 
 BIPM = "www.bipm.org"
@@ -121,7 +122,7 @@ def test_scrapy_crawl_into_a_folder_named_with_uri_characters_reports_its_run(tm
     path must not cut it (the run was reported FAILED, "no crawls row of this run", exit 1)."""
     folder = tmp_path / "news #1?"
     folder.mkdir()
-    handler = "crawlers.replay.ReplayDownloadHandler"
+    handler = "crawlers.replay.handler.ReplayDownloadHandler"
     server = MirrorServer(mirror_of(tmp_path, BIPM)).start()
     settings = {
         "NEWS_DB_PATH": folder / "news.db",

@@ -19,10 +19,9 @@ import feedparser
 import pytest
 import yaml
 
-from pipeline import search
 from pipeline.paths import METADATA
-from pipeline.site import date_label, filesize, make_datasette, metadata_for
-from pipeline.store import open_db, save_post
+from pipeline.site.serve import date_label, filesize, make_datasette, metadata_for
+from pipeline.store import open_db, save_post, search
 from tests.site_support import (
     DUMP_DAY,
     HOSTILE_TITLE,
@@ -86,9 +85,18 @@ def test_search_ranks_title_matches_first_and_highlights_the_words(site):
     assert f'href="/news/posts/{found[0]["id"]}"' in page  # titles open the post page
 
 
-@pytest.mark.parametrize("q", ['"International System of Units"', '"the kilogram"',
-                               '"climate change" "net zero"', "ISO/IEC", "metrolog*",
-                               "kilo* OR metre", '"climate change" energ*'])  # fmt: skip
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"International System of Units"',
+        '"the kilogram"',
+        '"climate change" "net zero"',
+        "ISO/IEC",
+        "metrolog*",
+        "kilo* OR metre",
+        '"climate change" energ*',
+    ],
+)
 def test_phrase_and_prefix_searches_answer_as_posts_fts_alone_would(site, q):
     """Phrases are answered by the word-pair index, and prefix searches find their snippets in
     one pass: the same posts, scores and snippets as posts_fts alone gives."""
@@ -114,7 +122,7 @@ def test_prefix_search_snippets_all_come_from_the_one_pass(site, q):
     fallback removed, every snippet is still there and the same."""
     import sqlite3
 
-    from pipeline.filters import expand
+    from pipeline.site.filters import expand
 
     template = QUERIES["search"]["sql"]
     fallback = re.search(r"else \(select snippet\(.*?\) end", template, re.DOTALL)
@@ -135,14 +143,23 @@ def test_prefix_search_snippets_all_come_from_the_one_pass(site, q):
     [
         ({"source": "bipm"}, "select source = 'bipm' ok from posts where id = :id"),
         ({"q": "BIPM", "language": "fr"}, "select language = 'fr' ok from posts where id = :id"),
-        ({"organization": "OIML"}, "select count(*) ok from post_organizations "
-         "where post_id = :id and organization_id = 'oiml'"),
-        ({"tag": "Metrology and the SI"}, "select count(*) ok from post_tags pt join tags t "
-         "on t.id = pt.tag_id where pt.post_id = :id and t.name = 'Metrology and the SI'"),
-        ({"date_from": "2022", "date_to": "2023-06"}, "select published >= '2022' "
-         "and substr(published, 1, 7) <= '2023-06' ok from posts where id = :id"),
+        (
+            {"organization": "OIML"},
+            "select count(*) ok from post_organizations "
+            "where post_id = :id and organization_id = 'oiml'",
+        ),
+        (
+            {"tag": "Metrology and the SI"},
+            "select count(*) ok from post_tags pt join tags t "
+            "on t.id = pt.tag_id where pt.post_id = :id and t.name = 'Metrology and the SI'",
+        ),
+        (
+            {"date_from": "2022", "date_to": "2023-06"},
+            "select published >= '2022' "
+            "and substr(published, 1, 7) <= '2023-06' ok from posts where id = :id",
+        ),
     ],
-)  # fmt: skip
+)
 def test_search_narrows_by_each_filter(site, params, check):
     params = {"q": "measurement", **params}
     everything = rows(site, "/news/search.json?" + urlencode({"q": params["q"]}))
@@ -169,7 +186,7 @@ def test_search_filters_give_the_same_posts_tested_per_row_or_as_sets(site, para
     test of each match's row when it selects many: both ways give the same page."""
     import sqlite3
 
-    from pipeline.filters import expand, search_filters
+    from pipeline.site.filters import expand, search_filters
 
     template = QUERIES["search"]["sql"]
     args = {p: params.get(p, "") for p in QUERIES["search"]["params"]}
@@ -208,8 +225,15 @@ def test_search_box_text_is_never_a_syntax_error(site, q):
 
 def test_posts_table_is_newest_first_with_the_seven_facets(site):
     data = get(site, "/news/posts.json?_size=10").json()
-    facets = {"source", "published_year", "published_month", "language", "organizations",
-              "tags", "standards"}  # fmt: skip
+    facets = {
+        "source",
+        "published_year",
+        "published_month",
+        "language",
+        "organizations",
+        "tags",
+        "standards",
+    }
     assert set(data["facet_results"]) == facets
     published = [r[data["columns"].index("published")] for r in data["rows"]]
     assert published == sorted(published, reverse=True)
@@ -220,8 +244,11 @@ def test_list_facet_counts_match_the_json_lists(site, column):
     facet = get(site, "/news/posts.json?_size=0").json()["facet_results"][column]["results"]
     assert facet
     for value in facet[:5]:
-        expected = sql(site, f"select count(*) n from posts where exists (select 1 from "
-                       f"json_each(posts.{column}) where value = '{value['value']}')")  # fmt: skip
+        expected = sql(
+            site,
+            f"select count(*) n from posts where exists (select 1 from "
+            f"json_each(posts.{column}) where value = '{value['value']}')",
+        )
         assert value["count"] == expected[0]["n"], value
 
 
@@ -274,16 +301,20 @@ def canned(site, name: str, **params) -> list[dict]:
 
 def test_latest_per_source(site):
     found = canned(site, "latest_per_source", per_source=3)
-    assert [r["source"] for r in found] == [s for s in ("bipm", "iec", "iso", "oecd")
-                                            for _ in range(3)]  # fmt: skip
+    assert [r["source"] for r in found] == [
+        s for s in ("bipm", "iec", "iso", "oecd") for _ in range(3)
+    ]
     newest = sql(site, "select max(published) m from posts where source = 'oecd'")[0]["m"]
     assert next(r for r in found if r["source"] == "oecd")["published"] == newest
 
 
 def test_posts_mentioning_an_organization_by_acronym_or_name(site):
     by_acronym = canned(site, "posts_mentioning_organization", organization="UNECE")
-    by_name = canned(site, "posts_mentioning_organization",
-                     organization="united nations economic commission for europe")  # fmt: skip
+    by_name = canned(
+        site,
+        "posts_mentioning_organization",
+        organization="united nations economic commission for europe",
+    )
     assert by_acronym
     assert by_acronym == by_name
     published = [r["published"] for r in by_acronym]
@@ -315,9 +346,16 @@ def test_organizations_mentioned_together(site):
 
 
 @pytest.mark.parametrize(
-    "params", [{}, {"source": "iso"}, {"organization": "BIPM"}, {"organization": "itu",
-               "source": "iec"}, {"organization": "no such body"}, {"source": "nowhere"}],
-)  # fmt: skip
+    "params",
+    [
+        {},
+        {"source": "iso"},
+        {"organization": "BIPM"},
+        {"organization": "itu", "source": "iec"},
+        {"organization": "no such body"},
+        {"source": "nowhere"},
+    ],
+)
 def test_organizations_together_agree_with_and_without_the_index(site, params, monkeypatch):
     """The facet index's pairs and the co_mentions aggregate's, for every kind of request."""
     answers = spy(monkeypatch, site_plugin().IndexedCoMentions, "__call__")
@@ -327,8 +365,9 @@ def test_organizations_together_agree_with_and_without_the_index(site, params, m
     monkeypatch.setattr(site_plugin().IndexedCoMentions, "__call__", lambda *_: None)  # no index
     aggregated = canned(site, "organizations_mentioned_together", **params)
     assert indexed == aggregated
-    assert bool(indexed) == ("no such body" not in params.values() and "nowhere"
-                             not in params.values())  # fmt: skip
+    assert bool(indexed) == (
+        "no such body" not in params.values() and "nowhere" not in params.values()
+    )
 
 
 def test_a_canned_query_page_is_titled_by_its_title_not_its_sql(site):
@@ -347,8 +386,9 @@ def test_posts_per_month_per_source_adds_up(site):
 def test_weak_dates_are_the_guessed_ones(site):
     found = canned(site, "weak_dates")
     assert {r["date_from"] for r in found} >= {"url", "dateline"}
-    assert all(r["date_from"] in ("url", "dateline", "time") or r["precision"] != "day"
-               for r in found)  # fmt: skip
+    assert all(
+        r["date_from"] in ("url", "dateline", "time") or r["precision"] != "day" for r in found
+    )
     assert not [r for r in found if r["date_from"] == "api" and r["precision"] == "day"]
 
 
@@ -412,8 +452,10 @@ def test_search_page_links_its_feed(site):
 
 
 def test_post_page_reads_like_the_article(site):
-    post = sql(site, "select * from posts where url = "
-                     "'https://www.iso.org/contents/news/2021/05/Ref2667.html'")[0]  # fmt: skip
+    post = sql(
+        site,
+        "select * from posts where url = 'https://www.iso.org/contents/news/2021/05/Ref2667.html'",
+    )[0]
     page = get(site, f"/news/posts/{post['id']}").text
     assert f'<h1 class="sn-title">{post["title"]}</h1>' in page
     assert "10 May 2021" in page
@@ -442,9 +484,14 @@ def hostile_id(site) -> str:
 
 @pytest.mark.parametrize(
     "path",
-    ["/news/posts/{id}", "/news/posts?source=iso", "/news/search?q=paragraph",
-     "/news/post_details?id={id}", "/news/posts_referencing_standard?standard=IEC+62443"],
-)  # fmt: skip
+    [
+        "/news/posts/{id}",
+        "/news/posts?source=iso",
+        "/news/search?q=paragraph",
+        "/news/post_details?id={id}",
+        "/news/posts_referencing_standard?standard=IEC+62443",
+    ],
+)
 def test_scraped_markup_is_shown_as_text(site, path):
     page = get(site, path.format(id=hostile_id(site))).text
     assert "alert(" in page
@@ -462,10 +509,15 @@ def test_scraped_markup_stays_text_in_feeds(site):
 
 @pytest.mark.parametrize(
     "statement",
-    ["delete from posts", "update posts set title = 'x'", "drop table posts",
-     "insert into sources (id) values ('x')", "pragma writable_schema = 1",
-     "attach database ':memory:' as other"],
-)  # fmt: skip
+    [
+        "delete from posts",
+        "update posts set title = 'x'",
+        "drop table posts",
+        "insert into sources (id) values ('x')",
+        "pragma writable_schema = 1",
+        "attach database ':memory:' as other",
+    ],
+)
 def test_nothing_can_be_written_through_datasette(site, statement):
     before = sql(site, "select count(*) n, max(title) t from posts")
     response = get(site, "/news.json?" + urlencode({"sql": statement}), status=400)
@@ -474,8 +526,9 @@ def test_nothing_can_be_written_through_datasette(site, statement):
 
 
 def test_queries_stop_at_the_time_limit(site):
-    endless = ("with recursive c(x) as (select 1 union all select x + 1 from c) "
-               "select count(*) from c")  # fmt: skip
+    endless = (
+        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+    )
     started = time.perf_counter()
     response = get(site, "/news.json?" + urlencode({"sql": endless}), status=400)
     assert "interrupted" in response.text.lower() or "time limit" in response.text.lower()
@@ -540,8 +593,10 @@ def test_every_table_view_and_query_exports_csv_and_json(site):
         data = get(site, f"{base}.json?{query}").json()
         assert data.get("ok", True), path
         csv = get(site, f"{base}.csv?{query}")
-        assert csv.headers["content-type"].startswith("text/plain") or "csv" in csv.headers[
-            "content-type"]  # fmt: skip
+        assert (
+            csv.headers["content-type"].startswith("text/plain")
+            or "csv" in csv.headers["content-type"]
+        )
         assert csv.text.splitlines()[0].count(",") == len(data["columns"]) - 1, path
 
 
@@ -577,9 +632,17 @@ def facet_counts(site, path: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "query", ["", "source=iso", "language=en", "_search=measurement", "_organization=ITU",
-              "_tag=Climate+change", "_from=2021&_to=2024"],
-)  # fmt: skip
+    "query",
+    [
+        "",
+        "source=iso",
+        "language=en",
+        "_search=measurement",
+        "_organization=ITU",
+        "_tag=Climate+change",
+        "_from=2021&_to=2024",
+    ],
+)
 def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
     """The facet index (pipeline/facets.py) and the SQL counts used while there is none."""
     plugin = site_plugin()
@@ -596,13 +659,23 @@ def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
     assert indexed == counted
     assert indexed["organizations"]
     assert indexed["tags"]
-    expected = {row["value"]: row["n"] for row in sql(site, f"""select j.value, count(*) n
+    expected = {
+        row["value"]: row["n"]
+        for row in sql(
+            site,
+            f"""select j.value, count(*) n
         from posts, json_each(posts.organizations) j where posts.id in (
-          select value from json_each('{json.dumps([r["id"] for r in rows(
-              site, f"/news/posts.json?_size=max&_nofacet=1&{query}")])}'))
-        group by j.value""")}  # fmt: skip
+          select value from json_each('{
+                json.dumps(
+                    [r["id"] for r in rows(site, f"/news/posts.json?_size=max&_nofacet=1&{query}")]
+                )
+            }'))
+        group by j.value""",
+        )
+    }
     assert {v: n for v, n in indexed["organizations"]} == {
-        v: expected[v] for v, _ in indexed["organizations"]}  # fmt: skip
+        v: expected[v] for v, _ in indexed["organizations"]
+    }
 
 
 def spy(monkeypatch, cls, name: str) -> list:
@@ -627,9 +700,7 @@ def spy(monkeypatch, cls, name: str) -> list:
 def site_plugin():
     from datasette.plugins import pm
 
-    (plugin,) = [m for m in pm.get_plugins() if str(getattr(m, "__file__", "")).endswith(
-        "standards_news.py")]  # fmt: skip
-    return plugin
+    return pm.get_plugin("standards_news")
 
 
 def test_facet_index_follows_the_database(site, tmp_path):
@@ -665,7 +736,7 @@ def another_post(number: int) -> dict:
 def test_facet_index_is_built_from_one_snapshot(site, tmp_path, monkeypatch):
     """A crawl commits a post while the index is being built: the build reads one snapshot, so
     it neither fails nor holds links of posts beyond its size."""
-    from pipeline import facets
+    from pipeline.site import facets
 
     db_path = tmp_path / "news.db"
     shutil.copy(site[0].databases["news"].path, db_path)
@@ -699,7 +770,7 @@ def sql_count(db_path, query: str) -> int:
 def test_requests_that_find_the_database_changed_rebuild_it_once(site, tmp_path, monkeypatch):
     import threading
 
-    from pipeline import facets
+    from pipeline.site import facets
 
     db_path = tmp_path / "news.db"
     shutil.copy(site[0].databases["news"].path, db_path)
@@ -727,15 +798,21 @@ def test_requests_that_find_the_database_changed_rebuild_it_once(site, tmp_path,
         thread.join()
     assert len(builds) == 1
     assert sum(holder.current().counts(["source"])["source"].values()) == sql_count(
-        db_path, "select count(*) from posts")  # fmt: skip
+        db_path, "select count(*) from posts"
+    )
 
 
 def test_a_facet_the_index_does_not_hold_is_counted_in_sql(site):
     facets = get(site, "/news/posts.json?_size=0&_facet_indexed=generation").json()
     generations = {v["value"]: v["count"] for v in facets["facet_results"]["generation"]["results"]}
-    expected = {r["generation"]: r["n"] for r in sql(
-        site, "select generation, count(*) n from posts where generation is not null"
-              " group by generation")}  # fmt: skip
+    expected = {
+        r["generation"]: r["n"]
+        for r in sql(
+            site,
+            "select generation, count(*) n from posts where generation is not null"
+            " group by generation",
+        )
+    }
     assert generations == expected
 
 
@@ -750,9 +827,13 @@ def test_every_view_and_its_columns_are_described(site):
 
 @pytest.mark.parametrize(
     ("published", "precision", "label"),
-    [("2021-05-10", "day", "10 May 2021"), ("2024-05-03T10:00:00Z", "day", "3 May 2024"),
-     ("2020-09", "month", "September 2020"), ("2021", "year", "2021"),
-     (None, None, "date unknown")],
-)  # fmt: skip
+    [
+        ("2021-05-10", "day", "10 May 2021"),
+        ("2024-05-03T10:00:00Z", "day", "3 May 2024"),
+        ("2020-09", "month", "September 2020"),
+        ("2021", "year", "2021"),
+        (None, None, "date unknown"),
+    ],
+)
 def test_dates_read_at_their_precision(published, precision, label):
     assert date_label(published, precision) == label

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.paths import ROOT
-from pipeline.site import PLUGINS, STATIC, TEMPLATES, ServedSite, free_port, metadata_for
+from pipeline.site.serve import STATIC, TEMPLATES, ServedSite, free_port, metadata_for
 from pipeline.store import open_db, save_post
 from tests.conftest import stdnews
 from tests.site_support import hostile_post
@@ -106,8 +106,12 @@ def test_pointer_function_refused_in_canned_query(small_db):
     metadata = metadata_for(small_db)
     queries = metadata["databases"]["news"].setdefault("queries", {})
     queries["pointer"] = {"sql": "select fts3_tokenizer('simple') as p"}
-    ds = Datasette([str(small_db)], metadata=metadata, template_dir=str(TEMPLATES),
-                   plugins_dir=str(PLUGINS), static_mounts=[("assets", str(STATIC))])  # fmt: skip
+    ds = Datasette(
+        [str(small_db)],
+        metadata=metadata,
+        template_dir=str(TEMPLATES),
+        static_mounts=[("assets", str(STATIC))],
+    )
     answer = asyncio.run(ds.client.get("/news/pointer.json"))
     assert answer.status_code == 400, answer.text
     assert "not authorized" in answer.json()["error"]
@@ -140,7 +144,7 @@ HOSTILE_QUERIES = {
     "printf blob width": "select length(printf('%.*c', cast('2147483647' as blob), 'x'))",
     "format text width": "select length(format('%*c', ' 2147483647', 'x'))",
     "rows of astral text": ROWS_60 + "select n, replace(hex(zeroblob(1000000)), '00', '😀') from c",
-}  # fmt: skip
+}
 
 
 def test_hostile_queries_fail_fast_within_memory(site):
@@ -163,9 +167,11 @@ def test_hostile_queries_fail_fast_within_memory(site):
 
 def test_ordinary_uses_of_guarded_functions(site):
     """The guards leave SQLite's own results untouched for ordinary arguments."""
-    query = ("select printf('%5.2f|%-3s|%d', 3.14159, 'ab', 42), instr('standards', 'dar'), "
-             "replace('a-b-c', '-', '+'), trim('xxaxx', 'x'), format('%s %s', 'a', 'b'), "
-             "printf('%.*c', 3, 'z')")  # fmt: skip
+    query = (
+        "select printf('%5.2f|%-3s|%d', 3.14159, 'ab', 42), instr('standards', 'dar'), "
+        "replace('a-b-c', '-', '+'), trim('xxaxx', 'x'), format('%s %s', 'a', 'b'), "
+        "printf('%.*c', 3, 'z')"
+    )
     status, data = sql(site, query)
     assert status == 200, data
     assert data["rows"] == [[" 3.14|ab |42", 5, "a+b+c", "a", "a b", "zzz"]]
@@ -226,9 +232,18 @@ def test_bad_sort_answers_400(site, path, query):
     assert "Traceback" not in log_of(site)
 
 
-PAGES = ["/", "/news", "/news/posts", "/news/posts?_search=standards", "/-/dashboards/overview",
-         "/assets/standards-news.css", "/robots.txt", "/nosuch", "/news/posts?_sort=nosuch",
-         "/news?sql=select+1"]  # fmt: skip
+PAGES = [
+    "/",
+    "/news",
+    "/news/posts",
+    "/news/posts?_search=standards",
+    "/-/dashboards/overview",
+    "/assets/standards-news.css",
+    "/robots.txt",
+    "/nosuch",
+    "/news/posts?_sort=nosuch",
+    "/news?sql=select+1",
+]
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -302,8 +317,7 @@ def test_robots_txt_configurable(small_db):
 
     metadata = metadata_for(small_db)
     metadata["plugins"]["standards-news"]["robots_txt"] = "User-agent: *\nDisallow: /{database}/x"
-    ds = Datasette([str(small_db)], metadata=metadata, plugins_dir=str(PLUGINS),
-                   template_dir=str(TEMPLATES))  # fmt: skip
+    ds = Datasette([str(small_db)], metadata=metadata, template_dir=str(TEMPLATES))
     answer = asyncio.run(ds.client.get("/robots.txt"))
     assert answer.text == "User-agent: *\nDisallow: /news/x\n"
 
@@ -314,9 +328,12 @@ def test_robots_txt_configurable(small_db):
 def start_serve(db_path: Path, port: int, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "pipeline", "serve", "--db", str(db_path), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
         env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    )
 
 
 def wait_up(port: int, process: subprocess.Popen, seconds: float = 60) -> None:

@@ -3,8 +3,8 @@ import json
 from scrapy.http import HtmlResponse, Request
 
 from crawlers.spiders.iec import IecSpider
-from pipeline.extract import decode_html
-from pipeline.normalize import normalize
+from pipeline.normalize.extract import decode_html
+from pipeline.normalize.post import normalize
 from tests.conftest import TESTS, make_spider
 from tests.spider_checks import discover, fetch_article
 

@@ -5,8 +5,8 @@ import pytest
 from scrapy.exceptions import DontCloseSpider
 
 from crawlers.spiders.iso import HUB, HUB_TRANSLATIONS, IsoSpider
-from pipeline.sources import SOURCES
-from pipeline.urls import canonical_url
+from pipeline.normalize.sources import SOURCES
+from pipeline.normalize.urls import canonical_url
 from tests.conftest import make_spider, snapshot_file
 from tests.spider_checks import discover, fetch_article
 
@@ -98,8 +98,9 @@ def test_validators_are_kept_under_the_url_asked_for():
     spider = make_spider(IsoSpider)
     asked = "https://www.iso.org/news.html"
     request = Request("https://www.iso.org/en/news.html", meta={"redirect_urls": [asked]})
-    response = HtmlResponse(request.url, request=request, body=b"<html></html>",
-                            headers={"ETag": '"v1"'})  # fmt: skip
+    response = HtmlResponse(
+        request.url, request=request, body=b"<html></html>", headers={"ETag": '"v1"'}
+    )
     spider.record_check(response, "discovery")
     assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (asked, '"v1"')
 
@@ -113,8 +114,7 @@ def test_a_redirected_article_keeps_its_validators_under_the_post_address():
     found = "https://www.iso.org/news/ref2508.html"
     final = "https://www.iso.org/contents/news/2020/03/Ref2508.html"
     request = Request(final, meta={"redirect_urls": [found]})
-    response = HtmlResponse(final, request=request, body=b"<html></html>",
-                            headers={"ETag": '"v2"'})  # fmt: skip
+    response = HtmlResponse(final, request=request, body=b"<html></html>", headers={"ETag": '"v2"'})
     spider.record_check(response, "article")
     assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (canonical_url(final), '"v2"')
 
@@ -320,8 +320,8 @@ def test_the_2024_article_markup_is_read_by_its_own_selectors(case, container):
     (fixture pages in tests/fixtures/iso/jahia/, also checked by tests/test_generations.py)."""
     import json
 
-    from pipeline.extract import decode_html
-    from pipeline.normalize import normalize
+    from pipeline.normalize.extract import decode_html
+    from pipeline.normalize.post import normalize
     from tests.conftest import TESTS
 
     folder = TESTS / "fixtures" / "iso" / "jahia"

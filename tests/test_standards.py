@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline import standards
+from pipeline.normalize import standards
 
 
 @pytest.mark.parametrize(

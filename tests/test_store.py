@@ -6,7 +6,7 @@ import json
 from sqlite_utils import Database
 
 from pipeline import store
-from pipeline.migrations import migrations
+from pipeline.store.migrations import migrations
 
 POST = {
     "id": "abc123",
@@ -176,8 +176,9 @@ def test_a_body_arriving_later_fills_the_post(db):
 def test_a_changed_body_keeps_the_old_version(db):
     store.save_post(db, POST, now="2026-11-01T00:00:00+00:00")
     changed = copy.deepcopy(POST)
-    changed.update(text="Around 80 % of ISO members are from developing countries.",
-                   content_hash="h2")  # fmt: skip
+    changed.update(
+        text="Around 80 % of ISO members are from developing countries.", content_hash="h2"
+    )
     assert store.save_post(db, changed, now="2026-11-02T00:00:00+00:00") == "updated"
     (version,) = db["post_versions"].rows
     assert (version["text"], version["content_hash"]) == (POST["text"], "h1")
@@ -202,11 +203,18 @@ def test_gone_posts_are_marked_then_revived(db):
 
 def test_validators_change_only_with_a_200(db):
     url = "https://www.iso.org/news.html"
-    first = {"url": url, "source": "iso", "kind": "discovery", "status": 200,
-             "etag": 'W/"abc"', "last_modified": "Sun, 29 Nov 2026 10:00:00 GMT"}  # fmt: skip
+    first = {
+        "url": url,
+        "source": "iso",
+        "kind": "discovery",
+        "status": 200,
+        "etag": 'W/"abc"',
+        "last_modified": "Sun, 29 Nov 2026 10:00:00 GMT",
+    }
     store.save_validators(db, [first], now="t1")
-    store.save_validators(db, [{**first, "status": 304, "etag": None, "last_modified": None}],
-                          now="t2")  # fmt: skip
+    store.save_validators(
+        db, [{**first, "status": 304, "etag": None, "last_modified": None}], now="t2"
+    )
     row = db["http_validators"].get(url)
     assert (row["etag"], row["last_modified"]) == ('W/"abc"', "Sun, 29 Nov 2026 10:00:00 GMT")
     assert (row["status"], row["checked_at"]) == (304, "t2")

@@ -1,7 +1,7 @@
 """Tags: site tags kept as written; topics assigned on evidence, with the words that matched."""
 
-from pipeline import tags, vocab
-from pipeline.phrases import PhraseMatcher
+from pipeline.normalize import tags, vocab
+from pipeline.normalize.phrases import PhraseMatcher
 
 
 def topic_ids(title: str, text: str) -> set[str]:
@@ -117,9 +117,12 @@ def test_a_word_of_a_phrase_ending_in_a_star_is_a_prefix():
     matcher.add("изменени* климата", "climate")
     matcher.add("developing countr*", "developing")
     matcher.add("COP2*", "cop", exact=True)
-    found = [(m, p) for _, _, m, p in matcher.finditer(
-        "Изменения климата, developing countries, COP26, cop26, изменение погоды."
-    )]  # fmt: skip
+    found = [
+        (m, p)
+        for _, _, m, p in matcher.finditer(
+            "Изменения климата, developing countries, COP26, cop26, изменение погоды."
+        )
+    ]
     assert found == [
         ("Изменения климата", "climate"),
         ("developing countries", "developing"),

@@ -243,7 +243,7 @@ def test_health_ignores_error_lines_of_other_crawlers():
     """Scrapy's `log_count/ERROR` counts every crawler's lines in each crawler's stats."""
     from collections import Counter
 
-    from pipeline import health
+    from crawlers import health
 
     stats = {"log_count/ERROR": 4, "stdnews/articles_requested": 15}
     report = health.assess(stats, Counter(new=15, with_date=15), {"https://x/": 15}, limited=False)

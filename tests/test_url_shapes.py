@@ -3,8 +3,8 @@ listings and ajax fragments are never articles."""
 
 import pytest
 
-from pipeline.sources import SOURCES
-from pipeline.urls import canonical_url
+from pipeline.normalize.sources import SOURCES
+from pipeline.normalize.urls import canonical_url
 
 ISO = SOURCES["iso"]
 CANONICAL = "https://www.iso.org/contents/news/2025/11/ISO22372.html"
@@ -77,7 +77,7 @@ def test_hubs_listings_and_fragments_are_not_articles(url):
 
 def test_a_url_month_is_never_a_day():
     """ISO's URL month is the node's, not the publication's: a URL gives a month at most."""
-    from pipeline import dates
+    from pipeline.normalize import dates
 
     found = dates.from_url(CANONICAL)
     assert (found.value, found.precision) == ("2025-11", "month")

@@ -21,9 +21,9 @@ from crawlers.spiders.bipm import BipmSpider
 from crawlers.spiders.iec import IecSpider
 from crawlers.spiders.iso import IsoSpider
 from crawlers.spiders.oecd import OecdSpider
+from pipeline.normalize.sources import source_for_url
+from pipeline.normalize.urls import canonical_url
 from pipeline.paths import ROOT, SNAPSHOT
-from pipeline.sources import source_for_url
-from pipeline.urls import canonical_url
 from tests.conftest import crawl_replay, make_spider
 
 VARIANTS = ROOT / "data" / "variants"

@@ -9,8 +9,8 @@ import signal
 
 import pytest
 
-from pipeline import workers
-from pipeline.normalize import normalize
+from pipeline.normalize import workers
+from pipeline.normalize.post import normalize
 from tests.conftest import snapshot_file
 
 URLS = [
@@ -21,7 +21,7 @@ URLS = [
 
 
 def items():
-    from pipeline.extract import decode_html
+    from pipeline.normalize.extract import decode_html
 
     found = [{"url": url, "html": decode_html(snapshot_file(url).read_bytes())} for url in URLS]
     return [*found, {"url": "https://www.iso.org/news.html", "html": "<html></html>"}]

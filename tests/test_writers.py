@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import raw, store
-from pipeline.lock import CrawlLock
-from pipeline.migrations import drop_pairs
+from pipeline import store
+from pipeline.store import raw
+from pipeline.store.lock import CrawlLock
+from pipeline.store.migrations import drop_pairs
 from tests.conftest import crawl_replay, stdnews
 
 # A process that takes the write lock of the given databases at random moments, as Litestream

@@ -25,8 +25,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from crawlers.replay.server import candidates  # noqa: E402
 from crawlers.spiders.oecd import PAGE_SIZE, api_url, rss_url  # noqa: E402  (the spider's URLs)
-from pipeline.replay import candidates  # noqa: E402
 
 HERE = ROOT / "tools" / "snapshot"
 OUT = ROOT / "data" / "snapshot"

@@ -56,8 +56,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import build_snapshot as builder  # noqa: E402  (the snapshot's posts, chunking and addresses)
 
-from pipeline.sources import source_for_url  # noqa: E402
-from pipeline.urls import BARE_HOSTS, canonical_url  # noqa: E402
+from pipeline.normalize.sources import source_for_url  # noqa: E402
+from pipeline.normalize.urls import BARE_HOSTS, canonical_url  # noqa: E402
 
 OUT = ROOT / "data" / "variants"
 TEMPLATES = ROOT / "tools" / "variants"  # one per snapshot template it replaces

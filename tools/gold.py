@@ -22,15 +22,23 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from build_snapshot import expected_date, load_posts  # noqa: E402
 
+from crawlers.replay.server import candidates, read_rules  # noqa: E402
+from pipeline.normalize.sources import source_for_url  # noqa: E402
+from pipeline.normalize.urls import canonical_url  # noqa: E402
 from pipeline.paths import GOLD, SNAPSHOT  # noqa: E402
-from pipeline.replay import candidates, read_rules  # noqa: E402
-from pipeline.sources import source_for_url  # noqa: E402
-from pipeline.urls import canonical_url  # noqa: E402
 
 FILES = {  # posts file -> language of its texts
-    "iec": "en", "iec_wordpress": "en", "iec_newslog": "en", "bipm": "en", "bipm_fr": "fr",
-    "iso": "en", "iso_translations": None, "oecd": "en", "oecd_fr": "fr", "oecd_legacy": "en",
-}  # fmt: skip
+    "iec": "en",
+    "iec_wordpress": "en",
+    "iec_newslog": "en",
+    "bipm": "en",
+    "bipm_fr": "fr",
+    "iso": "en",
+    "iso_translations": None,
+    "oecd": "en",
+    "oecd_fr": "fr",
+    "oecd_legacy": "en",
+}
 
 
 def slug_of(url: str) -> str:
@@ -55,8 +63,7 @@ def truth(url: str) -> dict:
             if name == "bipm_fr" and post["body"] == english[post["slug"]]["body"]:
                 language = "en"  # bipm.org serves some French pages with the English text
             published, precision = expected_date(source.id, generation, post)
-            return {"published": published, "published_precision": precision,
-                    "language": language}  # fmt: skip
+            return {"published": published, "published_precision": precision, "language": language}
     raise LookupError(f"no post for {url}")
 
 

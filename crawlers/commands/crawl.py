@@ -31,13 +31,11 @@ class Command(ScrapyCrawl):
 
 def summary(source: str, row: dict | None) -> str:
     """The line `stdnews crawl` prints for the source."""
-    from pipeline.cli import source_line
-
     if row is None:
         return f"{source}: FAILED (no crawls row of this run)"
     if verdicts.diagnosis(row) == "FAILED":
         return f"{source}: FAILED (the spider did not finish)"
-    return source_line(row)
+    return verdicts.source_line(row)
 
 
 def last_crawl(db_path: str, source: str, since: str) -> dict | None:

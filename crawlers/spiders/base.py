@@ -37,9 +37,9 @@ from crawlers.discovery import ArticleLink, feed_links, is_feed  # noqa: F401 (s
 from crawlers.hosts import HostUnreachable
 from crawlers.items import ArticleItem
 from crawlers.redirects import RedirectRefused, asked_for
-from pipeline import state
-from pipeline.sources import SOURCES
-from pipeline.urls import canonical_url
+from pipeline.normalize.sources import SOURCES
+from pipeline.normalize.urls import canonical_url
+from pipeline.store import state
 
 GONE = failures.GONE_STATUSES  # a page removed: its post is marked gone, a discovery page forgotten
 # Pages of one discovery path (a start URL and the pages after it) at most: a pagination rule
@@ -83,9 +83,16 @@ class NewsSpider(scrapy.Spider):
     # takes them); asked for at most every STDNEWS_SITEMAP_RECHECK_HOURS by incremental runs.
     sitemap_urls: tuple[str, ...] = ()
 
-    def __init__(self, *args, since: str | None = None, limit: str | int | None = None,
-                 sample: str | int | None = None, full: str | bool | None = None,
-                 revisit_days: str | int | None = None, **kwargs):  # fmt: skip
+    def __init__(
+        self,
+        *args,
+        since: str | None = None,
+        limit: str | int | None = None,
+        sample: str | int | None = None,
+        full: str | bool | None = None,
+        revisit_days: str | int | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.sample = int(sample) if sample else None
         self.sampled: dict[str, int] = {}
@@ -350,9 +357,16 @@ class NewsSpider(scrapy.Spider):
 
     def record_status(self, url: str, kind: str, status: int, headers=None) -> None:
         headers = headers or {}
-        self.checks.append({"url": url, "source": self.name, "kind": kind, "status": status,
-                            "etag": header(headers, "ETag"),
-                            "last_modified": header(headers, "Last-Modified")})  # fmt: skip
+        self.checks.append(
+            {
+                "url": url,
+                "source": self.name,
+                "kind": kind,
+                "status": status,
+                "etag": header(headers, "ETag"),
+                "last_modified": header(headers, "Last-Modified"),
+            }
+        )
 
     def record_failure(
         self, url: str, kind: str, status: int | None, error: str, reason: str | None = None

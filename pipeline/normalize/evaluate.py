@@ -1,0 +1,139 @@
+"""Measuring normalization against the labelled gold set in tests/gold/.
+
+Each gold page has labels (labels/<name>.json): publication date and precision, language,
+organizations, standards, committees and topics. The page is the snapshot's own file
+(data/snapshot/<page>), checked against the SHA-256 it was labelled on: a rebuilt snapshot page
+must be labelled again (tools/gold.py), not scored against labels of another text. Dates and
+languages are scored by accuracy, the sets by micro-averaged precision, recall and F1;
+floors.json pins the minimum each must reach.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.normalize.extract import decode_html
+from pipeline.normalize.post import normalize
+from pipeline.normalize.sources import source_for_url
+from pipeline.paths import SNAPSHOT
+
+SET_FIELDS = ("organizations", "standards", "committees", "topics")
+
+
+@dataclass
+class Score:
+    """Counts for one field: accuracy fields use right/total, set fields tp/fp/fn."""
+
+    right: int = 0
+    total: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        return self.right / self.total if self.total else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def predicted(post: dict) -> dict[str, set[str]]:
+    return {
+        "organizations": {o["id"] for o in post["organizations"]},
+        # What the post stores as its standards: those of the text and those the page lists
+        # beside it (ISO's "Related standards" aside), as store.py links them.
+        "standards": set(post["standards"]) | set(post.get("related_standards", [])),
+        "committees": set(post["committees"]),
+        "topics": {t["id"].removeprefix("topic:") for t in post["tags"] if t["origin"] == "topic"},
+    }
+
+
+def score_page(name: str, label: dict, post: dict, scores: dict[str, Score]) -> None:
+    date_ok = (post["published"] or "")[: len(label["published"])] == label["published"] and (
+        post["published_precision"] == label["published_precision"]
+    )
+    for key, ok, shown in (
+        ("published", date_ok, f"{post['published']} ({post['published_precision']})"),
+        ("language", post["language"] == label["language"], post["language"]),
+    ):
+        scores[key].total += 1
+        scores[key].right += ok
+        if not ok:
+            scores[key].errors.append(f"{name}: got {shown}, expected {label[key]}")
+    found = predicted(post)
+    for key in SET_FIELDS:
+        gold, got = set(label[key]), found[key]
+        score = scores[key]
+        score.tp += len(gold & got)
+        score.fp += len(got - gold)
+        score.fn += len(gold - got)
+        if gold != got:
+            score.errors.append(f"{name}: extra {sorted(got - gold)}, missing {sorted(gold - got)}")
+
+
+class GoldPageChanged(Exception):
+    """A labelled page is not the text its labels were written for."""
+
+
+def gold_page(label: dict, name: str, snapshot: Path = SNAPSHOT) -> bytes:
+    page = snapshot / label["page"]
+    body = page.read_bytes() if page.is_file() else b""
+    if hashlib.sha256(body).hexdigest() != label["sha256"]:
+        raise GoldPageChanged(
+            f"{name}: {page} is not the page it was labelled on; check its "
+            "labels, then run tools/gold.py with its name"
+        )
+    return body
+
+
+def evaluate(gold: Path, only: tuple[str, ...] = (), snapshot: Path = SNAPSHOT) -> dict[str, Score]:
+    """Scores over the gold pages, or those whose names start with one of `only` ("iso-"): the
+    topic rules were tuned on the iec-* and bipm-* pages, iso-* and oecd-* are held out."""
+    scores = {key: Score() for key in ("published", "language", *SET_FIELDS)}
+    for file in sorted((gold / "labels").glob("*.json")):
+        if only and not file.stem.startswith(only):
+            continue
+        label = json.loads(file.read_text("utf-8"))
+        html = decode_html(gold_page(label, file.stem, snapshot))
+        source = source_for_url(label["url"])
+        post = normalize({"url": label["url"], "html": html, "source": source.id})
+        score_page(file.stem, label, post, scores)
+    return scores
+
+
+def figures(scores: dict[str, Score]) -> dict[str, float]:
+    """The figures floors.json pins: <field>_accuracy and <field>_precision/recall/f1."""
+    result = {}
+    for key, score in scores.items():
+        if key in SET_FIELDS:
+            result |= {
+                f"{key}_precision": score.precision,
+                f"{key}_recall": score.recall,
+                f"{key}_f1": score.f1,
+            }
+        else:
+            result[f"{key}_accuracy"] = score.accuracy
+    return {k: round(v, 4) for k, v in result.items()}
+
+
+def below_floors(values: dict[str, float], floors: dict[str, float]) -> list[str]:
+    return [
+        f"{k} {values.get(k, 0):.3f} < {floor}"
+        for k, floor in floors.items()
+        if values.get(k, 0) < floor
+    ]

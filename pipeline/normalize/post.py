@@ -1,0 +1,119 @@
+"""One fetched page (a plain dict, see crawlers/items.py) -> one normalized post.
+
+Stages run in order: extract (title, body, date and where each came from), language, standards and
+committees, organizations, tags. Each stage is a module of its own; this one only wires them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from pipeline.normalize import (
+    dates,
+    duplicates,
+    extract,
+    language,
+    organizations,
+    phrases,
+    standards,
+    tags,
+)
+from pipeline.normalize.sources import SOURCES, source_for_url
+from pipeline.normalize.urls import canonical_url, story_url, url_id
+
+
+class NormalizeError(ValueError):
+    """A page that cannot become a post (no title, not an article)."""
+
+
+def content_hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+def aliases(item: dict, url: str) -> list[dict]:
+    seen = {url}
+    found = []
+    hints = item.get("hints") or {}
+    for kind, addresses in (
+        ("discovered", [hints.get("discovered_as")]),
+        ("redirect", item.get("redirect_urls") or []),
+        ("requested", [item.get("url")]),
+        ("final", [item.get("final_url")]),
+    ):
+        for address in addresses:
+            if address and address not in seen:
+                seen.add(address)
+                found.append({"url": address, "kind": kind})
+    return found
+
+
+def normalize(item: dict, now: datetime | None = None) -> dict:
+    """A post from a fetched page; raises NormalizeError for pages that are not posts."""
+    url = canonical_url(item.get("final_url") or item["url"])
+    source = SOURCES.get(item.get("source", "")) or source_for_url(url)
+    if source and not source.is_article(url):
+        raise NormalizeError(f"not an article URL of {source.id}: {url}")
+    hints = item.get("hints") or {}
+    fields = extract.extract(item.get("html") or "", url, source, hints, now)
+    if not fields.title:
+        raise NormalizeError(f"no title found: {url}")
+    text = fields.text
+    published = fields.published
+    # Title and text as the organizations read them, so that each pattern runs once.
+    whole = phrases.post_text(fields.title, text)
+    found_standards = standards.standards(whole)
+    related = [
+        s for s in standards.standards("\n".join(fields.related)) if s not in found_standards
+    ]
+    found_committees = standards.committees(whole)
+    post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
+    return {
+        "id": url_id(url),
+        "source": source.id if source else urlsplit(url).hostname,
+        "url": url,
+        "story_id": url_id(story_url(url, source, fields.alternates)),
+        "generation": fields.generation,
+        # Other addresses that led to this post (as discovered, redirects), for the record.
+        "aliases": aliases(item, url),
+        "title": fields.title,
+        "title_source": fields.title_source,
+        "published": published.value if published else None,
+        "published_precision": published.precision if published else None,
+        "published_source": published.source if published else None,
+        "published_year": published.year if published else None,
+        "updated": fields.updated.value if fields.updated else None,
+        "updated_source": fields.updated.source if fields.updated else None,
+        # Dates the text mentions (events, deadlines): never the publication date.
+        "mentioned_dates": [vars(m) for m in dates.mentions(text)],
+        "simhash": duplicates.simhash(text),
+        "published_month": published.value[:7]
+        if published and published.precision != "year"
+        else None,
+        "language": language.detect(
+            text or fields.title, fields.html_lang or hints.get("language")
+        ),
+        "description": fields.description,
+        "text": text,
+        "text_source": fields.text_source,
+        # The page was refused or empty (OECD's 403s): the post stands on its discovery record.
+        "text_missing": not text,
+        "word_count": len(text.split()),
+        "content_hash": content_hash(fields.title, text),
+        "http_status": item.get("status"),
+        # The site's page, the Internet Archive's copy of it, or only its discovery record (an
+        # item without fetched_via, e.g. from an older raw store: live when it has a page).
+        "fetched_via": item.get("fetched_via") or ("live" if item.get("html") else "api"),
+        "archived_at": item.get("archived_at"),
+        "fetched_at": item.get("fetched_at")
+        or (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+        "organizations": organizations.find(
+            fields.title, text, source.organization if source else None
+        ),
+        "tags": post_tags,
+        "standards": found_standards,
+        # Standards the page lists beside the story (ISO's "Related standards" aside).
+        "related_standards": related,
+        "committees": found_committees,
+    }

@@ -1,0 +1,249 @@
+"""Writing posts: a post and all its links in one transaction, keyed by the post id (a hash of the
+canonical URL), so that re-running a crawl updates in place and never duplicates."""
+
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from pipeline.normalize import duplicates
+from pipeline.store.connection import (
+    bookkeeping,
+    utcnow,
+    write,
+)
+from pipeline.store.migrations import index_pairs_pending
+
+POST_COLUMNS = (
+    "id",
+    "source",
+    "url",
+    "title",
+    "title_source",
+    "published",
+    "published_precision",
+    "published_source",
+    "published_year",
+    "published_month",
+    "language",
+    "description",
+    "text",
+    "text_source",
+    "word_count",
+    "content_hash",
+    "http_status",
+    "fetched_at",
+    "story_id",
+    "generation",
+    "text_missing",
+    "updated",
+    "updated_source",
+    "simhash",
+    "fetched_via",
+    "archived_at",
+)
+
+
+# Kept from the stored post when a fetch returns no body (a 403 must not erase a good body),
+# with where that body came from.
+BODY_COLUMNS = (
+    "text",
+    "text_source",
+    "word_count",
+    "content_hash",
+    "text_missing",
+    "simhash",
+    "fetched_via",
+    "archived_at",
+)
+
+
+def save_post(
+    db: Database,
+    post: dict,
+    now: str | None = None,
+    keep_version: bool = True,
+    wait: float | None = None,
+) -> str:
+    """Insert or update one post with its links; returns "new", "updated" or "unchanged".
+
+    When a fetch changes a stored body, the old title and body go to `post_versions` first
+    (`keep_version=False` for reprocessing, where the page did not change, only our reading).
+    In one immediate transaction, tried again while the write lock cannot be had (write());
+    raises DatabaseLocked when it still cannot after `wait` seconds.
+    """
+    return write(db, lambda: _save_post(db, post, now or utcnow(), keep_version), wait)
+
+
+def _save_post(db: Database, post: dict, now: str, keep_version: bool) -> str:
+    """Plain SQL on the connection: sqlite-utils' table helpers re-read the schema on every
+    call, which cost more than the writes themselves."""
+    row = {column: post.get(column) for column in POST_COLUMNS}
+    row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post["organizations"]])
+    row["tags"] = json.dumps(list(dict.fromkeys(t["name"] for t in post["tags"])))
+    row["standards"] = json.dumps(post["standards"] + post.get("related_standards", []))
+    row["committees"] = json.dumps(post["committees"])
+    conn = db.conn
+    previous = next(db.query("select * from posts where id = ?", [post["id"]]), None)
+    if superseded(previous, post, keep_version):
+        return "unchanged"
+    if live_stays(previous, post):
+        conn.execute("update posts set last_seen = ? where id = ?", [now, post["id"]])
+        return "unchanged"
+    if previous and post["text_missing"] and not previous["text_missing"]:
+        row.update({column: previous[column] for column in BODY_COLUMNS})
+    row["first_seen"] = previous["first_seen"] if previous else now
+    row["last_seen"] = now
+    row["gone_at"] = None  # it answered with a page: not (or no longer) gone
+    if keep_version and changed_body(previous, row):
+        conn.execute(
+            """insert into post_versions
+                 (post_id, title, text, content_hash, fetched_at, replaced_at)
+               values (?, ?, ?, ?, ?, ?)""",
+            [
+                post["id"],
+                previous["title"],
+                previous["text"],
+                previous["content_hash"],
+                previous["fetched_at"],
+                now,
+            ],
+        )
+    original = duplicates.find_original(db, post["id"], row["simhash"], row["first_seen"])
+    row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
+    upsert(conn, "posts", row, "id")
+    index_pairs_pending(conn)
+    _save_links(conn, post)
+    duplicates.save_bands(db, post["id"], row["simhash"])
+    addresses = [{"url": post["url"], "kind": "canonical"}, *post.get("aliases", [])]
+    conn.executemany(
+        "insert or ignore into post_urls (url, post_id, kind, first_seen) values (?, ?, ?, ?)",
+        [(a["url"], post["id"], a["kind"], now) for a in addresses],
+    )
+    if previous is None:
+        return "new"
+    return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"
+
+
+def upsert(conn, table: str, row: dict, pk: str) -> None:
+    """Insert the row, or update the given columns of the existing one (others are kept)."""
+    columns = ", ".join(f'"{c}"' for c in row)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != pk)
+    conn.execute(
+        f'insert into "{table}" ({columns}) values ({", ".join("?" * len(row))}) '
+        f'on conflict("{pk}") do update set {updates}',
+        list(row.values()),
+    )
+
+
+def live_stays(previous: dict | None, post: dict) -> bool:
+    """The Internet Archive's copy never replaces a page fetched from the site itself (the
+    reverse is the rule: a later run's live page replaces an archived copy)."""
+    return bool(
+        previous
+        and post.get("fetched_via") == "archive"
+        and not previous["text_missing"]
+        and (previous["fetched_via"] or "live") == "live"
+    )
+
+
+def superseded(previous: dict | None, post: dict, keep_version: bool) -> bool:
+    """Reprocessing an older fetch than the stored post's (a crawl beside `stdnews reprocess`
+    stored a newer page meanwhile, read with the current code): the newer one stays."""
+    return bool(
+        not keep_version
+        and previous
+        and post.get("fetched_at")
+        and (previous["fetched_at"] or "") > post["fetched_at"]
+    )
+
+
+def changed_body(previous: dict | None, row: dict) -> bool:
+    """A stored body that a new fetch replaces with different content."""
+    return bool(
+        previous
+        and not previous["text_missing"]
+        and not row["text_missing"]
+        and previous["content_hash"] != row["content_hash"]
+    )
+
+
+def confirm_post(db: Database, url: str, now: str | None = None) -> bool:
+    """A revisit answered 304 Not Modified: the post is still there, unchanged."""
+    sql = "update posts set last_seen = ?, gone_at = null where url = ?"
+    return write(db, lambda: db.execute(sql, [now or utcnow(), url]).rowcount > 0)
+
+
+def mark_gone(db: Database, url: str, status: int, now: str | None = None) -> bool:
+    """A revisit answered 404 or 410: the post is marked gone, never deleted."""
+    sql = "update posts set gone_at = coalesce(gone_at, ?), http_status = ? where url = ?"
+    return write(db, lambda: db.execute(sql, [now or utcnow(), status, url]).rowcount > 0)
+
+
+def save_validators(db: Database, rows: list[dict], now: str | None = None) -> None:
+    """HTTP validators and last check per URL: ETag/Last-Modified only replaced on a 200.
+
+    Each row: url, source, kind (discovery|article), status, and etag/last_modified as received.
+    """
+    now = now or utcnow()
+    with bookkeeping(db):
+        for row in rows:
+            db.execute(
+                """insert into http_validators
+                     (url, source, kind, etag, last_modified, status, checked_at)
+                   values (:url, :source, :kind, :etag, :last_modified, :status, :now)
+                   on conflict(url) do update set
+                     status = excluded.status, checked_at = excluded.checked_at,
+                     etag = iif(excluded.status = 200, excluded.etag, etag),
+                     last_modified = iif(excluded.status = 200, excluded.last_modified,
+                                         last_modified)""",
+                {"etag": None, "last_modified": None, **row, "now": now},
+            )
+
+
+def _save_links(conn, post: dict) -> None:
+    post_id = post["id"]
+    for table in (
+        "post_organizations",
+        "post_tags",
+        "post_standards",
+        "post_committees",
+        "post_dates",
+    ):
+        conn.execute(f"delete from {table} where post_id = ?", [post_id])
+    conn.executemany(
+        "insert into post_organizations (post_id, organization_id, role, count) "
+        "values (?, ?, ?, ?)",
+        [(post_id, o["id"], o["role"], o["count"]) for o in post["organizations"]],
+    )
+    conn.executemany(
+        "insert into tags (id, name, origin) values (?, ?, ?) "
+        "on conflict(id) do update set name = excluded.name, origin = excluded.origin",
+        [(t["id"], t["name"], t["origin"]) for t in post["tags"]],
+    )
+    conn.executemany(
+        "insert or ignore into post_tags (post_id, tag_id, matched) values (?, ?, ?)",
+        [(post_id, t["id"], json.dumps(t["matched"])) for t in post["tags"]],
+    )
+    conn.executemany(
+        "insert into post_dates (post_id, date, precision, text, sentence) values (?, ?, ?, ?, ?)",
+        [
+            (post_id, m["date"], m["precision"], m["text"], m["sentence"])
+            for m in post.get("mentioned_dates", [])
+        ],
+    )
+    related = post.get("related_standards", [])
+    links = [(name, "text") for name in post["standards"]] + [(n, "related") for n in related]
+    conn.executemany("insert or ignore into standards (id) values (?)", [(n,) for n, _ in links])
+    conn.executemany(
+        "insert or ignore into post_standards (post_id, standard_id, origin) values (?, ?, ?)",
+        [(post_id, name, origin) for name, origin in links],
+    )
+    conn.executemany(
+        "insert or ignore into committees (id) values (?)", [(n,) for n in post["committees"]]
+    )
+    conn.executemany(
+        "insert or ignore into post_committees (post_id, committee_id) values (?, ?)",
+        [(post_id, name) for name in post["committees"]],
+    )

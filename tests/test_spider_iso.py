@@ -241,7 +241,8 @@ def test_a_crawl_of_the_hubs_alone_stores_every_post_they_list_once(tmp_path):
     hubs and fragments list is stored once, under its canonical URL, from any of its shapes."""
     import shutil
 
-    from pipeline.store import Database
+    from sqlite_utils import Database
+
     from tests.conftest import SNAPSHOT, crawl_replay
 
     root = tmp_path / "mirror"
@@ -284,7 +285,8 @@ def test_undated_vanity_links_become_posts_redirected_or_not(tmp_path):
     own address, not lost)."""
     import shutil
 
-    from pipeline.store import Database
+    from sqlite_utils import Database
+
     from tests.conftest import SNAPSHOT, crawl_replay
 
     root = tmp_path / "mirror"

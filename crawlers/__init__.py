@@ -1,1 +1,6 @@
-"""The Scrapy project: discovery of news posts on the four sites. Knows Scrapy, not SQLite."""
+"""The Scrapy project: discovery and fetching of news posts on the sources' sites.
+
+Knows Scrapy and HTTP. What a response becomes is normalization's business (pipeline.normalize);
+where it is kept is the store's (pipeline.store): the item pipeline hands pages to one and posts
+to the other, and never writes SQL itself.
+"""

@@ -4,12 +4,18 @@ A generation is a page layout the site has used (IEC's Drupal blog, its older Wo
 its static news releases...): the URLs it serves and where title, body, date and tags live in it.
 Selectors are data, tried in order; when none matches, extract.py falls back to generic signals
 and records which path gave each field. Discovery (listings, feeds, APIs) is the spiders' business.
+
+SOURCES is the one list of sources: spiders, URL keys, the `sources` table, tests and benchmarks
+derive from it. Sources defined as data outside this file join it from STDNEWS_SOURCES.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -43,6 +49,8 @@ class Source:
     news_url: str
     hosts: tuple[str, ...]
     generations: tuple[Generation, ...]
+    # Hosts of other sites that serve the source's pages (members' mirrors), by their ending.
+    host_suffixes: tuple[str, ...] = ()
     # Removed from <title>/og:title when the page title is the fallback.
     title_suffixes: tuple[str, ...] = ()
     language: str = "en"
@@ -146,6 +154,7 @@ ISO = Source(
     homepage="https://www.iso.org",
     news_url="https://www.iso.org/insights/standards-world",
     hosts=("www.iso.org", "iso.org", "committee.iso.org"),
+    host_suffixes=(".isolutions.iso.org",),
     title_suffixes=("ISO - ",),
     language_path=(r"^/(fr|ru|es)(?=/)", ""),
     url_rewrites=(
@@ -230,12 +239,53 @@ OECD = Source(
     ),
 )
 
-SOURCES: dict[str, Source] = {s.id: s for s in (IEC, BIPM, ISO, OECD)}
+BUILT_IN = (IEC, BIPM, ISO, OECD)
+# Sources defined as data outside this module: TOML files (os.pathsep-separated paths) of
+# `[[sources]]` tables, read by every process of a run (the crawl's and its normalization
+# workers') from the environment it inherits. docs/adding-a-source.md shows one.
+SOURCES_ENV = "STDNEWS_SOURCES"
+
+
+def source_from_data(entry: dict) -> Source:
+    """A Source from a TOML table: the dataclasses' fields, lists standing for tuples."""
+    generations = tuple(Generation(**as_tuples(g)) for g in entry.get("generations", ()))
+    return Source(**{**as_tuples(entry), "generations": generations})
+
+
+def as_tuples(entry: dict) -> dict:
+    def frozen(value):
+        return tuple(frozen(v) for v in value) if isinstance(value, list) else value
+
+    return {name: frozen(value) for name, value in entry.items()}
+
+
+def sources_from_files(paths: str) -> list[Source]:
+    """The sources of the TOML files named in paths (os.pathsep-separated; "" names none)."""
+    found = []
+    for path in filter(None, paths.split(os.pathsep)):
+        for entry in tomllib.loads(Path(path).read_text("utf-8")).get("sources", []):
+            unknown = set(entry) - {f.name for f in fields(Source)}
+            if unknown:
+                raise ValueError(f"{path}: source {entry.get('id')}: unknown {sorted(unknown)}")
+            found.append(source_from_data(entry))
+    return found
+
+
+def registry(extra: list[Source]) -> dict[str, Source]:
+    """Every source by id; an id given twice is an error, not an override."""
+    found: dict[str, Source] = {}
+    for source in (*BUILT_IN, *extra):
+        if source.id in found:
+            raise ValueError(f"source {source.id} is defined twice")
+        found[source.id] = source
+    return found
+
+
+SOURCES: dict[str, Source] = registry(sources_from_files(os.environ.get(SOURCES_ENV, "")))
 
 
 def source_for_url(url: str) -> Source | None:
     """The source whose hosts include the URL's host (trailing dots and mirrors allowed)."""
     host = (urlsplit(url).hostname or "").rstrip(".")
-    if host.endswith(".isolutions.iso.org"):
-        return ISO
-    return next((s for s in SOURCES.values() if host in s.hosts), None)
+    found = (s for s in SOURCES.values() if host in s.hosts or host.endswith(s.host_suffixes))
+    return next(found, None)

@@ -11,10 +11,11 @@ import hashlib
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pipeline.normalize.sources import Source, source_for_url
+from pipeline.normalize.sources import SOURCES, Source, source_for_url
 
 TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid")
-BARE_HOSTS = ("bipm.org", "iec.ch", "iso.org", "oecd.org")
+# Hosts a source serves under www. too ("iso.org" and "www.iso.org"): the www. form is the key.
+BARE_HOSTS = tuple(sorted(h for s in SOURCES.values() for h in s.hosts if f"www.{h}" in s.hosts))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint fmt clean snapshot variants bench bench-quick
+.PHONY: install demo test lint fmt clean snapshot variants bench bench-quick docs
 
 # Set-up: a virtualenv with the project and its dev extras, redone when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -25,7 +25,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks (bench/): figures and targets in bench/results.json and a table; see README.
+# Benchmarks (bench/): figures and targets in bench/results.json and a table; see
+# docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
@@ -44,6 +45,11 @@ snapshot: $(STAMP)
 # (tests/test_variants.py crawls them laid over the snapshot).
 variants: $(STAMP)
 	$(BIN)/python tools/build_variants.py
+
+# Regenerate docs/cli.md from the commands' --help and pipeline/verdicts.py (tests/test_docs.py
+# fails when it is stale).
+docs: $(STAMP)
+	$(BIN)/python tools/cli_docs.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,13 +1,10 @@
 """The posts a filter value selects, as SQL written once: the posts table's filters (the
 Datasette plugin's `_organization=`, `_tag=`, `_standard=`, `_committee=`, `_from=`, `_to=`),
-the ranked search and its feed, and the canned queries of data/metadata.yml (`{{name}}` there,
-written out by `expand`, which pipeline/site.py calls) answer the same question with the same
-text.
+the ranked search and its feed, and the canned queries built from them
+(pipeline/site/queries.py) answer the same question with the same text.
 """
 
 from __future__ import annotations
-
-import re
 
 # What a value names, on a table alias {t}; the value is the parameter :{p}.
 ORGANIZATION_IS = "({t}.id = lower(:{p}) or {t}.acronym = :{p} or {t}.name = :{p} collate nocase)"
@@ -36,7 +33,7 @@ POSTS_OF = {
   where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%'""",
 }
 
-# The ranked search's filters (data/metadata.yml), on the rowid of the post a match is. A
+# The ranked search's filters (pipeline/site/queries.py), on the rowid of the post a match is. A
 # filter of few posts is a set of rowids tested per match (the unary + keeps SQLite from driving
 # the full-text index by rowid, which re-runs the MATCH per row). Building the set costs about
 # 1 us a post, 0.7 s for the posts since 2015 at 1,000,000; so a filter on the posts' own
@@ -93,26 +90,3 @@ def posts_of(kind: str, param: str) -> str:
     """The SQL selecting the ids of the posts of that organization, tag, standard or committee
     (the value in the parameter `param`)."""
     return POSTS_OF[kind].format(p=param)
-
-
-# The {{name}}s of data/metadata.yml besides {{posts_of_<kind>}} (the value in :<kind>).
-SNIPPETS = {
-    "search_filters": search_filters(),  # on the full-text table aliased f
-    "feed_filters": feed_filters(),
-    "organization_is": ORGANIZATION_IS.format(t="o", p="organization"),
-    "standard_is": STANDARD_IS.format(t="ps", p="standard"),
-}
-TOKEN = re.compile(r"\{\{(\w+)\}\}")
-
-
-def expand(sql: str) -> str:
-    """A canned query with its {{name}}s written out."""
-
-    def written(match: re.Match) -> str:
-        name = match.group(1)
-        if name.startswith("posts_of_"):
-            kind = name.removeprefix("posts_of_")
-            return posts_of(kind, kind)
-        return SNIPPETS[name]
-
-    return TOKEN.sub(written, sql)

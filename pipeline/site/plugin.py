@@ -5,6 +5,8 @@
   `search_words(text)` and `search_pairs(text)`, which split the ranked search between
   posts_fts and the word-pair index; `search_prefixed(text)`, its prefix searches' one pass for
   snippets; `fts_pairs(text)`, the pairs the word-pair index holds for a text.
+- Canned queries: the SQL of those data/metadata.yml declares without it, built from the filters
+  (pipeline/site/queries.py).
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
 - Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
@@ -45,6 +47,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from pipeline.site import facets as facet_index
+from pipeline.site import queries
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
 from pipeline.store import search
@@ -71,7 +74,7 @@ DATE_SIGNALS = {
     "url": "the date in the URL",
 }
 # Dates read from the page's shape or text, not from a field meant to carry them (as in
-# data/metadata.yml's weak-dates queries).
+# data/metadata.yml's weak-dates query and chart).
 WEAK_SIGNALS = {
     "url",
     "dateline",
@@ -155,6 +158,17 @@ class CoMentions:
         if self.overflow:  # more pairs than the known organizations make: not real posts
             return None
         return json.dumps([[a, b, n] for (a, b), n in self.counts.most_common()])
+
+
+# --- canned queries --------------------------------------------------------------------------
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    """The declared queries of this database's metadata that have no SQL there, with theirs: a
+    metadata without them (another database) gets none."""
+    declared = datasette.metadata("queries", database=database, fallback=False) or {}
+    return queries.completed(declared)
 
 
 # --- filters on posts ------------------------------------------------------------------------

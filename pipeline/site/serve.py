@@ -8,11 +8,15 @@ the benchmarks do). What is served:
 
 - the database, read-only (Datasette opens it with `mode=ro`, immutable when this process
   cannot write the file; no canned query writes);
-- data/metadata.yml (titles, descriptions, facets, canned queries, dashboards), its database
-  section keyed by the name Datasette gives the file;
-- data/templates/ (home page with the dumps, the post page), data/plugins/ (ranked-search
-  function, list facets and filters, highlighted snippets, feeds; what makes it safe to expose:
-  refused functions, SERVING_LIMITS, security headers, robots.txt), data/static/ at /assets/;
+- data/metadata.yml as Datasette reads it (titles, descriptions, facets, canned queries,
+  dashboards), its database section keyed by the name Datasette gives the file (`metadata_for`:
+  the one step between the file and what is served, none for a file named news.db);
+- the plugins pyproject.toml registers in Datasette's entry points, which any Datasette of this
+  environment loads: pipeline/site/plugin.py (ranked-search functions, the SQL of the canned
+  queries built from the filters (pipeline/site/queries.py), list facets and filters,
+  highlighted snippets, feeds) and pipeline/site/safety.py (what makes it safe to expose:
+  refused functions, SERVING_LIMITS, security headers, robots.txt);
+- data/templates/ (home page with the dumps, the post page), data/static/ at /assets/;
 - the dumps folder beside the database (`<db folder>/dumps/`, written by `stdnews dump`) at
   /dumps/, listed on the home page from its manifests.
 """
@@ -37,7 +41,6 @@ import click
 import yaml
 
 from pipeline.paths import DATA, METADATA, ROOT
-from pipeline.site.filters import expand
 
 TEMPLATES = DATA / "templates"
 STATIC = DATA / "static"
@@ -54,7 +57,7 @@ SETTINGS = {
     "max_returned_rows": 1000,
     "allow_download": "off",  # the database is served as dumps (stdnews dump), not live
 }
-# What one query may take (data/plugins/standards_news_safety.py). The time limit acts only
+# What one query may take (pipeline/site/safety.py). The time limit acts only
 # between SQLite's steps, so what one function call can do is bounded by sizes: the longest
 # string or blob SQLite builds (five times the longest stored body, pipeline/bounds.py, at 4
 # bytes a character), the longest LIKE/GLOB pattern (their cost is the text's length times the
@@ -82,12 +85,10 @@ def dumps_dir(db_path: Path) -> Path:
 
 def metadata_for(db_path: Path) -> dict:
     """data/metadata.yml for db_path: its database section and dashboards keyed by the name
-    Datasette gives the file; the canned queries' {{name}}s written out (pipeline/filters.py)."""
+    Datasette gives the file (the file says `news`: for data/news.db it is served as it is)."""
     metadata = yaml.safe_load(METADATA.read_text("utf-8"))
     name = Path(db_path).stem
     metadata["databases"] = {name: metadata["databases"]["news"]}
-    for query in metadata["databases"][name].get("queries", {}).values():
-        query["sql"] = expand(query["sql"])
     plugins = metadata.setdefault("plugins", {})
     for dashboard in plugins.get("datasette-dashboards", {}).values():
         for part in (*dashboard.get("charts", {}).values(), *dashboard.get("filters", {}).values()):

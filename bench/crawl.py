@@ -47,7 +47,7 @@ t0 = time.perf_counter()
 from pathlib import Path
 from crawlers import run
 t1 = time.perf_counter()
-run.crawl(["iec", "bipm", "iso", "oecd"], Path(sys.argv[1]), None, overrides={
+run.crawl(run.spider_names(), Path(sys.argv[1]), None, overrides={
     "REPLAY_ADDRESS": sys.argv[2],
     "DOWNLOAD_HANDLERS": {"http": run.REPLAY_HANDLER, "https": run.REPLAY_HANDLER},
     "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS_PER_DOMAIN": 8})

@@ -23,12 +23,15 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_snapshot as builder  # noqa: E402
 
-# Generated posts go to the current layout of each site, in equal shares.
-GROWN = ("iec", "bipm", "iso", "oecd")
+from pipeline.normalize.sources import SOURCES  # noqa: E402
+
+# Generated posts go to the current layout of each site (its posts file), in equal shares.
+GROWN = tuple(s for s in SOURCES if (builder.HERE / "posts" / f"{s}.yaml").exists())
 FIRST_DAY, DAYS = date(2019, 1, 1), (date(2026, 10, 31) - date(2019, 1, 1)).days
 
 

@@ -27,8 +27,13 @@ from pipeline.store.lock import CrawlLock  # noqa: E402
 REPLAY_HANDLER = "crawlers.replay.handler.ReplayDownloadHandler"
 
 
+def spider_loader() -> SpiderLoader:
+    """The project's spiders: those of crawlers/spiders/ and those made from the registry."""
+    return SpiderLoader.from_settings(get_project_settings())
+
+
 def spider_names() -> list[str]:
-    return sorted(SpiderLoader.from_settings(get_project_settings()).list())
+    return sorted(spider_loader().list())
 
 
 def crawl(

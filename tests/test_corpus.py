@@ -8,6 +8,8 @@ from collections import Counter
 import pytest
 
 from bench import corpus
+from pipeline.normalize import vocab
+from pipeline.normalize.sources import SOURCES
 from pipeline.store import open_db
 from pipeline.store.migrations import migrations
 
@@ -36,14 +38,15 @@ def test_posts_look_like_the_sources(generated):
             " text, organizations from posts"
         )
     )
-    assert set(Counter(r["source"] for r in rows)) == {"iec", "bipm", "iso", "oecd"}
+    assert set(Counter(r["source"] for r in rows)) == set(SOURCES)
     assert len({r["language"] for r in rows}) >= 3
     assert {r["published_precision"] for r in rows} >= {"day", "month"}
     words = sorted(r["word_count"] for r in rows)
     assert words[0] >= 80
     assert words[len(words) // 2] > 250
     assert words[-1] <= 2500
-    publishers = {"iec": "IEC", "bipm": "BIPM", "iso": "ISO", "oecd": "OECD"}
+    acronyms = {o["id"]: o["acronym"] for o in vocab.organizations()}
+    publishers = {s.id: acronyms[s.organization] for s in SOURCES.values()}
     for row in rows:
         assert json.loads(row["organizations"])[0] == publishers[row["source"]]
         assert row["word_count"] < 200 or "\n\n" in row["text"]  # paragraphs

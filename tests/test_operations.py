@@ -16,6 +16,7 @@ import pytest
 from sqlite_utils import Database
 
 import pipeline
+from pipeline.normalize.sources import SOURCES
 from pipeline.paths import ROOT, SNAPSHOT
 from pipeline.store import dictionary
 from pipeline.store.migrations import migrations
@@ -53,7 +54,7 @@ def test_the_documented_cron_line_works_under_an_empty_environment(tmp_path):
     log = (tmp_path / "log" / "crawl.log").read_text("utf-8")
     assert result.returncode == 0, log
     assert result.stdout == result.stderr == ""  # all of it went to the log
-    for source in ("iec", "bipm", "iso", "oecd"):
+    for source in SOURCES:
         assert re.search(rf"^{source}: ok - ", log, re.M), log
     assert Database(tmp_path / "lib" / "news.db")["posts"].count == 69
 
@@ -125,7 +126,7 @@ def test_the_manifest_describes_the_dump(dumped, crawled):
     assert manifest["generated_at"].endswith("Z")
     assert manifest["tables"]["posts"] == live["posts"].count
     assert manifest["tables"]["post_organizations"] == live["post_organizations"].count
-    assert set(manifest["sources"]) == {"iec", "bipm", "iso", "oecd"}
+    assert set(manifest["sources"]) == set(SOURCES)
     iso = manifest["sources"]["iso"]
     assert (iso["posts"], iso["first"][:4], iso["last"][:4]) == (17, "2020", "2026")
     for file in manifest["files"]:

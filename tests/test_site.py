@@ -19,6 +19,7 @@ import feedparser
 import pytest
 import yaml
 
+from pipeline.normalize.sources import SOURCES
 from pipeline.paths import METADATA
 from pipeline.site import queries
 from pipeline.site.serve import date_label, filesize, make_datasette, metadata_for
@@ -296,9 +297,7 @@ def canned(site, name: str, **params) -> list[dict]:
 
 def test_latest_per_source(site):
     found = canned(site, "latest_per_source", per_source=3)
-    assert [r["source"] for r in found] == [
-        s for s in ("bipm", "iec", "iso", "oecd") for _ in range(3)
-    ]
+    assert [r["source"] for r in found] == [s for s in sorted(SOURCES) for _ in range(3)]
     newest = sql(site, "select max(published) m from posts where source = 'oecd'")[0]["m"]
     assert next(r for r in found if r["source"] == "oecd")["published"] == newest
 
@@ -570,6 +569,8 @@ def test_home_page_lists_the_dumps_with_size_and_sha256(site):
     assert filesize(1536) == "1.5 KB"
     assert filesize(3 * 1024**3) == "3.0 GB"
     assert 'type="application/atom+xml"' in page  # feed autodiscovery
+    for source in SOURCES:  # a feed per source of the registry
+        assert f'href="/news/feed_source.atom?source={source}">{source}</a>' in page
 
 
 def test_dumps_download_as_written(site):

@@ -17,17 +17,15 @@ import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse, Request
 
-from crawlers.spiders.bipm import BipmSpider
-from crawlers.spiders.iec import IecSpider
-from crawlers.spiders.iso import IsoSpider
-from crawlers.spiders.oecd import OecdSpider
+from crawlers.run import spider_loader
 from pipeline.normalize.sources import source_for_url
 from pipeline.normalize.urls import canonical_url
 from pipeline.paths import ROOT, SNAPSHOT
 from tests.conftest import crawl_replay, make_spider
 
 VARIANTS = ROOT / "data" / "variants"
-SPIDERS = {"iec": IecSpider, "bipm": BipmSpider, "iso": IsoSpider, "oecd": OecdSpider}
+LOADER = spider_loader()
+SPIDERS = {name: LOADER.load(name) for name in LOADER.list()}
 
 
 def page_url(path: str) -> str:

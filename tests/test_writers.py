@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import store
+from pipeline.normalize.sources import SOURCES
 from pipeline.store import raw
 from pipeline.store.lock import CrawlLock
 from pipeline.store.migrations import drop_pairs
@@ -197,7 +198,7 @@ def test_reprocess_beside_a_crawl_both_finish_and_the_crawl_stores_every_post(pl
     again and again while the other sources are crawled."""
     db_path = tmp_path / "news.db"
     assert crawl_replay(db_path, snapshot(), "bipm").returncode == 0
-    others = ("iec", "iso", "oecd")
+    others = [source for source in SOURCES if source != "bipm"]
     crawl = stdnews_popen("crawl", "--replay", str(snapshot()), "--db", str(db_path), *others)
     runs = []
     while crawl.poll() is None and len(runs) < 30:

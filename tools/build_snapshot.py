@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from crawlers.replay.server import candidates  # noqa: E402
 from crawlers.spiders.oecd import PAGE_SIZE, api_url, rss_url  # noqa: E402  (the spider's URLs)
+from pipeline.normalize.sources import SOURCES  # noqa: E402
 
 HERE = ROOT / "tools" / "snapshot"
 OUT = ROOT / "data" / "snapshot"
@@ -866,8 +867,8 @@ def build_iso_2024_fixtures() -> None:
 
 
 def build_sites() -> None:
-    """robots.txt and the four sites' pages under OUT, from load_posts (bench/mirror.py sets both
-    to build a larger mirror of the same markup)."""
+    """robots.txt and every source's pages under OUT (build_<source id>), from load_posts
+    (bench/mirror.py sets both to build a larger mirror of the same markup)."""
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html", "xml"]),
@@ -875,10 +876,16 @@ def build_sites() -> None:
     )
     for host, text in ROBOTS.items():
         write(f"{host}/robots.txt", text)
-    build_iec(env)
-    build_bipm(env)
-    build_iso(env)
-    build_oecd(env)
+    for source in SOURCES:
+        site_builder(source)(env)
+
+
+def site_builder(source: str):
+    """The function that writes a source's pages: build_<source id> of this module."""
+    found = globals().get(f"build_{source}")
+    if found is None:
+        sys.exit(f"no build_{source} in tools/build_snapshot.py (docs/adding-a-source.md)")
+    return found
 
 
 def main() -> None:

@@ -1,1 +1,2 @@
-"""One spider per source; the shared listing -> article flow is in base.py."""
+"""One spider per source: a module here for a site that needs code, else one made from its
+registry entry (generic.py); the shared discovery -> article flow is in base.py."""

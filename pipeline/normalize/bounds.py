@@ -3,8 +3,8 @@
 A parsed tree and the texts taken from it cost many times the page's size, and a stored body is
 read whole by every search snippet and by its post's page. Pages under the download limit may
 still be tens of megabytes (a site's mistake, or a hostile answer), so each is bounded here: the
-crawling process cuts a page before handing it to a normalization worker (pipeline/workers.py),
-and extraction cuts again, whoever calls it (pipeline/extract.py). Light on purpose: the
+crawling process cuts a page before handing it to a normalization worker (normalize/workers.py),
+and extraction cuts again, whoever calls it (normalize/extract.py). Light on purpose: the
 crawling process imports it, and never the parsers.
 """
 

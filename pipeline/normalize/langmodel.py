@@ -1,13 +1,12 @@
 """The language model restricted to our languages, kept uncompressed in a per-user cache.
 
-py3langid ships its model LZMA-compressed (4.5 MB, 68 MB unpacked): unpacking it takes about
-half a second, which every process that detects a language paid again (`stdnews extract` on one
-page, each normalization worker). The first load restricts the model to our languages and writes
-the arrays it then uses (about 40 MB, the tokenizer's table most of it) as an uncompressed .npz
-in $XDG_CACHE_HOME/stdnews (default ~/.cache/stdnews), named after the packaged model's size
-and time and the languages, so that a new py3langid or another language list writes a new file.
-Later loads read that file. Without a writable cache folder the model is unpacked every time, as
-before.
+py3langid ships its model LZMA-compressed: unpacking it takes a good part of a second
+(docs/performance.md), which every process that detects a language paid again (`stdnews extract` on
+one page, each normalization worker). The first load restricts the model to our languages and writes
+the arrays it then uses (the tokenizer's table most of it) as an uncompressed .npz in
+$XDG_CACHE_HOME/stdnews (default ~/.cache/stdnews), named after the packaged model's size and time
+and the languages, so that a new py3langid or another language list writes a new file. Later loads
+read that file. Without a writable cache folder the model is unpacked every time, as before.
 """
 
 from __future__ import annotations
@@ -89,7 +88,7 @@ def _unsigned(values: array) -> np.ndarray:
     return np.frombuffer(values, dtype=f"u{values.itemsize}")
 
 
-# Read a megabyte at a time: the tokenizer's table (40 MB) read whole, then copied into its
+# Read a megabyte at a time: the tokenizer's table read whole, then copied into its
 # array, took a process that loads the model to three times its size for a moment.
 CHUNK = 2**20
 

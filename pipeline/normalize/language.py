@@ -18,12 +18,12 @@ def _model() -> LanguageIdentifier:
     if _identifier is None:
         _identifier = langmodel.load(LANGUAGES)  # unpacked once, then from a cache file
         # The model for all 97 languages stays referenced for a later set_languages(), which we
-        # never call: dropping it frees about 100 MB in every process that detects languages.
+        # never call: dropping it frees most of its memory in every process that detects a language.
         _identifier._full_model = None
         # The tokenizer's row offsets and outputs, one per state (104,583), as Python lists of
         # ints cost two memory reads per byte of text each (pointer, then int object): as
-        # arrays, one. The same values; 0.1 ms less per text when the model is out of cache,
-        # which it is between pages, and 6 MB less memory.
+        # arrays, one. The same values, faster when the model is out of cache (which it is
+        # between pages) and smaller (docs/performance.md).
         _identifier._rowbase = array("I", _identifier._rowbase)
         _identifier.tk_output = array("i", _identifier.tk_output)
     return _identifier

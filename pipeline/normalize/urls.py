@@ -1,7 +1,7 @@
 """URLs as keys: the canonical form of an article's address, the story it belongs to, ids.
 
 Light on purpose (no parsing libraries): the crawling process needs these for every link it
-finds, while the heavy normalization runs in worker processes (pipeline/workers.py).
+finds, while the heavy normalization runs in worker processes (normalize/workers.py).
 """
 
 from __future__ import annotations

@@ -165,7 +165,7 @@ def list_codes(conn: sqlite3.Connection, pairs_sql: str, labels_sql: str | None)
 def once_per_post(rowids: np.ndarray, codes: np.ndarray, repeatable: np.ndarray):
     """One link per post and value: a post tagged twice with one name (a site tag and a topic)
     counts once. Only links to a value that several keys share can repeat; only those are
-    sorted out (sorting all the links takes seconds at 1,000,000 posts)."""
+    sorted out (sorting all the links is slow on a large corpus)."""
     may_repeat = repeatable[codes]
     if not may_repeat.any():
         return rowids, codes
@@ -268,7 +268,7 @@ def holder_for(path: Path) -> Holder:
 
 
 def co_mentions(index: FacetIndex, source: str | None = None, focus: str | None = None) -> list:
-    """co_mention_pairs; all the pairs (0.5 s at 1,000,000 posts) are kept with the index, which
+    """co_mention_pairs; all the pairs (the slow case) are kept with the index, which
     does not change, for each source asked for (a known one: the keys stay few)."""
     if source and source not in index.facets["source"].labels:
         return []
@@ -283,7 +283,7 @@ def co_mentions(index: FacetIndex, source: str | None = None, focus: str | None 
 def co_mention_pairs(index: FacetIndex, source: str | None, focus: str | None) -> list:
     """Pairs of organizations named in the same post, as [a, b, posts] (a < b), or with a focus
     [focus, other, posts]; only posts of `source` when given. Counted from the index's links:
-    the SQL aggregate that reads every post's JSON list takes seconds at 1,000,000 posts."""
+    the SQL aggregate that reads every post's JSON list is slow on a large corpus."""
     orgs = index.facets["organizations"]
     keep = np.ones(len(orgs.rowids), bool)
     if source:  # a known one (co_mentions)

@@ -35,8 +35,8 @@ POSTS_OF = {
 
 # The ranked search's filters (pipeline/site/queries.py), on the rowid of the post a match is. A
 # filter of few posts is a set of rowids tested per match (the unary + keeps SQLite from driving
-# the full-text index by rowid, which re-runs the MATCH per row). Building the set costs about
-# 1 us a post, 0.7 s for the posts since 2015 at 1,000,000; so a filter on the posts' own
+# the full-text index by rowid, which re-runs the MATCH per row). Building the set costs time
+# for every post it holds (docs/performance.md); so a filter on the posts' own
 # columns that selects a fifth of them or more (and 50,000 at least) is tested on each match's
 # row instead, and the scan stops at 10,000 matches that pass. BROAD is that size (a cheap
 # subquery, written where each filter tests it).

@@ -11,7 +11,7 @@
   edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
 - Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
   columns), from the in-memory facet index of pipeline/site/facets.py, in SQL while it is not built;
-  Datasette's `array` facet de-duplicates whole rows and takes seconds at 100,000 posts.
+  Datasette's `array` facet de-duplicates whole rows, which is slow on a large corpus.
 - `indexed_co_mentions(source, focus)`: organizations named together, from the same index.
 - Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
   to the post page, lists as links to the filters above.
@@ -129,8 +129,8 @@ CO_MENTION_PAIRS = 100_000
 class CoMentions:
     """co_mentions(organizations, focus): pairs of the JSON lists' items that occur in the same
     row, as a JSON list of [a, b, rows] (a < b), most frequent first; with a focus, only the
-    pairs [focus, other]. One pass in Python: at 100,000 posts a self-join of
-    post_organizations grouped by pair sorts 1.5 million rows and takes seconds."""
+    pairs [focus, other]. One pass in Python: a self-join of post_organizations grouped by
+    pair sorts every pair of the corpus."""
 
     def __init__(self):
         self.counts = Counter()
@@ -184,8 +184,8 @@ FILTERS = {
 LIST_FILTERS = set(LIST_COLUMNS.values())
 # A list filter selecting more than this share of the posts is tested post by post along the
 # page's order (the newest 50 are among the first few thousand); a narrower one is looked up
-# in its link table. SQLite, which cannot know, looks up even a tag of 100,000 posts and reads
-# each one's row (a 3 KB body) before sorting: 9 s at 1,000,000 posts instead of 0.3 s.
+# in its link table. SQLite, which cannot know, looks up even a tag of most posts and reads
+# each one's row (with its body) before sorting (docs/performance.md).
 BROAD_SHARE = 0.002
 
 
@@ -266,8 +266,8 @@ class PostFacets(Facet):
     the facet index (pipeline/site/facets.py), or in one SQL query while there is none. A list
     value's link applies the matching filter (_organization=, _tag=, _standard=, _committee=).
 
-    Datasette runs its facets one after the other, each finding the rows again: at 100,000
-    posts and a search matching most of them, that alone took seconds."""
+    Datasette runs its facets one after the other, each finding the rows again: on a large
+    corpus and a search matching most of it, that alone is slow."""
 
     type = "list"
 
@@ -346,7 +346,7 @@ class PostFacets(Facet):
 
     async def sql_counts(self, facets: dict) -> dict:
         """{column: {value: rows}} for the table's rows from one SQL query, the rows found once
-        (slower than the index: seconds at 1,000,000 posts)."""
+        (slower than the index on a large corpus)."""
         params = dict(self.params) if isinstance(self.params, dict) else {}
         filtered = " where " in self.sql.lower() or bool(params)
         posts = "rows_" if filtered else "posts"

@@ -59,7 +59,7 @@ SETTINGS = {
 }
 # What one query may take (pipeline/site/safety.py). The time limit acts only
 # between SQLite's steps, so what one function call can do is bounded by sizes: the longest
-# string or blob SQLite builds (five times the longest stored body, pipeline/bounds.py, at 4
+# string or blob SQLite builds (five times the longest stored body, normalize/bounds.py, at 4
 # bytes a character), the longest LIKE/GLOB pattern (their cost is the text's length times the
 # pattern's), the text times the pattern for the functions that compare at each position
 # (instr, replace, trim), SQLite's heap (process-wide: soft, then hard), and the text and blobs

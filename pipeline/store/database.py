@@ -154,7 +154,7 @@ def save_reference_data(db: Database) -> None:
 
 
 # An incremental crawl leaves a few more segments in the full-text index each time (FTS5 merges
-# them in fours); merged into one, a common search at 1,000,000 posts reads 25 segments less.
+# them in fours); merged into one, a common search on a large corpus reads one, not dozens.
 MAX_SEARCH_SEGMENTS = 10
 
 
@@ -163,8 +163,8 @@ SEARCH_TABLES = ("posts_fts", "posts_pairs_fts")
 
 def optimize_search(db: Database, max_segments: int = 1) -> bool:
     """Merge each full-text index (posts_fts, and its word pairs posts_pairs_fts) into one
-    segment when it has more than max_segments (posts_fts at 1,000,000 posts: 16 s; at
-    20,000: a fraction of a second). True when one merged."""
+    segment when it has more than max_segments (seconds on a large corpus: docs/performance.md).
+    True when one merged."""
     merged = False
     for table in SEARCH_TABLES:
         segments = db.execute(f"select count(distinct segid) from {table}_idx").fetchone()[0]

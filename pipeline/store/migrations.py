@@ -1,6 +1,6 @@
 """The database schema as a list of migrations: an existing database is upgraded in place.
 
-Apply with `stdnews migrate` or `sqlite-utils migrate data/news.db pipeline/migrations.py`.
+Apply with `stdnews migrate` or `sqlite-utils migrate data/news.db pipeline/store/migrations.py`.
 Never edit a migration that has shipped; add a new one.
 """
 
@@ -245,7 +245,7 @@ def m006_channels_and_failure_kinds(db: Database) -> None:
 def m100_datasette_indexes_and_views(db: Database) -> None:
     """Indexes that keep Datasette's facets, filters and charts fast at 100,000 posts, and views
     that show a post with its lists, so that analysts need no joins."""
-    # Facets, filters and sorts read these instead of the wide posts rows (a 3 KB body each):
+    # Facets, filters and sorts read these instead of the wide posts rows (a body each):
     # every index holds all the facet columns, the date and the id, and each is led by what a
     # filter, a sort or a facet's grouping seeks on. They supersede m001's single-column ones.
     covered = ["source", "published", "id", "language", "published_year", "published_month"]
@@ -325,8 +325,8 @@ from posts p join sources s on s.id = p.source""",
 
 @migrations()
 def m101_link_indexes_for_filters(db: Database) -> None:
-    """The list filters' posts straight from an index (at 1,000,000 posts, a tag's 200,000 posts
-    in 0.1 s instead of a table lookup each): links by value, then post; standards also without
+    """The list filters' posts straight from an index (a broad tag's posts in one range read,
+    not a table lookup each): links by value, then post; standards also without
     regard to case, so that `_standard=iec 62443` reads a range of the index, not all of it."""
     db.execute(
         "create index if not exists idx_post_tags_tag_id_post_id on post_tags(tag_id, post_id)"
@@ -356,8 +356,8 @@ def m102_date_quality_index(db: Database) -> None:
 
 @migrations()
 def m103_phrase_pairs_index(db: Database) -> None:
-    """Phrases of the ranked search from an index of word pairs (pipeline/search.py): at
-    1,000,000 posts a phrase of two common words took 150-190 ms to match and score.
+    """Phrases of the ranked search from an index of word pairs (pipeline/store/search.py): a
+    phrase of two common words compared both words' positions in most posts to match and score.
 
     Built by store.open_db, right after the migrations, whenever its triggers are missing (a new
     database, a dump, triggers dropped): there in one immediate transaction, so that two
@@ -367,15 +367,15 @@ def m103_phrase_pairs_index(db: Database) -> None:
 @migrations()
 def m104_mentions_by_role_index(db: Database) -> None:
     """The dashboard's most-mentioned organizations from an index of (role, organization) alone:
-    half the size of the covering one it read, 0.57 -> 0.33 s at 1,000,000 posts (warm), and
-    it had gone over the 3 s limit on a cold cache."""
+    half the size of the covering one it read, so that the chart stays within the SQL time
+    limit on a large corpus, cold cache included (docs/performance.md)."""
     db.execute(
         "create index if not exists idx_post_organizations_role_organization_id"
         " on post_organizations(role, organization_id)"
     )
 
 
-# Every pair of adjacent tokens of posts_fts, as one token (pipeline/search.py's pairs_text).
+# Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.
 JOINER = search.PAIR_JOINER

@@ -53,11 +53,11 @@ def _drop_dangling(parts: list[str]) -> list[str]:
 
 # --- Phrases from the word-pair index --------------------------------------------------------
 #
-# FTS5's bm25() counts the posts that contain each phrase of the query before it scores one:
-# for a phrase of two common words ("with work") that reads and compares the positions of both
-# words in most of the index, 80-120 ms at 1,000,000 posts, and so does finding the matches.
-# posts_pairs_fts (pipeline/migrations.py) indexes every pair of adjacent tokens of posts_fts as
-# one token ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
+# FTS5's bm25() counts the posts that contain each phrase of the query before it scores one: for a
+# phrase of two common words ("with work") that reads and compares the positions of both words in
+# most of the index, and so does finding the matches (docs/performance.md). posts_pairs_fts
+# (pipeline/store/migrations.py) indexes every pair of adjacent tokens of posts_fts as one token
+# ("with_work"), so a phrase is one token's list there. Its columns hold as many tokens as
 # posts_fts's (the last one pads: "_"), so bm25() gives the same score from either table.
 
 POSTS_FTS_TOKENIZE = "porter"  # posts_fts's tokenizer (porter over unicode61)
@@ -162,7 +162,7 @@ def register(conn) -> None:
 def prefixed_query(text: str | None) -> str:
     """fts_query(text) when it has a prefix (metrolog*), else NOTHING: the ranked search finds
     the snippets of such a search in one pass, as FTS5 merges the lists of every word with
-    that prefix again on each search by rowid (10-20 ms each at 1,000,000 posts)."""
+    that prefix again on each search by rowid."""
     prefixed = any(part.endswith("*") for part in query_parts(text))
     return fts_query(text) if prefixed else NOTHING
 

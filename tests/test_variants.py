@@ -206,4 +206,5 @@ def test_variant_mirror_is_read_through_links_and_healthy(variant_mirror):
         assert row["status"] == "ok", (source, row["status"], row["diagnosis"])
         paths = json.loads(row["discovery_paths"] or "{}")
         assert paths.get("links", 0) > 0, (source, paths)
-        assert "selector stale" in (row["warnings"] or ""), (source, row["warnings"])
+        if make_spider(SPIDERS[source]).reads_listings:  # a generated spider has no selectors
+            assert "selector stale" in (row["warnings"] or ""), (source, row["warnings"])

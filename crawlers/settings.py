@@ -85,10 +85,10 @@ DOWNLOAD_SLOTS = {"archive": {"delay": STDNEWS_ARCHIVE_DELAY, "concurrency": 1}}
 EXTENSIONS = {"crawlers.progress.Progress": 500, "crawlers.interrupted.Interrupted": 510}
 STDNEWS_PROGRESS = False
 
-# Incremental crawling (pipeline/state.py): posts published within this many days are
+# Incremental crawling (pipeline/store/state.py): posts published within this many days are
 # re-checked with conditional requests on every run; refused articles (OECD's 403s) are asked
 # for again at most every this many hours.
-# (The defaults are pipeline/state.py's.)
+# (The defaults are pipeline/store/state.py's.)
 STDNEWS_REVISIT_DAYS = int(os.environ.get("STDNEWS_REVISIT_DAYS", state.REVISIT_DAYS))
 STDNEWS_RETRY_REFUSED_HOURS = float(
     os.environ.get("STDNEWS_RETRY_REFUSED_HOURS", state.RETRY_REFUSED_HOURS)

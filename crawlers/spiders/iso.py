@@ -11,8 +11,8 @@
 
 Article URLs come in many shapes (/contents/news/YYYY/MM/<slug>.html, /news/YYYY/MM/<slug>,
 /cms/{render,live}/live/<lang>/sites/isoorg/..., members' *.isolutions.iso.org mirrors,
-committee.iso.org's /cms/ paths); pipeline/sources.py canonicalizes them before requesting. The
-undated vanity URLs (/news/<slug>, /news/am23/<slug> and other campaign folders,
+committee.iso.org's /cms/ paths); pipeline/normalize/sources.py canonicalizes them before
+requesting. The undated vanity URLs (/news/<slug>, /news/am23/<slug> and other campaign folders,
 /news/refNNNN.html, /refNNNN.html) are requested as they are: the site redirects them to the node,
 whose address the post takes (one that answers without redirecting stays a post of its own).
 

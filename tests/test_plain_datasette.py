@@ -10,6 +10,7 @@ database shows up in them with no change anywhere.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import socket
@@ -85,8 +86,6 @@ def fetch(url: str) -> bytes:
 
 
 def rows(base: str, path: str, **params) -> list[dict]:
-    import json
-
     query = urlencode({**params, "_shape": "objects"})
     return json.loads(fetch(f"{base}{path}.json?{query}"))["rows"]
 
@@ -99,8 +98,6 @@ def test_the_metadata_is_datasettes_as_it_stands():
 
 
 def test_plain_datasette_loads_the_plugins_by_their_entry_points(plain):
-    import json
-
     plugins = json.loads(fetch(plain + "/-/plugins.json"))
     ours = [set(p["hooks"]) for p in plugins if p["name"] == "standards-news"]
     assert len(ours) == 2  # pipeline/site/plugin.py and pipeline/site/safety.py

@@ -15,6 +15,12 @@ a 5xx answer as "disallow everything". A refusal is neither a missing file nor a
   with its own network error and the run reports the source unreachable.
 
 Decided again on every run: a host that stops refusing is crawled again on the next one.
+
+Every request waits for its host's rules. Scrapy 2.13+ has each request that arrives while
+robots.txt is still being fetched await the same pending Deferred; the first waiter's
+`asFuture` callback returns None, so the waiters after it were handed None ("no rules") and
+their pages were fetched unchecked (scrapy/scrapy#6802 dropped the pass-through callback).
+`robot_parser` here gives each waiter a Deferred of its own, chained so the result passes on.
 """
 
 from __future__ import annotations
@@ -23,8 +29,11 @@ import logging
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.http import Request, Response
+from scrapy.robotstxt import RobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from crawlers import failures
 
@@ -47,6 +56,20 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
     def __init__(self, crawler):
         super().__init__(crawler)
         self.refused: dict[str, tuple[str, Response]] = {}  # host -> (reason, robots.txt answer)
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        """The host's rules; a request that arrives while they are fetched waits for them."""
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        waiter: Deferred = Deferred()
+
+        def pass_on(result):
+            waiter.callback(result)
+            return result  # for the next waiter
+
+        pending.addCallback(pass_on)
+        return await maybe_deferred_to_future(waiter)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         reason = refusal(response)

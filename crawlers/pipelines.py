@@ -125,12 +125,12 @@ class SQLitePipeline:
             self.counts["rejected"] += 1
             self.crawler.spider.record_failure(url, "normalize", fields["status"], rejected)
             raise DropItem(rejected)
-        if self.crawler.spider.older_than_since(post["published"]):
+        if self.crawler.spider.older_than_since(post.published):
             self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
             raise DropItem("older than --since", log_level="DEBUG")
         saved = await self.write(self.db, partial(store.save_post, self.db, post))
         self.counts[saved] += 1
-        self.counts["with_date"] += post["published"] is not None
+        self.counts["with_date"] += post.published is not None
         return item
 
     def not_saved(self, url: str, status: int | None, error: Exception) -> None:

@@ -664,8 +664,9 @@ def extract(files, url, source, workers):
         post = normalize(read_page(files[0], url, source))
     except (OSError, ValueError) as error:  # NormalizeError is a ValueError
         raise click.ClickException(f"{files[0]}: {problem(error)}") from error
-    post.pop("content_hash")
-    click.echo(json.dumps(post, ensure_ascii=False, indent=2))
+    shown = post.to_dict()
+    shown.pop("content_hash")
+    click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
 def extract_many(files: Iterable[Path], source: str | None, workers: int) -> int:
@@ -690,8 +691,9 @@ def extract_many(files: Iterable[Path], source: str | None, workers: int) -> int
         if rejected:
             fail(Path(item["file"]), rejected)
         else:
-            post.pop("content_hash")
-            click.echo(json.dumps(post, ensure_ascii=False))
+            shown = post.to_dict()
+            shown.pop("content_hash")
+            click.echo(json.dumps(shown, ensure_ascii=False))
     return EXIT_FAILED if failed else 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.normalize.types import Post
 from pipeline.normalize.urls import url_id
 from pipeline.store import open_db, save_post
 from pipeline.store.dumps import dump
@@ -35,36 +36,30 @@ def build_site_db(folder: Path) -> Path:
     return db_path
 
 
-def hostile_post() -> dict:
+def hostile_post() -> Post:
     post_id = url_id(HOSTILE_URL)
-    return {
-        "id": post_id,
-        "source": "iso",
-        "url": HOSTILE_URL,
-        "story_id": post_id,
-        "generation": "jahia",
-        "aliases": [],
-        "title": HOSTILE_TITLE,
-        "title_source": "og:title",
-        "published": "2026-01-15",
-        "published_precision": "day",
-        "published_source": "site",
-        "published_year": 2026,
-        "published_month": "2026-01",
-        "updated": None,
-        "updated_source": None,
-        "mentioned_dates": [],
-        "simhash": None,
-        "language": "en",
-        "description": "A <i>description</i> with <script>alert('description')</script>",
-        "text": HOSTILE_TEXT,
-        "text_source": "site:article",
-        "text_missing": False,
-        "word_count": len(HOSTILE_TEXT.split()),
-        "content_hash": "0" * 64,
-        "http_status": 200,
-        "fetched_at": "2026-01-15T10:00:00+00:00",
-        "organizations": [
+    return Post(
+        id=post_id,
+        source="iso",
+        url=HOSTILE_URL,
+        story_id=post_id,
+        generation="jahia",
+        title=HOSTILE_TITLE,
+        title_source="og:title",
+        published="2026-01-15",
+        published_precision="day",
+        published_source="site",
+        published_year=2026,
+        published_month="2026-01",
+        language="en",
+        description="A <i>description</i> with <script>alert('description')</script>",
+        text=HOSTILE_TEXT,
+        text_source="site:article",
+        word_count=len(HOSTILE_TEXT.split()),
+        content_hash="0" * 64,
+        http_status=200,
+        fetched_at="2026-01-15T10:00:00+00:00",
+        organizations=[
             {
                 "id": "iso",
                 "acronym": "ISO",
@@ -73,7 +68,7 @@ def hostile_post() -> dict:
                 "count": 1,
             }
         ],
-        "tags": [
+        tags=[
             {
                 "id": "topic:cybersecurity",
                 "name": "Cybersecurity and privacy",
@@ -81,10 +76,8 @@ def hostile_post() -> dict:
                 "matched": ["<script>"],
             }
         ],
-        "standards": ["IEC 62443-3-3"],
-        "related_standards": [],
-        "committees": [],
-    }
+        standards=["IEC 62443-3-3"],
+    )
 
 
 def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:

@@ -78,25 +78,25 @@ def test_a_12_mb_article_keeps_the_crawl_and_its_worker_within_memory(tmp_path):
 
 def test_a_long_body_is_cut_at_a_paragraph_and_says_so():
     post = normalize({"url": BIPM_URL, "html": grown_page(paragraphs(900_000))})
-    assert len(post["text"]) <= bounds.MAX_TEXT_CHARS
-    assert post["text"].endswith(SENTENCE.strip())  # a whole paragraph, not a cut word
-    assert post["text_source"] == "site:.journal-content-article .news-detail__content+cut"
-    assert post["word_count"] == len(post["text"].split())
-    assert not post["text_missing"]
+    assert len(post.text) <= bounds.MAX_TEXT_CHARS
+    assert post.text.endswith(SENTENCE.strip())  # a whole paragraph, not a cut word
+    assert post.text_source == "site:.journal-content-article .news-detail__content+cut"
+    assert post.word_count == len(post.text.split())
+    assert not post.text_missing
 
 
 def test_a_body_under_the_limit_is_whole_and_not_marked():
     post = normalize({"url": BIPM_URL, "html": grown_page(paragraphs(150_000))})
-    assert len(post["text"]) >= 150_000
-    assert not post["text_source"].endswith(bounds.CUT)
+    assert len(post.text) >= 150_000
+    assert not post.text_source.endswith(bounds.CUT)
 
 
 def test_huge_titles_and_descriptions_are_cut():
     head = f'<meta name="description" content="{"metrology " * 50_000}">'
     html = grown_page(paragraphs(2_000), head).replace("<title>", "<title>" + "Clocks " * 50_000, 1)
     post = normalize({"url": BIPM_URL, "html": html})
-    assert len(post["title"]) <= bounds.MAX_FIELD_CHARS
-    assert len(post["description"]) <= bounds.MAX_FIELD_CHARS
+    assert len(post.title) <= bounds.MAX_FIELD_CHARS
+    assert len(post.description) <= bounds.MAX_FIELD_CHARS
 
 
 def test_a_page_over_the_parse_limit_is_read_without_its_scripts_and_keeps_its_json_ld():
@@ -117,9 +117,9 @@ def test_a_page_over_the_parse_limit_is_read_without_its_scripts_and_keeps_its_j
     html = grown_page(paragraphs(4_000), junk + json_ld)
     assert len(html) > bounds.MAX_PARSE_CHARS
     post = normalize({"url": BIPM_URL, "html": html})
-    assert len(post["text"]) >= 4_000
-    assert post["published_source"] == "json-ld"
-    assert post["published"] == "2011-03-04"
+    assert len(post.text) >= 4_000
+    assert post.published_source == "json-ld"
+    assert post.published == "2011-03-04"
 
 
 def test_a_page_of_unclosed_comments_is_cut_in_one_pass():
@@ -144,8 +144,8 @@ def test_a_page_opening_with_an_xml_declaration_is_read(declaration):
     html = grown_page(paragraphs(4_000), before=declaration)
     for page in (html, html.encode("utf-8")):
         post = normalize({"url": BIPM_URL, "html": page})
-        assert len(post["text"]) >= 4_000
-        assert post["title"] == "Four new SI prefixes adopted by the CGPM"
+        assert len(post.text) >= 4_000
+        assert post.title == "Four new SI prefixes adopted by the CGPM"
 
 
 # -- no orphans -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.normalize import evaluate
+from pipeline.normalize.types import Post
 from pipeline.paths import GOLD
 
 
@@ -63,15 +64,20 @@ def test_scores_count_what_they_should():
         "committees": [],
         "topics": [],
     }
-    post = {
-        "published": "2021-05",
-        "published_precision": "month",
-        "language": "en",
-        "organizations": [{"id": "iso"}, {"id": "wto"}],
-        "standards": ["ISO 9001"],
-        "committees": [],
-        "tags": [],
-    }
+    post = Post(
+        id="p",
+        source="iso",
+        url="https://www.iso.org/contents/news/2021/05/p.html",
+        title="A post",
+        published="2021-05",
+        published_precision="month",
+        language="en",
+        organizations=[
+            {"id": "iso", "acronym": "ISO", "name": "ISO", "role": "publisher", "count": 1},
+            {"id": "wto", "acronym": "WTO", "name": "WTO", "role": "mentioned", "count": 1},
+        ],
+        standards=["ISO 9001"],
+    )
     evaluate.score_page("page", label, post, scores)
     assert (scores["published"].right, scores["language"].right) == (0, 1)
     org = scores["organizations"]

@@ -123,8 +123,8 @@ def test_iso_related_standards_aside_is_kept():
 
     url = "https://www.iso.org/contents/news/2021/05/Ref2667.html"
     post = normalize({"source": "iso", "url": url, "html": snapshot_file(url).read_text()})
-    assert post["related_standards"] == ["ISO 9001:2015", "ISO 14001:2015"]
-    assert "ISO 9001" not in post["text"]  # only in the aside
+    assert post.related_standards == ["ISO 9001:2015", "ISO 14001:2015"]
+    assert "ISO 9001" not in post.text  # only in the aside
 
 
 def test_generic_signals_fill_in_and_say_so():

@@ -40,13 +40,13 @@ def test_generation_page_normalizes_as_expected(expected_file):
     post = normalize(
         {"source": source, "url": expected["url"], "html": decode_html(page.read_bytes())}
     )
-    assert post["generation"] == generation
-    assert post["title"] == expected["title"]
-    assert post["published"][: len(expected["published"])] == expected["published"]
-    assert post["published_precision"] == expected["published_precision"]
-    assert post["language"] == expected["language"]
-    site_tags = [t["name"] for t in post["tags"] if t["origin"] == "site"]
+    assert post.generation == generation
+    assert post.title == expected["title"]
+    assert post.published[: len(expected["published"])] == expected["published"]
+    assert post.published_precision == expected["published_precision"]
+    assert post.language == expected["language"]
+    site_tags = [t["name"] for t in post.tags if t["origin"] == "site"]
     assert site_tags == expected["site_tags"]
-    paragraphs = post["text"].split("\n\n")
+    paragraphs = post.text.split("\n\n")
     assert paragraphs[0].startswith(expected["body_starts"])
     assert paragraphs[-1].endswith(expected["body_ends"])

@@ -4,9 +4,9 @@ every insert, update and delete of a post."""
 
 from __future__ import annotations
 
-import copy
 import random
 import sqlite3
+from dataclasses import replace
 
 import pytest
 
@@ -35,10 +35,10 @@ def generated(tmp_path_factory):
     corpus.generate(path, posts=300, seed=11)
     db = store.open_db(path)
     for number, text in enumerate(ODD_TEXTS):
-        post = copy.deepcopy(POST)
-        post.update(
+        post = replace(
+            POST,
             id=f"odd{number}",
-            url=f"{POST['url']}?odd={number}",
+            url=f"{POST.url}?odd={number}",
             text=text,
             title=text[:40],
             content_hash=f"odd{number}",
@@ -112,11 +112,9 @@ def delete_by_hand(db, post_id: str) -> None:
 
 
 def test_the_pair_index_follows_updates_and_deletes(db):
-    post = copy.deepcopy(POST)
-    store.save_post(db, post)
+    store.save_post(db, POST)
     assert both_ways(db, "developing countries")[1]
-    changed = copy.deepcopy(POST)
-    changed.update(text="Most members are now from emerging economies.", content_hash="h2")
+    changed = replace(POST, text="Most members are now from emerging economies.", content_hash="h2")
     store.save_post(db, changed)
     for phrase in ("developing countries", "emerging economies", "ISO’s Action"):
         from_words, from_pairs = both_ways(db, phrase)
@@ -124,7 +122,7 @@ def test_the_pair_index_follows_updates_and_deletes(db):
     assert not both_ways(db, "developing countries")[1]
     assert both_ways(db, "emerging economies")[1]
     with db.conn:
-        delete_by_hand(db, POST["id"])
+        delete_by_hand(db, POST.id)
         assert db["posts_pairs_pending"].count == 1  # a write outside save_post waits
         assert index_pairs_pending(db.conn) == 1
     assert both_ways(db, "emerging economies") == ([], [])
@@ -134,10 +132,10 @@ def test_the_pair_index_follows_updates_and_deletes(db):
 
 def test_posts_written_by_another_tool_are_indexed_when_stdnews_opens(tmp_path):
     db = store.open_db(tmp_path / "news.db")
-    store.save_post(db, copy.deepcopy(POST))
+    store.save_post(db, POST)
     db.close()
     plain = sqlite3.connect(tmp_path / "news.db")  # no fts_pairs() here, and no need of it
-    plain.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST["id"]])
+    plain.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST.id])
     plain.commit()
     plain.close()
     db = store.open_db(tmp_path / "news.db")
@@ -149,10 +147,10 @@ def test_posts_written_by_another_tool_are_indexed_when_stdnews_opens(tmp_path):
 
 def test_the_index_is_rebuilt_when_its_triggers_are_gone(tmp_path):
     db = store.open_db(tmp_path / "news.db")
-    store.save_post(db, copy.deepcopy(POST))
+    store.save_post(db, POST)
     for name in PAIRS_TRIGGERS:
         db.execute(f"drop trigger {name}")
-    db.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST["id"]])
+    db.execute("update posts set text = 'Emerging economies lead.' where id = ?", [POST.id])
     db.conn.commit()
     db.close()
     db = store.open_db(tmp_path / "news.db")
@@ -174,8 +172,9 @@ def test_the_tokenizer_forgets_without_losing_tokens():
 def test_a_rebuild_killed_half_way_is_done_again_next_time(tmp_path, monkeypatch):
     db = store.open_db(tmp_path / "news.db")
     for number in range(5):
-        post = copy.deepcopy(POST)
-        post.update(id=f"p{number}", url=f"{POST['url']}?n={number}", content_hash=f"h{number}")
+        post = replace(
+            POST, id=f"p{number}", url=f"{POST.url}?n={number}", content_hash=f"h{number}"
+        )
         store.save_post(db, post)
     for name in PAIRS_TRIGGERS:
         db.execute(f"drop trigger {name}")
@@ -201,9 +200,9 @@ def test_a_rebuild_killed_half_way_is_done_again_next_time(tmp_path, monkeypatch
 
 
 def test_a_post_given_another_rowid_is_indexed_under_it(db):
-    store.save_post(db, copy.deepcopy(POST))
+    store.save_post(db, POST)
     with db.conn:
-        db.execute("update posts set rowid = 999 where id = ?", [POST["id"]])
+        db.execute("update posts set rowid = 999 where id = ?", [POST.id])
         index_pairs_pending(db.conn)
     from_words, from_pairs = both_ways(db, "developing countries")
     assert from_pairs == from_words
@@ -213,12 +212,15 @@ def test_a_post_given_another_rowid_is_indexed_under_it(db):
 def test_a_rowid_freed_by_hand_and_taken_by_a_new_post(db):
     """A post deleted by plain SQL, then a new post stored under the same rowid (SQLite reuses
     the largest): the index drops the old text and holds the new one."""
-    store.save_post(db, copy.deepcopy(POST))
+    store.save_post(db, POST)
     with db.conn:
-        delete_by_hand(db, POST["id"])
-    other = copy.deepcopy(POST)
-    other.update(
-        id="other", url=f"{POST['url']}?other", text="Emerging economies lead.", content_hash="h9"
+        delete_by_hand(db, POST.id)
+    other = replace(
+        POST,
+        id="other",
+        url=f"{POST.url}?other",
+        text="Emerging economies lead.",
+        content_hash="h9",
     )
     store.save_post(db, other)
     assert both_ways(db, "developing countries") == ([], [])

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import time
+from dataclasses import replace
 from urllib.parse import urlencode
 
 import feedparser
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from pipeline.normalize.sources import SOURCES
+from pipeline.normalize.types import Post
 from pipeline.paths import METADATA
 from pipeline.site import queries
 from pipeline.site.serve import date_label, filesize, make_datasette, metadata_for
@@ -722,7 +724,7 @@ def test_facet_index_follows_the_database(site, tmp_path):
     assert status[db_path.stem]["posts_indexed"] > 0
     db = open_db(db_path)
     post = hostile_post()
-    post.update(id="f" * 16, url=post["url"].replace("hostile", "another"), story_id="f" * 16)
+    post = replace(post, id="f" * 16, url=post.url.replace("hostile", "another"), story_id="f" * 16)
     save_post(db, post)
     db.close()
     after = dict(facet_counts(fresh, "/news/posts.json?_size=0")["source"])
@@ -732,11 +734,11 @@ def test_facet_index_follows_the_database(site, tmp_path):
     )
 
 
-def another_post(number: int) -> dict:
+def another_post(number: int) -> Post:
     post = hostile_post()
     post_id = f"{number:016x}"
-    post.update(id=post_id, url=post["url"].replace("hostile", f"post-{number}"), story_id=post_id)
-    return post
+    url = post.url.replace("hostile", f"post-{number}")
+    return replace(post, id=post_id, url=url, story_id=post_id)
 
 
 def test_facet_index_is_built_from_one_snapshot(site, tmp_path, monkeypatch):

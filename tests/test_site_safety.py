@@ -416,7 +416,7 @@ def test_serve_read_only_database(small_db, tmp_path):
             wait_up(port, process)
             status, _, body = get(f"http://127.0.0.1:{port}/frozen/posts.json?_shape=array")
             assert status == 200
-            assert [row["id"] for row in json.loads(body)] == [hostile_post()["id"]]
+            assert [row["id"] for row in json.loads(body)] == [hostile_post().id]
         finally:
             process.terminate()
             _, stderr = process.communicate(timeout=30)

@@ -94,4 +94,4 @@ def test_the_live_blog_body_container_is_read_first():
     expected = json.loads((folder / "seed.expected.json").read_text("utf-8"))
     html = decode_html((folder / "seed.html").read_bytes())
     post = normalize({"source": "iec", "url": expected["url"], "html": html})
-    assert post["text_source"] == "site:div.blog-article-description"
+    assert post.text_source == "site:div.blog-article-description"

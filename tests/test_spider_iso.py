@@ -330,5 +330,5 @@ def test_the_2024_article_markup_is_read_by_its_own_selectors(case, container):
     expected = json.loads((folder / f"{case}.expected.json").read_text("utf-8"))
     html = decode_html((folder / f"{case}.html").read_bytes())
     post = normalize({"source": "iso", "url": expected["url"], "html": html})
-    assert post["text_source"] == f"site:{container}"
-    assert post["published_source"] == "site"
+    assert post.text_source == f"site:{container}"
+    assert post.published_source == "site"

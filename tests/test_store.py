@@ -1,33 +1,35 @@
 """Storage: idempotent writes, updates in place, links replaced, FTS kept in step."""
 
-import copy
 import json
+from dataclasses import replace
 
 from sqlite_utils import Database
 
 from pipeline import store
+from pipeline.normalize.types import Post
+from pipeline.store import posts
 from pipeline.store.migrations import migrations
 
-POST = {
-    "id": "abc123",
-    "source": "iso",
-    "url": "https://www.iso.org/contents/news/2021/05/Ref2667.html",
-    "title": "ISO’s Action Plan",
-    "title_source": "site:h1",
-    "published": "2021-05-10",
-    "published_precision": "day",
-    "published_source": "site",
-    "published_year": 2021,
-    "published_month": "2021-05",
-    "language": "en",
-    "description": "Designed with members.",
-    "text": "Around 75 % of ISO members are from developing countries.",
-    "text_source": "site:x",
-    "word_count": 10,
-    "content_hash": "h1",
-    "http_status": 200,
-    "fetched_at": "2026-11-01T00:00:00+00:00",
-    "organizations": [
+POST = Post(
+    id="abc123",
+    source="iso",
+    url="https://www.iso.org/contents/news/2021/05/Ref2667.html",
+    title="ISO’s Action Plan",
+    title_source="site:h1",
+    published="2021-05-10",
+    published_precision="day",
+    published_source="site",
+    published_year=2021,
+    published_month="2021-05",
+    language="en",
+    description="Designed with members.",
+    text="Around 75 % of ISO members are from developing countries.",
+    text_source="site:x",
+    word_count=10,
+    content_hash="h1",
+    http_status=200,
+    fetched_at="2026-11-01T00:00:00+00:00",
+    organizations=[
         {
             "id": "iso",
             "acronym": "ISO",
@@ -37,7 +39,7 @@ POST = {
         },
         {"id": "un", "acronym": "UN", "name": "United Nations", "role": "mentioned", "count": 1},
     ],
-    "tags": [
+    tags=[
         {
             "id": "site:capacity-building",
             "name": "Capacity building",
@@ -45,13 +47,13 @@ POST = {
             "matched": [],
         }
     ],
-    "standards": ["ISO 9001:2015"],
-    "committees": [],
-    "story_id": "story1",
-    "generation": "jahia",
-    "text_missing": False,
-    "aliases": [{"url": "https://www.iso.org/news/ref2667.html", "kind": "discovered"}],
-}
+    standards=["ISO 9001:2015"],
+    committees=[],
+    story_id="story1",
+    generation="jahia",
+    text_missing=False,
+    aliases=[{"url": "https://www.iso.org/news/ref2667.html", "kind": "discovered"}],
+)
 
 
 def test_schema_is_created_by_migrations(db):
@@ -69,6 +71,15 @@ def test_schema_is_created_by_migrations(db):
         "posts_fts",
     } <= set(db.table_names())
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_the_posts_table_is_the_posts_stored_fields_and_the_stores_columns(db):
+    """Post's marked fields are the columns a fresh database's `posts` has (the migrations are
+    history; types.py states the shape), beside the lists' JSON and the store's bookkeeping.
+    tests/test_conventions.py checks that data/metadata.yml describes each of them."""
+    stored = {*store.POST_COLUMNS, *posts.LIST_COLUMNS, *posts.BOOKKEEPING_COLUMNS}
+    assert set(db["posts"].columns_dict) == stored
+    assert set(posts.BODY_COLUMNS) < set(store.POST_COLUMNS)
 
 
 def test_reopening_applies_nothing_twice(tmp_path):
@@ -93,9 +104,12 @@ def test_saving_twice_updates_in_place(db):
 
 def test_changed_content_is_an_update_and_links_are_replaced(db):
     store.save_post(db, POST)
-    changed = copy.deepcopy(POST)
-    changed.update(content_hash="h2", text="A rewritten body about metrology.")
-    changed["organizations"] = changed["organizations"][:1]
+    changed = replace(
+        POST,
+        content_hash="h2",
+        text="A rewritten body about metrology.",
+        organizations=POST.organizations[:1],
+    )
     assert store.save_post(db, changed) == "updated"
     assert db["post_organizations"].count == 1
     hits = db.execute("select rowid from posts_fts where posts_fts match 'metrology'").fetchall()
@@ -106,10 +120,8 @@ def test_changed_content_is_an_update_and_links_are_replaced(db):
 
 
 def test_a_failed_write_leaves_nothing_half_written(db):
-    broken = copy.deepcopy(POST)
-    broken["organizations"].append(
-        {"id": "no-such-org", "acronym": "X", "name": "X", "role": "mentioned", "count": 1}
-    )
+    unknown = {"id": "no-such-org", "acronym": "X", "name": "X", "role": "mentioned", "count": 1}
+    broken = replace(POST, organizations=[*POST.organizations, unknown])
     try:
         store.save_post(db, broken)
     except Exception:
@@ -133,12 +145,7 @@ def test_an_old_database_is_upgraded_in_place(tmp_path):
     old = Database(path)
     migrations.apply(old, stop_before="m002_generations_stories_aliases")
     store.save_reference_data(old)
-    v1_post = {
-        k: v
-        for k, v in POST.items()
-        if k not in ("story_id", "generation", "text_missing", "aliases")
-    }
-    row = {c: v1_post.get(c) for c in store.POST_COLUMNS if c in old["posts"].columns_dict}
+    row = {c: getattr(POST, c) for c in store.POST_COLUMNS if c in old["posts"].columns_dict}
     old["posts"].insert(row)
     old.close()
     db = store.open_db(path)
@@ -151,53 +158,51 @@ def test_aliases_point_to_the_post(db):
     store.save_post(db, POST)
     kinds = {r["url"]: r["kind"] for r in db["post_urls"].rows}
     assert kinds == {
-        POST["url"]: "canonical",
+        POST.url: "canonical",
         "https://www.iso.org/news/ref2667.html": "discovered",
     }
 
 
 def test_a_refused_fetch_keeps_the_stored_body(db):
     store.save_post(db, POST)
-    refused = copy.deepcopy(POST)
-    refused.update(text="", word_count=0, content_hash="empty", text_missing=True, http_status=403)
+    refused = replace(
+        POST, text="", word_count=0, content_hash="empty", text_missing=True, http_status=403
+    )
     assert store.save_post(db, refused) == "unchanged"
-    row = db["posts"].get(POST["id"])
-    assert (row["text"], row["text_missing"], row["http_status"]) == (POST["text"], 0, 403)
+    row = db["posts"].get(POST.id)
+    assert (row["text"], row["text_missing"], row["http_status"]) == (POST.text, 0, 403)
 
 
 def test_a_body_arriving_later_fills_the_post(db):
-    refused = copy.deepcopy(POST)
-    refused.update(text="", word_count=0, content_hash="empty", text_missing=True)
+    refused = replace(POST, text="", word_count=0, content_hash="empty", text_missing=True)
     store.save_post(db, refused)
     assert store.save_post(db, POST) == "updated"
-    assert db["posts"].get(POST["id"])["text_missing"] == 0
+    assert db["posts"].get(POST.id)["text_missing"] == 0
 
 
 def test_a_changed_body_keeps_the_old_version(db):
     store.save_post(db, POST, now="2026-11-01T00:00:00+00:00")
-    changed = copy.deepcopy(POST)
-    changed.update(
-        text="Around 80 % of ISO members are from developing countries.", content_hash="h2"
+    changed = replace(
+        POST, text="Around 80 % of ISO members are from developing countries.", content_hash="h2"
     )
     assert store.save_post(db, changed, now="2026-11-02T00:00:00+00:00") == "updated"
     (version,) = db["post_versions"].rows
-    assert (version["text"], version["content_hash"]) == (POST["text"], "h1")
+    assert (version["text"], version["content_hash"]) == (POST.text, "h1")
     assert version["replaced_at"] == "2026-11-02T00:00:00+00:00"
-    assert db["posts"].get(POST["id"])["text"].startswith("Around 80 %")
-    again = copy.deepcopy(changed)
-    again["content_hash"] = "h3"  # our reading changed, not the page: no version
+    assert db["posts"].get(POST.id)["text"].startswith("Around 80 %")
+    again = replace(changed, content_hash="h3")  # our reading changed, not the page: no version
     assert store.save_post(db, again, keep_version=False) == "updated"
     assert db["post_versions"].count == 1
 
 
 def test_gone_posts_are_marked_then_revived(db):
     store.save_post(db, POST)
-    assert store.mark_gone(db, POST["url"], 410, now="2026-11-03T00:00:00+00:00")
-    row = db["posts"].get(POST["id"])
+    assert store.mark_gone(db, POST.url, 410, now="2026-11-03T00:00:00+00:00")
+    row = db["posts"].get(POST.id)
     assert (row["gone_at"], row["http_status"]) == ("2026-11-03T00:00:00+00:00", 410)
     assert db["posts"].count == 1
-    assert store.confirm_post(db, POST["url"])  # a 304 later: online again
-    assert db["posts"].get(POST["id"])["gone_at"] is None
+    assert store.confirm_post(db, POST.url)  # a 304 later: online again
+    assert db["posts"].get(POST.id)["gone_at"] is None
     assert not store.mark_gone(db, "https://www.iso.org/unknown.html", 404)
 
 
@@ -228,8 +233,9 @@ def test_search_index_is_merged_into_one_segment(tmp_path):
     when there are more than it is told to allow) and the search finds every post after."""
     db = store.open_db(tmp_path / "news.db")
     for number in range(6):
-        post = copy.deepcopy(POST)
-        post.update(id=f"p{number}", url=f"{POST['url']}?n={number}", content_hash=f"h{number}")
+        post = replace(
+            POST, id=f"p{number}", url=f"{POST.url}?n={number}", content_hash=f"h{number}"
+        )
         store.save_post(db, post)
 
     def segments():

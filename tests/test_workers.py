@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from dataclasses import replace
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_workers_give_the_posts_of_normalize_in_order():
     assert [item["url"] for item, _ in results] == [*URLS, "https://www.iso.org/news.html"]
     for item, (post, rejected) in results[:3]:
         assert rejected is None
-        assert post == normalize(item) | {"fetched_at": post["fetched_at"]}
+        assert post == replace(normalize(item), fetched_at=post.fetched_at)
     post, rejected = results[3][1]
     assert post is None
     assert "not an article URL" in rejected
@@ -48,14 +49,14 @@ def test_workers_give_the_posts_of_normalize_in_order():
 def test_a_dead_worker_loses_no_page():
     item = items()[0]
     post, _ = asyncio.run(workers.normalize_async(item, workers=1))
-    assert post["title"].startswith("ISO")
+    assert post.title.startswith("ISO")
     broken = workers.pool(1)
     (pid, *_) = broken._processes  # the worker of the running pool
     os.kill(pid, signal.SIGKILL)
     post, rejected = asyncio.run(workers.normalize_async(item, workers=1))  # done here instead
-    assert (post["title"], rejected) == (normalize(item)["title"], None)
+    assert (post.title, rejected) == (normalize(item).title, None)
     assert 1 not in workers._pools  # the broken pool was let go
     post, _ = asyncio.run(workers.normalize_async(item, workers=1))
-    assert post["url"] == item["url"]
+    assert post.url == item["url"]
     assert 1 in workers._pools  # a new pool took over
     assert workers._pools[1]._processes

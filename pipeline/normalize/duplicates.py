@@ -4,16 +4,14 @@ A 64-bit simhash over word 3-shingles of the body; two bodies whose hashes diffe
 MAX_DISTANCE bits are near-duplicates. Candidates come from an index of four 16-bit bands (two
 hashes within 3 bits share at least one band), so a new post is compared with a handful of
 stored ones, not all of them. Language versions are different texts, so never duplicates.
+
+The hashing lives here; the look-up among stored posts is pipeline/store/duplicates.py.
 """
 
 from __future__ import annotations
 
 import re
 import zlib
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # only annotations: normalizing one page need not load sqlite_utils
-    from sqlite_utils import Database
 
 MAX_DISTANCE = 3
 # Short texts (a refused page, a teaser) say too little to call two posts the same.
@@ -57,39 +55,3 @@ def bands(value: int) -> list[int]:
 
 def distance(a: int, b: int) -> int:
     return ((a ^ b) & (1 << 64) - 1).bit_count()
-
-
-def find_original(
-    db: Database, post_id: str, value: int | None, first_seen: str
-) -> tuple[str, float] | None:
-    """The first stored post whose text is the same or nearly so: (its id, similarity)."""
-    if value is None:
-        return None
-    candidates = db.conn.execute(
-        """select distinct p.id, p.simhash, p.first_seen from simhash_bands b
-           join posts p on p.id = b.post_id
-           where b.post_id != ? and ("""
-        + " or ".join(["(b.band = ? and b.value = ?)"] * 4)
-        + ")",
-        [post_id, *[x for band, v in enumerate(bands(value)) for x in (band, v)]],
-    ).fetchall()
-    close = [
-        (seen, pid, distance(value, other))
-        for pid, other, seen in candidates
-        if other is not None
-        and distance(value, other) <= MAX_DISTANCE
-        and (seen, pid) < (first_seen, post_id)
-    ]
-    if not close:
-        return None
-    _, original, bits = min(close)
-    return original, round(1 - bits / 64, 3)
-
-
-def save_bands(db: Database, post_id: str, value: int | None) -> None:
-    db.conn.execute("delete from simhash_bands where post_id = ?", [post_id])
-    if value is not None:
-        db.conn.executemany(
-            "insert into simhash_bands (post_id, band, value) values (?, ?, ?)",
-            [(post_id, band, v) for band, v in enumerate(bands(value))],
-        )

@@ -18,6 +18,7 @@ from pathlib import Path
 from pipeline.normalize.extract import decode_html
 from pipeline.normalize.post import normalize
 from pipeline.normalize.sources import source_for_url
+from pipeline.normalize.types import Post
 from pipeline.paths import SNAPSHOT
 
 SET_FIELDS = ("organizations", "standards", "committees", "topics")
@@ -52,24 +53,24 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def predicted(post: dict) -> dict[str, set[str]]:
+def predicted(post: Post) -> dict[str, set[str]]:
     return {
-        "organizations": {o["id"] for o in post["organizations"]},
+        "organizations": {o["id"] for o in post.organizations},
         # What the post stores as its standards: those of the text and those the page lists
-        # beside it (ISO's "Related standards" aside), as store.py links them.
-        "standards": set(post["standards"]) | set(post.get("related_standards", [])),
-        "committees": set(post["committees"]),
-        "topics": {t["id"].removeprefix("topic:") for t in post["tags"] if t["origin"] == "topic"},
+        # beside it (ISO's "Related standards" aside), as the store links them.
+        "standards": set(post.standards) | set(post.related_standards),
+        "committees": set(post.committees),
+        "topics": {t["id"].removeprefix("topic:") for t in post.tags if t["origin"] == "topic"},
     }
 
 
-def score_page(name: str, label: dict, post: dict, scores: dict[str, Score]) -> None:
-    date_ok = (post["published"] or "")[: len(label["published"])] == label["published"] and (
-        post["published_precision"] == label["published_precision"]
+def score_page(name: str, label: dict, post: Post, scores: dict[str, Score]) -> None:
+    date_ok = (post.published or "")[: len(label["published"])] == label["published"] and (
+        post.published_precision == label["published_precision"]
     )
     for key, ok, shown in (
-        ("published", date_ok, f"{post['published']} ({post['published_precision']})"),
-        ("language", post["language"] == label["language"], post["language"]),
+        ("published", date_ok, f"{post.published} ({post.published_precision})"),
+        ("language", post.language == label["language"], post.language),
     ):
         scores[key].total += 1
         scores[key].right += ok

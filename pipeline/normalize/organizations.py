@@ -17,6 +17,7 @@ from functools import cache
 
 from pipeline.normalize import standards, vocab
 from pipeline.normalize.phrases import PhraseMatcher, Words, post_text, words_of
+from pipeline.normalize.types import Organization
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -106,7 +107,7 @@ def by_id() -> dict[str, dict]:
     return {org["id"]: org for org in vocab.organizations()}
 
 
-def find(title: str, text: str, publisher: str | None = None) -> list[dict]:
+def find(title: str, text: str, publisher: str | None = None) -> list[Organization]:
     """Organizations of a post, publisher first, then by mention count."""
     counts = mentions(post_text(title, text))
     orgs, found = by_id(), []
@@ -117,7 +118,7 @@ def find(title: str, text: str, publisher: str | None = None) -> list[dict]:
     return found
 
 
-def _row(org: dict, role: str, count: int) -> dict:
+def _row(org: dict, role: str, count: int) -> Organization:
     return {
         "id": org["id"],
         "acronym": org.get("acronym"),

@@ -1,4 +1,4 @@
-"""One fetched page (a plain dict, see crawlers/items.py) -> one normalized post.
+"""One fetched page (a plain dict, see crawlers/items.py) -> one normalized `Post`.
 
 Stages run in order: extract (title, body, date and where each came from), language, standards and
 committees, organizations, tags. Each stage is a module of its own; this one only wires them.
@@ -21,6 +21,7 @@ from pipeline.normalize import (
     tags,
 )
 from pipeline.normalize.sources import SOURCES, source_for_url
+from pipeline.normalize.types import Alias, Post
 from pipeline.normalize.urls import canonical_url, story_url, url_id
 
 
@@ -32,9 +33,9 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
 
 
-def aliases(item: dict, url: str) -> list[dict]:
+def aliases(item: dict, url: str) -> list[Alias]:
     seen = {url}
-    found = []
+    found: list[Alias] = []
     hints = item.get("hints") or {}
     for kind, addresses in (
         ("discovered", [hints.get("discovered_as")]),
@@ -45,11 +46,11 @@ def aliases(item: dict, url: str) -> list[dict]:
         for address in addresses:
             if address and address not in seen:
                 seen.add(address)
-                found.append({"url": address, "kind": kind})
+                found.append(Alias(url=address, kind=kind))
     return found
 
 
-def normalize(item: dict, now: datetime | None = None) -> dict:
+def normalize(item: dict, now: datetime | None = None) -> Post:
     """A post from a fetched page; raises NormalizeError for pages that are not posts."""
     url = canonical_url(item.get("final_url") or item["url"])
     source = SOURCES.get(item.get("source", "")) or source_for_url(url)
@@ -69,51 +70,45 @@ def normalize(item: dict, now: datetime | None = None) -> dict:
     ]
     found_committees = standards.committees(whole)
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
-    return {
-        "id": url_id(url),
-        "source": source.id if source else urlsplit(url).hostname,
-        "url": url,
-        "story_id": url_id(story_url(url, source, fields.alternates)),
-        "generation": fields.generation,
-        # Other addresses that led to this post (as discovered, redirects), for the record.
-        "aliases": aliases(item, url),
-        "title": fields.title,
-        "title_source": fields.title_source,
-        "published": published.value if published else None,
-        "published_precision": published.precision if published else None,
-        "published_source": published.source if published else None,
-        "published_year": published.year if published else None,
-        "updated": fields.updated.value if fields.updated else None,
-        "updated_source": fields.updated.source if fields.updated else None,
-        # Dates the text mentions (events, deadlines): never the publication date.
-        "mentioned_dates": [vars(m) for m in dates.mentions(text)],
-        "simhash": duplicates.simhash(text),
-        "published_month": published.value[:7]
+    return Post(
+        id=url_id(url),
+        source=source.id if source else urlsplit(url).hostname,
+        url=url,
+        story_id=url_id(story_url(url, source, fields.alternates)),
+        generation=fields.generation,
+        aliases=aliases(item, url),
+        title=fields.title,
+        title_source=fields.title_source,
+        published=published.value if published else None,
+        published_precision=published.precision if published else None,
+        published_source=published.source if published else None,
+        published_year=published.year if published else None,
+        updated=fields.updated.value if fields.updated else None,
+        updated_source=fields.updated.source if fields.updated else None,
+        mentioned_dates=dates.mentions(text),
+        simhash=duplicates.simhash(text),
+        published_month=published.value[:7]
         if published and published.precision != "year"
         else None,
-        "language": language.detect(
-            text or fields.title, fields.html_lang or hints.get("language")
-        ),
-        "description": fields.description,
-        "text": text,
-        "text_source": fields.text_source,
-        # The page was refused or empty (OECD's 403s): the post stands on its discovery record.
-        "text_missing": not text,
-        "word_count": len(text.split()),
-        "content_hash": content_hash(fields.title, text),
-        "http_status": item.get("status"),
+        language=language.detect(text or fields.title, fields.html_lang or hints.get("language")),
+        description=fields.description,
+        text=text,
+        text_source=fields.text_source,
+        text_missing=not text,
+        word_count=len(text.split()),
+        content_hash=content_hash(fields.title, text),
+        http_status=item.get("status"),
         # The site's page, the Internet Archive's copy of it, or only its discovery record (an
         # item without fetched_via, e.g. from an older raw store: live when it has a page).
-        "fetched_via": item.get("fetched_via") or ("live" if item.get("html") else "api"),
-        "archived_at": item.get("archived_at"),
-        "fetched_at": item.get("fetched_at")
+        fetched_via=item.get("fetched_via") or ("live" if item.get("html") else "api"),
+        archived_at=item.get("archived_at"),
+        fetched_at=item.get("fetched_at")
         or (now or datetime.now(UTC)).isoformat(timespec="seconds"),
-        "organizations": organizations.find(
+        organizations=organizations.find(
             fields.title, text, source.organization if source else None
         ),
-        "tags": post_tags,
-        "standards": found_standards,
-        # Standards the page lists beside the story (ISO's "Related standards" aside).
-        "related_standards": related,
-        "committees": found_committees,
-    }
+        tags=post_tags,
+        standards=found_standards,
+        related_standards=related,
+        committees=found_committees,
+    )

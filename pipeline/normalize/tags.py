@@ -23,6 +23,7 @@ from functools import cache
 
 from pipeline.normalize import vocab
 from pipeline.normalize.phrases import PhraseMatcher, post_text, words_of
+from pipeline.normalize.types import Tag
 
 STRONG = 1.0  # a sentence that mentions a keyword of the topic
 WEAK = 0.5  # a sentence that mentions only weak keywords of the topic
@@ -94,7 +95,7 @@ def needed(sentences: int) -> float:
     return max(MIN_SUPPORT, SHARE * sentences)
 
 
-def topics(title: str, text: str) -> list[dict]:
+def topics(title: str, text: str) -> list[Tag]:
     """The topics the post is about, in vocabulary order, each with the words that matched."""
     ends = sentence_ends(text)
     found = evidence(title, text, ends)
@@ -115,9 +116,9 @@ def topics(title: str, text: str) -> list[dict]:
     return result
 
 
-def site_tags(names: list[str]) -> list[dict]:
+def site_tags(names: list[str]) -> list[Tag]:
     """The site's own tags, deduplicated, kept as written."""
-    seen: dict[str, dict] = {}
+    seen: dict[str, Tag] = {}
     for name in names:
         name = " ".join((name or "").split())
         if name and slug(name) not in seen:

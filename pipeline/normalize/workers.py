@@ -27,8 +27,12 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import TYPE_CHECKING
 
 from pipeline.normalize.bounds import bounded_item
+
+if TYPE_CHECKING:  # annotations only: the crawling process never loads the parsers
+    from pipeline.normalize.types import Post
 
 _pools: dict[int, Executor] = {}
 
@@ -90,7 +94,7 @@ def pool(workers: int) -> Executor:
     return _pools[workers]
 
 
-def attempt(item: dict) -> tuple[dict | None, str | None]:
+def attempt(item: dict) -> tuple[Post | None, str | None]:
     """(post, None) or (None, why it is not a post): picklable either way."""
     # Imported here: the crawling process hands pages over and never loads the parsers itself.
     from pipeline.normalize.post import NormalizeError, normalize
@@ -101,7 +105,7 @@ def attempt(item: dict) -> tuple[dict | None, str | None]:
         return None, str(error)
 
 
-async def normalize_async(item: dict, workers: int | None = None) -> tuple[dict | None, str | None]:
+async def normalize_async(item: dict, workers: int | None = None) -> tuple[Post | None, str | None]:
     """attempt(item) in a worker process, without blocking the event loop."""
     workers = count() if workers is None else workers
     if workers <= 0:
@@ -116,7 +120,7 @@ async def normalize_async(item: dict, workers: int | None = None) -> tuple[dict 
 
 def normalize_many(
     items: Iterable[dict], workers: int | None = None
-) -> Iterator[tuple[dict, tuple[dict | None, str | None]]]:
+) -> Iterator[tuple[dict, tuple[Post | None, str | None]]]:
     """(item, attempt(item)) for each item, in order, normalized by `workers` processes."""
     workers = count(os.cpu_count() or 1) if workers is None else workers
     if workers <= 0:

@@ -7,7 +7,8 @@ import json
 
 from sqlite_utils import Database
 
-from pipeline.normalize import duplicates
+from pipeline.normalize.types import Post, stored
+from pipeline.store import duplicates
 from pipeline.store.connection import (
     bookkeeping,
     utcnow,
@@ -15,53 +16,30 @@ from pipeline.store.connection import (
 )
 from pipeline.store.migrations import index_pairs_pending
 
-POST_COLUMNS = (
-    "id",
-    "source",
-    "url",
-    "title",
-    "title_source",
-    "published",
-    "published_precision",
-    "published_source",
-    "published_year",
-    "published_month",
-    "language",
-    "description",
-    "text",
-    "text_source",
-    "word_count",
-    "content_hash",
-    "http_status",
-    "fetched_at",
-    "story_id",
-    "generation",
-    "text_missing",
-    "updated",
-    "updated_source",
-    "simhash",
-    "fetched_via",
-    "archived_at",
-)
-
-
+# The columns of `posts` that are Post's fields, as they are (types.py marks them).
+POST_COLUMNS = stored("column")
 # Kept from the stored post when a fetch returns no body (a 403 must not erase a good body),
 # with where that body came from.
-BODY_COLUMNS = (
-    "text",
-    "text_source",
-    "word_count",
-    "content_hash",
-    "text_missing",
-    "simhash",
-    "fetched_via",
-    "archived_at",
-)
+BODY_COLUMNS = stored("body")
+# Columns of `posts` made from Post's lists: JSON arrays of names, for the table's facets.
+LIST_COLUMNS = ("organizations", "tags", "standards", "committees")
+# Columns the store keeps itself: when the post was seen, gone, and the post it duplicates.
+BOOKKEEPING_COLUMNS = ("first_seen", "last_seen", "gone_at", "duplicate_of", "duplicate_similarity")
+# The link tables a post's lists fill, and how a row goes in (all deleted first on a rewrite but
+# post_urls, where a post's addresses accumulate).
+LINK_INSERTS = {
+    "post_organizations": "insert",
+    "post_tags": "insert or ignore",
+    "post_dates": "insert",
+    "post_standards": "insert or ignore",
+    "post_committees": "insert or ignore",
+    "post_urls": "insert or ignore",
+}
 
 
 def save_post(
     db: Database,
-    post: dict,
+    post: Post,
     now: str | None = None,
     keep_version: bool = True,
     wait: float | None = None,
@@ -76,22 +54,76 @@ def save_post(
     return write(db, lambda: _save_post(db, post, now or utcnow(), keep_version), wait)
 
 
-def _save_post(db: Database, post: dict, now: str, keep_version: bool) -> str:
+def post_row(post: Post) -> dict:
+    """The post's row of `posts`, but for the store's bookkeeping columns."""
+    row = {column: getattr(post, column) for column in POST_COLUMNS}
+    row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post.organizations])
+    row["tags"] = json.dumps(list(dict.fromkeys(t["name"] for t in post.tags)))
+    row["standards"] = json.dumps(post.standards + post.related_standards)
+    row["committees"] = json.dumps(post.committees)
+    return row
+
+
+def link_rows(post: Post, now: str) -> dict[str, list[dict]]:
+    """The rows of the post's link tables (LINK_INSERTS), each table's in order."""
+    pid = post.id
+    standards = [(n, "text") for n in post.standards] + [
+        (n, "related") for n in post.related_standards
+    ]
+    addresses = [{"url": post.url, "kind": "canonical"}, *post.aliases]
+    return {
+        "post_organizations": [
+            {"post_id": pid, "organization_id": o["id"], "role": o["role"], "count": o["count"]}
+            for o in post.organizations
+        ],
+        "post_tags": [
+            {"post_id": pid, "tag_id": t["id"], "matched": json.dumps(t["matched"])}
+            for t in post.tags
+        ],
+        "post_dates": [
+            {
+                "post_id": pid,
+                "date": m.date,
+                "precision": m.precision,
+                "text": m.text,
+                "sentence": m.sentence,
+            }
+            for m in post.mentioned_dates
+        ],
+        "post_standards": [
+            {"post_id": pid, "standard_id": name, "origin": origin} for name, origin in standards
+        ],
+        "post_committees": [{"post_id": pid, "committee_id": n} for n in post.committees],
+        "post_urls": [
+            {"url": a["url"], "post_id": pid, "kind": a["kind"], "first_seen": now}
+            for a in addresses
+        ],
+    }
+
+
+def insert_rows(conn, table: str, rows: list[dict], verb: str = "insert or ignore") -> None:
+    """Rows of one table (all with the same keys) in one executemany."""
+    if rows:
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(
+            f'{verb} into "{table}" ({names}) values ({", ".join("?" * len(columns))})',
+            [[row[c] for c in columns] for row in rows],
+        )
+
+
+def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
     """Plain SQL on the connection: sqlite-utils' table helpers re-read the schema on every
     call, which cost more than the writes themselves."""
-    row = {column: post.get(column) for column in POST_COLUMNS}
-    row["organizations"] = json.dumps([o["acronym"] or o["name"] for o in post["organizations"]])
-    row["tags"] = json.dumps(list(dict.fromkeys(t["name"] for t in post["tags"])))
-    row["standards"] = json.dumps(post["standards"] + post.get("related_standards", []))
-    row["committees"] = json.dumps(post["committees"])
+    row = post_row(post)
     conn = db.conn
-    previous = next(db.query("select * from posts where id = ?", [post["id"]]), None)
+    previous = next(db.query("select * from posts where id = ?", [post.id]), None)
     if superseded(previous, post, keep_version):
         return "unchanged"
     if live_stays(previous, post):
         conn.execute("update posts set last_seen = ? where id = ?", [now, post["id"]])
         return "unchanged"
-    if previous and post["text_missing"] and not previous["text_missing"]:
+    if previous and post.text_missing and not previous["text_missing"]:
         row.update({column: previous[column] for column in BODY_COLUMNS})
     row["first_seen"] = previous["first_seen"] if previous else now
     row["last_seen"] = now
@@ -102,7 +134,7 @@ def _save_post(db: Database, post: dict, now: str, keep_version: bool) -> str:
                  (post_id, title, text, content_hash, fetched_at, replaced_at)
                values (?, ?, ?, ?, ?, ?)""",
             [
-                post["id"],
+                post.id,
                 previous["title"],
                 previous["text"],
                 previous["content_hash"],
@@ -110,17 +142,12 @@ def _save_post(db: Database, post: dict, now: str, keep_version: bool) -> str:
                 now,
             ],
         )
-    original = duplicates.find_original(db, post["id"], row["simhash"], row["first_seen"])
+    original = duplicates.find_original(db, post.id, row["simhash"], row["first_seen"])
     row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
     upsert(conn, "posts", row, "id")
     index_pairs_pending(conn)
-    _save_links(conn, post)
-    duplicates.save_bands(db, post["id"], row["simhash"])
-    addresses = [{"url": post["url"], "kind": "canonical"}, *post.get("aliases", [])]
-    conn.executemany(
-        "insert or ignore into post_urls (url, post_id, kind, first_seen) values (?, ?, ?, ?)",
-        [(a["url"], post["id"], a["kind"], now) for a in addresses],
-    )
+    _save_links(conn, post, now)
+    duplicates.save_bands(db, post.id, row["simhash"])
     if previous is None:
         return "new"
     return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"
@@ -137,25 +164,25 @@ def upsert(conn, table: str, row: dict, pk: str) -> None:
     )
 
 
-def live_stays(previous: dict | None, post: dict) -> bool:
+def live_stays(previous: dict | None, post: Post) -> bool:
     """The Internet Archive's copy never replaces a page fetched from the site itself (the
     reverse is the rule: a later run's live page replaces an archived copy)."""
     return bool(
         previous
-        and post.get("fetched_via") == "archive"
+        and post.fetched_via == "archive"
         and not previous["text_missing"]
         and (previous["fetched_via"] or "live") == "live"
     )
 
 
-def superseded(previous: dict | None, post: dict, keep_version: bool) -> bool:
+def superseded(previous: dict | None, post: Post, keep_version: bool) -> bool:
     """Reprocessing an older fetch than the stored post's (a crawl beside `stdnews reprocess`
     stored a newer page meanwhile, read with the current code): the newer one stays."""
     return bool(
         not keep_version
         and previous
-        and post.get("fetched_at")
-        and (previous["fetched_at"] or "") > post["fetched_at"]
+        and post.fetched_at
+        and (previous["fetched_at"] or "") > post.fetched_at
     )
 
 
@@ -202,48 +229,21 @@ def save_validators(db: Database, rows: list[dict], now: str | None = None) -> N
             )
 
 
-def _save_links(conn, post: dict) -> None:
-    post_id = post["id"]
-    for table in (
-        "post_organizations",
-        "post_tags",
-        "post_standards",
-        "post_committees",
-        "post_dates",
-    ):
-        conn.execute(f"delete from {table} where post_id = ?", [post_id])
-    conn.executemany(
-        "insert into post_organizations (post_id, organization_id, role, count) "
-        "values (?, ?, ?, ?)",
-        [(post_id, o["id"], o["role"], o["count"]) for o in post["organizations"]],
-    )
+def _save_links(conn, post: Post, now: str) -> None:
+    """The post's links replace its old ones (its addresses add up); the tags, standards and
+    committees they name are added to their tables first."""
+    for table in LINK_INSERTS:
+        if table != "post_urls":
+            conn.execute(f"delete from {table} where post_id = ?", [post.id])
     conn.executemany(
         "insert into tags (id, name, origin) values (?, ?, ?) "
         "on conflict(id) do update set name = excluded.name, origin = excluded.origin",
-        [(t["id"], t["name"], t["origin"]) for t in post["tags"]],
+        [(t["id"], t["name"], t["origin"]) for t in post.tags],
     )
+    names = [*post.standards, *post.related_standards]
+    conn.executemany("insert or ignore into standards (id) values (?)", [(n,) for n in names])
     conn.executemany(
-        "insert or ignore into post_tags (post_id, tag_id, matched) values (?, ?, ?)",
-        [(post_id, t["id"], json.dumps(t["matched"])) for t in post["tags"]],
+        "insert or ignore into committees (id) values (?)", [(n,) for n in post.committees]
     )
-    conn.executemany(
-        "insert into post_dates (post_id, date, precision, text, sentence) values (?, ?, ?, ?, ?)",
-        [
-            (post_id, m["date"], m["precision"], m["text"], m["sentence"])
-            for m in post.get("mentioned_dates", [])
-        ],
-    )
-    related = post.get("related_standards", [])
-    links = [(name, "text") for name in post["standards"]] + [(n, "related") for n in related]
-    conn.executemany("insert or ignore into standards (id) values (?)", [(n,) for n, _ in links])
-    conn.executemany(
-        "insert or ignore into post_standards (post_id, standard_id, origin) values (?, ?, ?)",
-        [(post_id, name, origin) for name, origin in links],
-    )
-    conn.executemany(
-        "insert or ignore into committees (id) values (?)", [(n,) for n in post["committees"]]
-    )
-    conn.executemany(
-        "insert or ignore into post_committees (post_id, committee_id) values (?, ?)",
-        [(post_id, name) for name in post["committees"]],
-    )
+    for table, rows in link_rows(post, now).items():
+        insert_rows(conn, table, rows, LINK_INSERTS[table])

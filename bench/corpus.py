@@ -3,7 +3,8 @@
 For scale tests and benchmarks: `generate(path, posts=100_000)` creates (or extends) a database
 through `pipeline.store.open_db` (so every migration, index, FTS table and trigger is the real
 one) and bulk-inserts posts with their links (organizations, tags, standards, committees, URLs,
-mentioned dates, simhash bands) in a few transactions. The same seed gives the same corpus.
+mentioned dates, simhash bands) in a few transactions. Each drawn post is a `Post`, made into rows
+by the store's own post_row and link_rows. The same seed gives the same corpus.
 
 What makes it like the real corpus:
 - four sources with their layout generations, URL shapes, date signals and precisions;
@@ -24,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -36,10 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pipeline.normalize import duplicates, vocab  # noqa: E402
+from pipeline.normalize import vocab  # noqa: E402
+from pipeline.normalize.dates import Mention  # noqa: E402
+from pipeline.normalize.types import Organization, Post  # noqa: E402
 from pipeline.normalize.urls import url_id  # noqa: E402
 from pipeline.store import open_db, optimize_search  # noqa: E402
+from pipeline.store.duplicates import band_rows  # noqa: E402
 from pipeline.store.migrations import index_pairs_pending  # noqa: E402
+from pipeline.store.posts import insert_rows, link_rows, post_row  # noqa: E402
 
 BATCH = 5_000
 DOMAIN_SHARE = 0.03  # of the words of a body: domain words outside the post's topics
@@ -394,89 +399,62 @@ class Corpus:
         return chosen
 
 
-def rows_for(post: dict, story_id: str, now: str) -> dict[str, list[dict]]:
-    """The rows of every table for one drawn post."""
-    pid = url_id(post["url"])
-    acronyms = [vocab_acronym(oid) for oid, _, _ in post["organizations"]]
-    simhash = int.from_bytes(hashlib.sha256(pid.encode()).digest()[:8], "big", signed=True)
-    content = hashlib.sha256(f"{post['title']}\n{post['text']}".encode()).hexdigest()
-    row = {
-        "id": pid,
-        "source": post["source"],
-        "url": post["url"],
-        "title": post["title"],
-        "title_source": "og:title" if post["source"] != "oecd" else "api",
-        "published": post["published"],
-        "published_precision": post["precision"],
-        "published_source": post["published_source"],
-        "published_year": post["day"].year,
-        "published_month": post["published"][:7] if post["precision"] != "year" else None,
-        "language": post["language"],
-        "description": post["text"][:200].rsplit(" ", 1)[0] + " …",
-        "text": post["text"],
-        "text_source": "site:article",
-        "word_count": post["words"],
-        "content_hash": content,
-        "http_status": 200,
-        "fetched_at": now,
-        "first_seen": now,
-        "last_seen": now,
-        "organizations": json.dumps(acronyms),
-        "tags": json.dumps([t["name"] for t in post["tags"]]),
-        "standards": json.dumps(post["standards"]),
-        "committees": json.dumps(post["committees"]),
-        "generation": post["generation"],
-        "story_id": story_id,
-        "text_missing": 0,
-        "simhash": simhash,
-    }
+def as_post(drawn: dict, story_id: str, now: str) -> Post:
+    """The Post normalization would have made of a drawn post."""
+    pid = url_id(drawn["url"])
+    day, text, precision = drawn["day"], drawn["text"], drawn["precision"]
+    mention = Mention(day.isoformat(), "day", day.strftime("%d %B %Y"), text[:120])
+    return Post(
+        id=pid,
+        source=drawn["source"],
+        url=drawn["url"],
+        story_id=story_id,
+        generation=drawn["generation"],
+        title=drawn["title"],
+        title_source="og:title" if drawn["source"] != "oecd" else "api",
+        published=drawn["published"],
+        published_precision=precision,
+        published_source=drawn["published_source"],
+        published_year=day.year,
+        mentioned_dates=[mention] if len(text) % 3 == 0 else [],
+        simhash=int.from_bytes(hashlib.sha256(pid.encode()).digest()[:8], "big", signed=True),
+        published_month=drawn["published"][:7] if precision != "year" else None,
+        language=drawn["language"],
+        description=text[:200].rsplit(" ", 1)[0] + " …",
+        text=text,
+        text_source="site:article",
+        word_count=drawn["words"],
+        content_hash=hashlib.sha256(f"{drawn['title']}\n{text}".encode()).hexdigest(),
+        http_status=200,
+        fetched_at=now,
+        organizations=[
+            organization(oid, role, count) for oid, role, count in drawn["organizations"]
+        ],
+        tags=[{**t, "matched": []} for t in drawn["tags"]],
+        standards=drawn["standards"],
+        committees=drawn["committees"],
+    )
+
+
+def rows_for(post: Post, now: str) -> dict[str, list[dict]]:
+    """The rows of every table for one post, as the store makes them."""
     return {
-        "posts": [row],
-        "post_urls": [{"url": post["url"], "post_id": pid, "kind": "canonical", "first_seen": now}],
-        "post_organizations": [
-            {"post_id": pid, "organization_id": oid, "role": role, "count": count}
-            for oid, role, count in post["organizations"]
-        ],
-        "post_tags": [{"post_id": pid, "tag_id": t["id"], "matched": "[]"} for t in post["tags"]],
-        "post_standards": [
-            {"post_id": pid, "standard_id": s, "origin": "text"} for s in post["standards"]
-        ],
-        "post_committees": [{"post_id": pid, "committee_id": c} for c in post["committees"]],
-        "simhash_bands": [
-            {"post_id": pid, "band": band, "value": value}
-            for band, value in enumerate(duplicates.bands(simhash))
-        ],
-        "post_dates": [
-            {
-                "post_id": pid,
-                "date": post["day"].isoformat(),
-                "precision": "day",
-                "text": post["day"].strftime("%d %B %Y"),
-                "sentence": post["text"][:120],
-            }
-        ]
-        if len(post["text"]) % 3 == 0
-        else [],
+        "posts": [{**post_row(post), "first_seen": now, "last_seen": now}],
+        **link_rows(post, now),
+        "simhash_bands": band_rows(post.id, post.simhash),
     }
 
 
-_ACRONYMS: dict[str, str] = {}
+@cache
+def gazetteer() -> dict[str, dict]:
+    return {o["id"]: o for o in vocab.organizations()}
 
 
-def vocab_acronym(org_id: str) -> str:
-    if not _ACRONYMS:
-        _ACRONYMS.update({o["id"]: o.get("acronym") or o["name"] for o in vocab.organizations()})
-    return _ACRONYMS[org_id]
-
-
-def insert(db, table: str, rows: list[dict]) -> None:
-    if rows:
-        columns = list(rows[0])
-        sql = (
-            f"insert or ignore into [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
-            f"values ({', '.join('?' * len(columns))})"
-        )
-        db.conn.executemany(sql, [[r[c] for c in columns] for r in rows])
+def organization(org_id: str, role: str, count: int) -> Organization:
+    org = gazetteer()[org_id]
+    return Organization(
+        id=org_id, acronym=org.get("acronym"), name=org["name"], role=role, count=count
+    )
 
 
 def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=None) -> dict:
@@ -494,7 +472,7 @@ def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=Non
             # About one post in ten is a language version of an earlier story of its source.
             translation = post["language"] != "en" and stories and corpus.rng.random() < 0.5
             story = stories[int(corpus.rng.integers(len(stories)))] if translation else None
-            rows = rows_for(post, story or url_id(post["url"]), now)
+            rows = rows_for(as_post(post, story or url_id(post["url"]), now), now)
             if not translation:
                 stories.append(rows["posts"][0]["id"])
             for table, table_rows in rows.items():
@@ -503,11 +481,11 @@ def generate(path: str | Path, posts: int = 100_000, seed: int = 1, progress=Non
             standards.update(post["standards"])
             committees.update(post["committees"])
         with db.conn:
-            insert(db, "tags", list(tags.values()))
-            insert(db, "standards", [{"id": s} for s in sorted(standards)])
-            insert(db, "committees", [{"id": c} for c in sorted(committees)])
+            insert_rows(db.conn, "tags", list(tags.values()))
+            insert_rows(db.conn, "standards", [{"id": s} for s in sorted(standards)])
+            insert_rows(db.conn, "committees", [{"id": c} for c in sorted(committees)])
             for table, table_rows in batch.items():
-                insert(db, table, table_rows)
+                insert_rows(db.conn, table, table_rows)
             index_pairs_pending(db.conn)  # the phrase index, as save_post keeps it
         if progress:
             progress(min(offset + BATCH, posts))

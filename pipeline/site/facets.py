@@ -1,11 +1,11 @@
 """Facet counts of the posts table from an in-memory index: every post's facet values as integer
 codes in numpy arrays, so that counting them for any set of posts is a few vectorized passes.
 
-SQL counts each facet by finding the rows' links one by one: at 1,000,000 posts (10 million
-links) that takes seconds for any large set of rows, over the analysts' time limit. Here the set
+SQL counts each facet by finding the rows' links one by one: on a large corpus (ten links a
+post) that takes seconds for any large set of rows, over the analysts' time limit. Here the set
 of rows is only a list of rowids (from the page's own filters and search, in SQL); the counting
-is numpy's (tens of milliseconds for any set). The index is built from the database in one pass
-(about 0.2 s per 10,000 posts) and rebuilt when the database changes (`PRAGMA data_version`):
+is numpy's, fast for any set (docs/performance.md). The index is built from the database in one
+pass and rebuilt when the database changes (`PRAGMA data_version`):
 synchronously when that is quick, otherwise in the background while the previous index answers
 (its counts are then up to one rebuild behind a running crawl).
 

@@ -243,7 +243,7 @@ def m006_channels_and_failure_kinds(db: Database) -> None:
 
 @migrations()
 def m100_datasette_indexes_and_views(db: Database) -> None:
-    """Indexes that keep Datasette's facets, filters and charts fast at 100,000 posts, and views
+    """Indexes that keep Datasette's facets, filters and charts fast on a large corpus, and views
     that show a post with its lists, so that analysts need no joins."""
     # Facets, filters and sorts read these instead of the wide posts rows (a body each):
     # every index holds all the facet columns, the date and the id, and each is led by what a
@@ -345,8 +345,8 @@ def m101_link_indexes_for_filters(db: Database) -> None:
 
 @migrations()
 def m102_date_quality_index(db: Database) -> None:
-    """The dashboard's share of weak dates read from an index, not from every post's row (at
-    1,000,000 posts over the 3 s limit): the month and source it is filtered by, and the date's
+    """The dashboard's share of weak dates read from an index, not from every post's row (over
+    the SQL time limit on a large corpus): the month and source it is filtered by, and the date's
     value, precision and signal."""
     db.execute(
         "create index if not exists idx_posts_date_quality on posts(published_month,"

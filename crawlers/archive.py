@@ -35,6 +35,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawlers import failures
+from crawlers import stats as keys
 from crawlers.robots import RobotsRefused
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class ArchiveFallback:
         if request.meta.get(META) or request.meta.get("dont_obey_robotstxt"):
             return False
         if request.meta.get("archive_kept"):
-            self.stats.inc_value("stdnews/archive/kept")
+            self.stats.inc_value(keys.ARCHIVE_KEPT)
             return False
         return urlparse_cached(request).path != "/robots.txt"
 
@@ -113,10 +114,10 @@ class ArchiveFallback:
         if self.unreachable:
             return None
         if self.lookups >= self.budget:
-            self.stats.inc_value("stdnews/archive/capped")
+            self.stats.inc_value(keys.ARCHIVE_CAPPED)
             return None
         self.lookups += 1
-        self.stats.inc_value("stdnews/archive/requested")
+        self.stats.inc_value(keys.ARCHIVE_REQUESTED)
         try:
             answer = await self.fetch(AVAILABLE + quote(request.url, safe=":/"))
             if answer.status >= 400:
@@ -126,10 +127,10 @@ class ArchiveFallback:
         except Exception as error:  # noqa: BLE001 (any failure of the archive: the refusal stands)
             return self.failed(request, error)
         if not copy or copy.status != 200 or is_blocked(copy):
-            self.stats.inc_value("stdnews/archive/missing")
+            self.stats.inc_value(keys.ARCHIVE_MISSING)
             logger.debug("no archived copy of %s", request.url)
             return None
-        self.stats.inc_value("stdnews/archive/found")
+        self.stats.inc_value(keys.ARCHIVE_FOUND)
         return self.as_answer(request, copy, timestamp)
 
     async def fetch(self, url: str) -> Response:
@@ -146,7 +147,7 @@ class ArchiveFallback:
     def refused_by_archive(self, request: Request, status: int) -> None:
         """The archive answered with an error: 429 (slow down) or 403 end the lookups of this
         run; another error counts as a failed lookup."""
-        self.stats.inc_value("stdnews/archive/failed")
+        self.stats.inc_value(keys.ARCHIVE_FAILED)
         if status in (403, 429):
             self.unreachable = True
             logger.warning("the Internet Archive answered %s: no more lookups this run", status)
@@ -155,7 +156,7 @@ class ArchiveFallback:
         return None
 
     def failed(self, request: Request, error: Exception) -> None:
-        self.stats.inc_value("stdnews/archive/failed")
+        self.stats.inc_value(keys.ARCHIVE_FAILED)
         if failures.from_exception(error) == failures.UNREACHABLE:
             self.unreachable = True
             logger.warning("the Internet Archive is unreachable (%s): no more lookups", error)

@@ -88,15 +88,19 @@ def add_months(day: date, months: int) -> date:
 
 
 def page_links(
-    response: Response, wanted: Callable[[str], bool] | None = None
+    response: Response, article: Callable[[str], str | None] | None = None
 ) -> Iterator[ArticleLink]:
-    """Every link of an HTML page (those whose absolute URL `wanted` accepts), with its text and
-    the date of the item that holds it. Read on lxml's tree: a listing has hundreds of links."""
+    """Every link of an HTML page, with its text and the date of the item that holds it. Read on
+    lxml's tree: a listing has hundreds of links. With `article` (an absolute URL -> the
+    canonical URL of the article it is, or None), only the articles' links, under their
+    canonical URL (and the address found, when it differs, as the `discovered_as` hint)."""
     for anchor in response.selector.root.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href or href.lower().startswith(SKIPPED_SCHEMES):
             continue
-        if wanted is not None and not wanted(response.urljoin(href)):
+        address = response.urljoin(href)
+        url = article(address) if article is not None else href
+        if url is None:
             continue
         hints = {"via": LINKS}
         text = text_of(anchor) or anchor.get("title")
@@ -106,7 +110,9 @@ def page_links(
         if published:
             # A guess (the date text nearest the link): weaker than the page's own signals.
             hints["published"], hints["published_via"] = published, LINKS
-        yield ArticleLink(href, hints)
+        if article is not None and address != url:
+            hints["discovered_as"] = address  # another shape of the URL, for the record
+        yield ArticleLink(url, hints)
 
 
 def text_of(element) -> str:

@@ -11,16 +11,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from crawlers import stats as keys
+
 # Below this share of articles with a publication date, the date selectors have likely broken.
 MIN_DATE_COVERAGE = 0.8
 # Above this share of failed downloads/parses, the source is unhealthy.
 MAX_ERROR_RATE = 0.2
-STATUS_PREFIX = "downloader/response_status_count/"
-# Set by the spiders (crawlers/spiders/base.py): article links per discovery path, and failed
-# requests per kind and reason (crawlers/failures.py).
-DISCOVERY_PREFIX = "stdnews/discovery/"
-FAILED_PREFIX = "stdnews/failed/"
-ARCHIVE_FOUND = "stdnews/archive/found"  # blocked pages read from the Internet Archive instead
 # The run's one-word answers, most telling first (ties between reasons are broken this way).
 DIAGNOSES = ("blocked", "unreachable", "gone", "changed", "broken", "ok")
 
@@ -41,12 +37,12 @@ def assess(
     (--limit, the canary's sample) and nothing failed: only then may the next run stop at the
     first discovery page with nothing new (pipeline/state.py).
     """
-    discovery_304 = stats.get("stdnews/discovery_not_modified", 0)
+    discovery_304 = stats.get(keys.DISCOVERY_NOT_MODIFIED, 0)
     discovered = sum(discovery.values())
-    requested = stats.get("stdnews/articles_requested", 0)
+    requested = stats.get(keys.ARTICLES_REQUESTED, 0)
     saved = counts["new"] + counts["updated"] + counts["unchanged"]
     fetched = saved - counts["not_modified"]  # items that came with a page (not an article 304)
-    failed = stats.get("stdnews/articles_failed", 0) - stats.get("stdnews/articles_refused", 0)
+    failed = stats.get(keys.ARTICLES_FAILED, 0) - stats.get(keys.ARTICLES_REFUSED, 0)
     errors = own_errors(stats) + counts["rejected"] + failed
     kinds = failure_kinds(stats)
     changed = [url for url, links in discovery.items() if links == 0]
@@ -65,19 +61,19 @@ def assess(
         f"selector stale: the site's selectors read nothing on {url}; its links gave the articles"
         for url in sorted(stale)
     ]
-    discovery_failed = stats.get("stdnews/discovery_failed", 0)
+    discovery_failed = stats.get(keys.DISCOVERY_FAILED, 0)
     return {
         "status": "broken" if warnings else "ok",
         "diagnosis": diagnose(
             bool(warnings), bool(changed), bool(refused), kinds, discovered, discovery_304
         ),
         "complete": int(not (warnings or limited or failed or discovery_failed)),
-        "requests": stats.get("downloader/request_count", 0),
-        "responses": stats.get("downloader/response_count", 0),
-        "not_modified": stats.get(STATUS_PREFIX + "304", 0),
+        "requests": stats.get(keys.REQUESTS, 0),
+        "responses": stats.get(keys.RESPONSES, 0),
+        "not_modified": stats.get(keys.STATUS_PREFIX + "304", 0),
         "articles_discovered": discovered,
         "articles_requested": requested,
-        "items": stats.get("item_scraped_count", 0),
+        "items": stats.get(keys.ITEMS, 0),
         "new_posts": counts["new"],
         "updated_posts": counts["updated"],
         "unchanged_posts": counts["unchanged"],
@@ -93,24 +89,25 @@ def own_errors(stats: dict) -> int:
     """Exceptions raised by this spider's own callbacks. Scrapy's `log_count/ERROR` is not one
     source's: every crawler of the process counts every ERROR line of the others (four OECD
     failures made bipm, iec and iso broken too)."""
-    return stats.get("spider_exceptions/count", 0)
+    return stats.get(keys.SPIDER_EXCEPTIONS, 0)
 
 
 def discovery_paths(stats: dict) -> dict[str, int]:
     """Article links found by each discovery path: {"selector": 12, "links": 14, "feed": 10}."""
-    return {
-        key.removeprefix(DISCOVERY_PREFIX): value
+    paths = {
+        key.removeprefix(keys.DISCOVERY_PREFIX): value
         for key, value in stats.items()
-        if key.startswith(DISCOVERY_PREFIX) and "_" not in key.removeprefix(DISCOVERY_PREFIX)
+        if key.startswith(keys.DISCOVERY_PREFIX)
     }
+    return {path: value for path, value in paths.items() if "_" not in path}
 
 
 def failure_kinds(stats: dict) -> dict[str, dict[str, int]]:
     """Failed requests by kind and reason: {"discovery": {"blocked": 2}, "article": {...}}."""
     kinds: dict[str, dict[str, int]] = {}
     for key, value in stats.items():
-        if key.startswith(FAILED_PREFIX):
-            kind, _, reason = key.removeprefix(FAILED_PREFIX).partition("/")
+        if key.startswith(keys.FAILED_PREFIX):
+            kind, _, reason = key.removeprefix(keys.FAILED_PREFIX).partition("/")
             kinds.setdefault(kind, {})[reason] = value
     return kinds
 
@@ -120,7 +117,7 @@ def refusals(stats: dict, kinds: dict, requested: int) -> list[str]:
     articles (those the Internet Archive gave us included): the source is blocked."""
     pages = kinds.get("discovery", {}).get("blocked", 0)
     articles = kinds.get("article", {}).get("blocked", 0)
-    archived = stats.get(ARCHIVE_FOUND, 0)
+    archived = stats.get(keys.ARCHIVE_FOUND, 0)
     if not pages and not (requested and (articles + archived) / requested > MAX_ERROR_RATE):
         return []
     return [
@@ -171,7 +168,7 @@ def diagnose(
 def responses_by_status(stats: dict) -> dict[str, int]:
     """{"200": 61, "304": 4, ...} from Scrapy's downloader stats."""
     return {
-        key.removeprefix(STATUS_PREFIX): value
+        key.removeprefix(keys.STATUS_PREFIX): value
         for key, value in sorted(stats.items())
-        if key.startswith(STATUS_PREFIX)
+        if key.startswith(keys.STATUS_PREFIX)
     }

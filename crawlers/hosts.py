@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest
 
 from crawlers import failures
+from crawlers import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class UnreachableHosts:
     def process_request(self, request):
         host = urlsplit(request.url).hostname or ""
         if self.failed[host] >= self.limit:
-            self.stats.inc_value("stdnews/unreachable_skipped")
+            self.stats.inc_value(keys.UNREACHABLE_SKIPPED)
             raise HostUnreachable(f"unreachable: {host} did not answer ({self.why[host]})")
         return None
 

@@ -11,12 +11,10 @@ for good. This extension, told after the pipeline (spider_closed comes last), ma
 from __future__ import annotations
 
 import logging
-import sqlite3
-from functools import partial
 
 from scrapy import signals
-from sqlite_utils import Database
 
+from crawlers.connections import WRITER
 from pipeline import store
 
 logger = logging.getLogger(__name__)
@@ -39,26 +37,16 @@ class Interrupted:
 
 
 def mark_interrupted(db_path: str, source: str) -> None:
-    """The source's last crawls row (one crawl at a time per database: this run's) becomes
-    interrupted and incomplete, whatever the pipeline wrote. It waits for the write lock as the
-    run's other records do; a database it still cannot write is one line in the log."""
+    """The source's last crawls row (this run's) becomes interrupted and incomplete, through the
+    run's writer (crawlers/connections.py); a database it cannot write is one line in the log."""
     try:
-        db = Database(sqlite3.connect(db_path, check_same_thread=False))
-    except sqlite3.Error as error:
+        db = WRITER.acquire(db_path)
+    except (store.DatabaseUnusable, store.SQLiteError, OSError) as error:
         logger.error("stdnews crawl: %s: the run not marked interrupted: %s", source, error)
         return
     try:
-        store.write(db, partial(mark, db, source), max(store.lock_wait(), store.BOOKKEEPING_WAIT))
-    except (sqlite3.Error, OSError) as error:
+        store.mark_interrupted(db, source)
+    except (store.SQLiteError, OSError) as error:
         logger.error("stdnews crawl: %s: the run not marked interrupted: %s", source, error)
     finally:
-        db.close()
-
-
-def mark(db: Database, source: str) -> None:
-    db.execute(
-        "update crawls set status = 'interrupted', complete = 0, "
-        "finished = coalesce(finished, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) "
-        "where id = (select max(id) from crawls where source = ?)",
-        [source],
-    )
+        WRITER.release(db_path)

@@ -19,6 +19,9 @@ class ArticleItem:
     source: str
     url: str  # the article URL as discovered (real https URL, also in replays)
     final_url: str  # after redirects
+    # The post's address: final_url made canonical, once, by the spider (the key it is stored,
+    # confirmed or marked gone under).
+    post_url: str
     status: int
     html: str = field(repr=False)  # kept out of log lines: pages are tens of KB
     fetched_at: str  # ISO 8601 UTC

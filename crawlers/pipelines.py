@@ -5,19 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from collections import Counter
 from functools import partial
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from crawlers import health
+from crawlers import bookkeeping, health
+from crawlers.connections import RAW, WRITER
 from crawlers.failures import ERROR
 from crawlers.spiders.base import GONE
 from pipeline import store
 from pipeline.normalize import workers
-from pipeline.normalize.urls import canonical_url
 from pipeline.store import raw
 from pipeline.store.lock import CrawlLock, free_reserve
 
@@ -37,7 +36,8 @@ class NormalizeFailed(Exception):
 
 
 class SQLitePipeline:
-    """Normalizes each article item and saves it; keeps one `crawls` row per spider run.
+    """Normalizes each article item and saves it; keeps one `crawls` row per spider run, and
+    writes the run's record (crawlers/bookkeeping.py) when the spider closes.
 
     `stdnews crawl` holds the database's crawl lock for the whole process; a bare `scrapy crawl`
     takes it here, so that two crawls never write one database at once. Other writers (a
@@ -54,6 +54,7 @@ class SQLitePipeline:
         self.lock: CrawlLock | None = None
         self.failed: str | None = None  # why the run stopped writing (a full disk)
         self.closing: asyncio.Task | None = None
+        self.record = bookkeeping.start(crawler)  # the spider adds to it through the crawler
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -64,8 +65,8 @@ class SQLitePipeline:
         DISK_FULL.clear()  # a new run in this process (every spider opens before any item)
         if not self.settings.getbool("STDNEWS_LOCK_HELD"):
             self.lock = CrawlLock(db_path).acquire()  # raises CrawlLocked: the crawl stops
-        self.db = store.open_db(db_path)
-        self.raw = raw.open_raw(db_path)
+        self.db = WRITER.acquire(db_path)  # the run's one writer (crawlers/connections.py)
+        self.raw = RAW.acquire(db_path)
         run_id = self.settings.get("STDNEWS_RUN_ID") or store.utcnow()
         store.interrupt_stale_crawls(self.db, run_id)
         spider = self.crawler.spider
@@ -75,7 +76,7 @@ class SQLitePipeline:
 
     async def process_item(self, item):
         fields = ItemAdapter(item).asdict()
-        url = canonical_url(fields["final_url"] or fields["url"])
+        url = fields["post_url"]  # made canonical by the spider
         try:
             return await self.store_item(item, fields, url)
         except store.DatabaseLocked as error:
@@ -83,7 +84,7 @@ class SQLitePipeline:
             raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
         except DropItem:
             raise
-        except (sqlite3.Error, OSError) as error:
+        except (store.SQLiteError, OSError) as error:
             if not store.is_full(error):
                 self.failed_item(url, fields["status"], "store", error)
             self.stop_writing(error)
@@ -123,7 +124,7 @@ class SQLitePipeline:
             raise NormalizeFailed from error
         if rejected:
             self.counts["rejected"] += 1
-            self.crawler.spider.record_failure(url, "normalize", fields["status"], rejected)
+            self.record.failure(url, "normalize", fields["status"], rejected)
             raise DropItem(rejected)
         if self.crawler.spider.older_than_since(post.published):
             self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
@@ -137,7 +138,7 @@ class SQLitePipeline:
         """A post the write lock kept out: a failed request, so the run is not complete and the
         next one fetches it again."""
         self.counts["not_saved"] += 1
-        self.crawler.spider.record_failure(url, "store", status, str(error), "locked")
+        self.record.failure(url, "store", status, str(error), "locked")
 
     def failed_item(self, url: str, status: int | None, kind: str, error: BaseException) -> None:
         """An unexpected error kept this post out: a failed request (reason "error") that makes
@@ -145,7 +146,7 @@ class SQLitePipeline:
         line in the log, no traceback."""
         self.counts["failed"] += 1
         line = one_line(error)
-        self.crawler.spider.record_failure(url, kind, status, line, ERROR)
+        self.record.failure(url, kind, status, line, ERROR)
         logger.error("stdnews crawl: %s not saved (%s): %s", url, kind, line)
         raise DropItem(f"not saved: {line}", log_level="DEBUG")
 
@@ -174,32 +175,33 @@ class SQLitePipeline:
         report = health.assess(
             stats,
             self.counts,
-            spider.discovery_counts,
+            self.record.discovery_counts,
             limited=spider.limited,
-            stale=spider.stale,
+            stale=self.record.stale,
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
         report["mode"] = run_mode(spider)
         report.update(self.unsaved_posts(report))
         try:
-            self.record(spider, report)
-        except (sqlite3.Error, OSError) as error:
+            self.save(spider.name, report)
+        except (store.SQLiteError, OSError) as error:
             if not store.is_full(error):
                 raise
             logger.error("stdnews crawl: %s: the run's record not written (disk full)", spider.name)
         finally:
-            self.db.close()
-            self.raw.close()
+            db_path = self.settings.get("NEWS_DB_PATH")
+            WRITER.release(db_path)
+            RAW.release(db_path)
             if self.lock:
                 self.lock.release()
         logger.info("crawl %s of %s: %s", self.crawl_id, spider.name, report["status"])
 
-    def record(self, spider, report: dict) -> None:
+    def save(self, source: str, report: dict) -> None:
         """The run's validators, failed requests and crawls row, each waiting for the lock."""
         if not self.failed:  # a full disk: the crawls row first, in the space the reserve gave
-            store.save_validators(self.db, spider.checks)
+            store.save_validators(self.db, self.record.checks)
         store.finish_crawl(self.db, self.crawl_id, **report)
-        store.save_crawl_errors(self.db, self.crawl_id, spider.name, spider.failures)
+        store.save_crawl_errors(self.db, self.crawl_id, source, self.record.failures)
 
     def unsaved_posts(self, report: dict) -> dict:
         """The posts this run could not save make it incomplete (and, a full disk, failed)."""

@@ -36,6 +36,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawlers import failures
+from crawlers import stats as keys
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         reason = refusal(response)
         if reason:
             self.refused[netloc] = (reason, response)
-            self._stats.inc_value(f"stdnews/robots_refused/{reason}")
+            self._stats.inc_value(keys.ROBOTS_REFUSED_PREFIX + reason)
             logger.warning(
                 "%s: robots.txt answered HTTP %s (%s): no page of this host is asked for in "
                 "this run",
@@ -89,6 +90,6 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         refused = self.refused.get(urlparse_cached(request).netloc)
         if refused:
             reason, answer = refused
-            self._stats.inc_value("stdnews/robots_refused/pages")
+            self._stats.inc_value(keys.ROBOTS_REFUSED_PAGES)
             raise RobotsRefused(answer, f"robots.txt {reason} (HTTP {answer.status})")
         super().process_request_2(rp, request)

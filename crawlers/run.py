@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,12 +13,13 @@ from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.spiderloader import SpiderLoader  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 
+from crawlers import connections  # noqa: E402
 from crawlers.replay.server import MirrorServer  # noqa: E402
 from pipeline.store import (  # noqa: E402
     MAX_SEARCH_SEGMENTS,
+    SQLiteError,
     is_full,
     is_locked,
-    open_db,
     optimize_search,
 )
 from pipeline.store.lock import CrawlLock  # noqa: E402
@@ -48,9 +48,10 @@ def crawl(
     """Crawl the sources (all at once, one reactor) into db_path; returns the run id.
 
     Holds the database's crawl lock throughout: raises pipeline.lock.CrawlLocked at once when
-    another crawl is writing the same database.
+    another crawl is writing the same database. The spiders share one writer, opened by the
+    first and closed once the search index is tidied (crawlers/connections.py).
     """
-    with CrawlLock(db_path):
+    with CrawlLock(db_path), connections.kept(db_path):
         return _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress)
 
 
@@ -90,11 +91,11 @@ def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress
 def tidy_search(db_path: Path) -> None:
     """Merge the search index's segments when there are many: upkeep that the next run does
     when this one cannot (the disk is full, another writer kept the lock)."""
-    db = open_db(db_path)
+    db = connections.WRITER.acquire(db_path)
     try:
         optimize_search(db, MAX_SEARCH_SEGMENTS)
-    except sqlite3.OperationalError as error:
+    except SQLiteError as error:
         if not (is_full(error) or is_locked(error)):
             raise
     finally:
-        db.close()
+        connections.WRITER.release(db_path)

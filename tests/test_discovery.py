@@ -67,7 +67,7 @@ def test_the_spider_unites_its_selectors_with_the_page_links_and_counts_each_pat
     stats = spider.crawler.stats
     assert stats.get_value("stdnews/discovery/selector") == 1
     assert stats.get_value("stdnews/discovery/links") == 2
-    assert not spider.stale
+    assert not spider.record.stale
 
 
 def test_a_page_the_selectors_no_longer_read_is_stale_not_empty():
@@ -75,7 +75,7 @@ def test_a_page_the_selectors_no_longer_read_is_stale_not_empty():
     response = page('<html><body><div class="card"><a href="/blog/one">One</a></div></body></html>')
     (link,) = spider.discovered(response)
     assert link.url == "https://www.iec.ch/blog/one"
-    assert spider.stale == {LISTING}
+    assert spider.record.stale == {LISTING}
 
 
 def test_next_pages_of_any_theme():

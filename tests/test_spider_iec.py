@@ -31,7 +31,7 @@ def test_listing_requests_articles_and_next_page():
     # The pager has no rel=next: the page after this one, up to its rel=last.
     assert [r.url for r in listings] == ["https://www.iec.ch/blog?page=1"]
     assert spider.crawler.stats.get_value("stdnews/discovery/selector") == 6
-    assert not spider.stale
+    assert not spider.record.stale
 
 
 def test_listing_items_give_their_day_title_and_lead_as_hints():

@@ -102,7 +102,7 @@ def test_validators_are_kept_under_the_url_asked_for():
         request.url, request=request, body=b"<html></html>", headers={"ETag": '"v1"'}
     )
     spider.record_check(response, "discovery")
-    assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (asked, '"v1"')
+    assert (spider.record.checks[-1]["url"], spider.record.checks[-1]["etag"]) == (asked, '"v1"')
 
 
 def test_a_redirected_article_keeps_its_validators_under_the_post_address():
@@ -116,7 +116,10 @@ def test_a_redirected_article_keeps_its_validators_under_the_post_address():
     request = Request(final, meta={"redirect_urls": [found]})
     response = HtmlResponse(final, request=request, body=b"<html></html>", headers={"ETag": '"v2"'})
     spider.record_check(response, "article")
-    assert (spider.checks[-1]["url"], spider.checks[-1]["etag"]) == (canonical_url(final), '"v2"')
+    assert (spider.record.checks[-1]["url"], spider.record.checks[-1]["etag"]) == (
+        canonical_url(final),
+        '"v2"',
+    )
 
 
 # The snapshot's hub (tools/build_snapshot.py): the uuids of its "Load more" sections.

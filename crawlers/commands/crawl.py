@@ -9,13 +9,11 @@ crawl held the lock) is a failed run, 1.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from pipeline import verdicts
+from pipeline import store, verdicts
 
 
 class Command(ScrapyCrawl):
@@ -41,18 +39,16 @@ def summary(source: str, row: dict | None) -> str:
 def last_crawl(db_path: str, source: str, since: str) -> dict | None:
     """The source's crawls row started at or after `since` (this run's), or None."""
     try:
-        # Quoted: a path with "?", "#" or "%" is no URI otherwise (and the row is not found).
-        db = sqlite3.connect(f"file:{quote(str(db_path))}?mode=ro", uri=True)
-    except sqlite3.Error:
+        db = store.open_readonly(db_path)
+    except store.DatabaseUnusable:
         return None
-    db.row_factory = sqlite3.Row
     try:
-        row = db.execute(
+        rows = db.query(
             "select * from crawls where source = ? and started >= ? order by id desc limit 1",
             [source, since],
-        ).fetchone()
-    except sqlite3.Error:
-        row = None
+        )
+        return next(iter(rows), None)
+    except store.SQLiteError:
+        return None
     finally:
         db.close()
-    return dict(row) if row else None

@@ -32,7 +32,8 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers import discovery, failures
+from crawlers import bookkeeping, discovery, failures
+from crawlers import stats as keys
 from crawlers.discovery import ArticleLink, feed_links, is_feed  # noqa: F401 (spiders import them)
 from crawlers.hosts import HostUnreachable
 from crawlers.items import ArticleItem
@@ -45,8 +46,6 @@ GONE = failures.GONE_STATUSES  # a page removed: its post is marked gone, a disc
 # Pages of one discovery path (a start URL and the pages after it) at most: a pagination rule
 # that never ends (a calendar, a broken "next") stops here.
 MAX_DISCOVERY_PAGES = 200
-DISCOVERY_STAT = "stdnews/discovery/"  # + path: article links each discovery path found
-FAILED_STAT = "stdnews/failed/"  # + discovery|article + / + reason (crawlers/failures.py)
 
 
 def merged(links: list[ArticleLink]) -> list[ArticleLink]:
@@ -102,19 +101,16 @@ class NewsSpider(scrapy.Spider):
         self.full = str(full).lower() in ("1", "true", "yes") if full else False
         self.revisit_days = int(revisit_days) if revisit_days is not None else None
         self.requested: set[str] = set()
-        # Article links found from each start URL (its later pages included): a discovery page
-        # that answers but gives none means its layout changed.
-        self.discovery_counts: dict[str, int] = {}
         self.discovery_pages: Counter = Counter()  # pages asked for per start URL (bounded)
-        # Start URLs whose page the site's own selectors no longer read, though it links articles.
-        self.stale: set[str] = set()
         self.feeds_asked: set[str] = set()  # advertised feeds, asked for once per run
         self.secondary_waiting: list[str] = []  # secondary_urls left for the end of the run
         self.found_new = False  # discovery other than secondary_urls found a new article
-        # What the run leaves for the pipeline to record (see crawlers/pipelines.py).
-        self.failures: list[dict] = []
-        self.checks: list[dict] = []  # validators and status of every page asked for
         self.plan = state.Plan()
+
+    @property
+    def record(self) -> bookkeeping.RunRecord:
+        """The run's checks, failures and discovery counts, which the item pipeline writes."""
+        return bookkeeping.of(self.crawler)
 
     def load_plan(self) -> state.Plan:
         """What the database knows already (known articles, validators, posts to revisit)."""
@@ -145,7 +141,7 @@ class NewsSpider(scrapy.Spider):
         self.plan = self.load_plan()
         for url in self.start_urls:
             if self.archive_waits(url):
-                self.crawler.stats.inc_value("stdnews/archives_skipped")
+                self.crawler.stats.inc_value(keys.ARCHIVES_SKIPPED)
             elif self.secondary_waits(url):
                 self.secondary_waiting.append(url)  # until the rest of discovery is done
             else:
@@ -153,7 +149,7 @@ class NewsSpider(scrapy.Spider):
         for url in self.sitemap_urls:
             hours = self.crawler.settings.getfloat("STDNEWS_SITEMAP_RECHECK_HOURS", 24)
             if self.checked_lately(url, timedelta(hours=hours)):
-                self.crawler.stats.inc_value("stdnews/sitemaps_skipped")
+                self.crawler.stats.inc_value(keys.SITEMAPS_SKIPPED)
             else:
                 yield self.discovery_request(url, root=url, meta={"sitemap": True})
         if self.full or self.sample:
@@ -185,7 +181,7 @@ class NewsSpider(scrapy.Spider):
         if not waiting:
             return
         if not self.found_new:
-            self.crawler.stats.inc_value("stdnews/secondary_skipped", len(waiting))
+            self.crawler.stats.inc_value(keys.SECONDARY_SKIPPED, len(waiting))
             return
         for url in waiting:
             self.crawler.engine.crawl(self.discovery_request(url, root=url))
@@ -205,7 +201,7 @@ class NewsSpider(scrapy.Spider):
     def revisit_request(self, revisit: state.Revisit) -> scrapy.Request:
         """A stored post asked for again: conditionally when recent, plainly when refused."""
         self.requested.add(revisit.url)
-        self.crawler.stats.inc_value("stdnews/articles_requested")
+        self.crawler.stats.inc_value(keys.ARTICLES_REQUESTED)
         return scrapy.Request(
             revisit.url,
             callback=self.parse_article,
@@ -224,10 +220,10 @@ class NewsSpider(scrapy.Spider):
         root = response.meta.get("root", response.url)
         self.record_check(response, "discovery")
         if response.status == 304:
-            self.crawler.stats.inc_value("stdnews/discovery_not_modified")
+            self.crawler.stats.inc_value(keys.DISCOVERY_NOT_MODIFIED)
             return  # unchanged since the last complete run: nothing new here or after
         if response.status == 204:
-            self.crawler.stats.inc_value("stdnews/discovery_exhausted")
+            self.crawler.stats.inc_value(keys.DISCOVERY_EXHAUSTED)
             return  # a "load more" endpoint with nothing more
         if failures.is_challenge(response.headers, response.body, response.status):
             self.discovery_blocked(response)
@@ -236,7 +232,7 @@ class NewsSpider(scrapy.Spider):
             yield from self.parse_sitemap(response, root)
             return
         links = list(self.discovered(response))
-        self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
+        self.record.discovered(root, len(links))
         requests, older, new, capped = self.article_requests(links, root)
         yield from requests
         if capped or (links and older == len(links)):
@@ -267,7 +263,7 @@ class NewsSpider(scrapy.Spider):
             if link.url in self.requested:
                 continue  # found by another discovery path already (listing and feed)
             if not self.full and self.is_known(link):
-                self.crawler.stats.inc_value("stdnews/articles_known")
+                self.crawler.stats.inc_value(keys.ARTICLES_KNOWN)
                 continue
             new += 1
             if self.limit is not None and len(self.requested) >= self.limit:
@@ -276,7 +272,7 @@ class NewsSpider(scrapy.Spider):
                 return requests, older, new, True
             self.sampled[root] = self.sampled.get(root, 0) + 1
             self.requested.add(link.url)
-            self.crawler.stats.inc_value("stdnews/articles_requested")
+            self.crawler.stats.inc_value(keys.ARTICLES_REQUESTED)
             requests.append(self.article_request(link))
         return requests, older, new, False
 
@@ -286,6 +282,7 @@ class NewsSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"hints": link.hints},
+            meta={"canonical": link.url},  # made canonical by discovery: not again (post_address)
         )
 
     def advertised_feeds(self, response: Response, root: str) -> Iterator[scrapy.Request]:
@@ -304,7 +301,7 @@ class NewsSpider(scrapy.Spider):
         pages = [response.urljoin(url) for url in self.next_pages(response)]
         if not pages and links and isinstance(response, HtmlResponse) and not is_feed(response):
             pages = [response.urljoin(url) for url in discovery.next_pages(response)]
-            self.crawler.stats.inc_value("stdnews/discovery/generic_next", len(pages))
+            self.crawler.stats.inc_value(keys.DISCOVERY_GENERIC_NEXT, len(pages))
         return [url for url in pages if url != response.url and not self.source.is_article(url)]
 
     def parse_sitemap(self, response: Response, root: str) -> Iterator[scrapy.Request]:
@@ -332,9 +329,9 @@ class NewsSpider(scrapy.Spider):
                 return
             children, pages = discovery.sitemap_entries(body)
             links = self.articles_of(response, pages)
-            self.crawler.stats.inc_value(f"{DISCOVERY_STAT}{discovery.SITEMAP}", len(links))
+            self.crawler.stats.inc_value(keys.DISCOVERY_PREFIX + discovery.SITEMAP, len(links))
             if links:  # an extra channel: a sitemap without news is no layout change
-                self.discovery_counts[root] = self.discovery_counts.get(root, 0) + len(links)
+                self.record.discovered(root, len(links))
             requests, *_ = self.article_requests(links, root)
             yield from requests
         for url in children[: MAX_DISCOVERY_PAGES - self.discovery_pages[root]]:
@@ -345,36 +342,35 @@ class NewsSpider(scrapy.Spider):
         known = self.plan.known
         return link.url in known or link.hints.get("discovered_as") in known
 
-    def record_check(self, response: Response, kind: str) -> None:
+    def record_check(self, response: Response, kind: str) -> str:
         """Validators of a 200 (kept exactly as received) and the status of any answer, under the
-        URL the next run asks for: a discovery page's own (a start URL that redirects is asked
-        for again), an article's canonical address (the post's, which revisits ask for)."""
+        URL the next run asks for (returned): a discovery page's own (a start URL that redirects
+        is asked for again), an article's canonical address (the post's, which revisits ask
+        for)."""
         if kind == "discovery":
             url = response.request.meta.get("redirect_urls", [response.url])[0]
         else:
-            url = canonical_url(response.url)
+            url = self.post_address(response.request, response.url)
         self.record_status(url, kind, response.status, response.headers)
+        return url
 
     def record_status(self, url: str, kind: str, status: int, headers=None) -> None:
         headers = headers or {}
-        self.checks.append(
-            {
-                "url": url,
-                "source": self.name,
-                "kind": kind,
-                "status": status,
-                "etag": header(headers, "ETag"),
-                "last_modified": header(headers, "Last-Modified"),
-            }
-        )
+        etag, modified = header(headers, "ETag"), header(headers, "Last-Modified")
+        self.record.check(url, self.name, kind, status, etag, modified)
 
     def record_failure(
         self, url: str, kind: str, status: int | None, error: str, reason: str | None = None
     ) -> None:
-        at = datetime.now(UTC).isoformat(timespec="seconds")
-        self.failures.append(
-            {"url": url, "kind": kind, "status": status, "error": error, "at": at, "reason": reason}
-        )
+        self.record.failure(url, kind, status, error, reason)
+
+    @staticmethod
+    def post_address(request: scrapy.Request, url: str) -> str:
+        """The canonical form of `url`, where an article's request answered or was asked: the
+        address discovery made canonical (carried in the request), when it is that one; else
+        (a redirect's end, a revisit, a URL Scrapy escaped) made canonical here, once."""
+        given = request.meta.get("canonical")
+        return given if url == given else canonical_url(url)
 
     def discovered(self, response: Response) -> list[ArticleLink]:
         """Article links of a discovery page from every path, canonical and filtered to article
@@ -384,14 +380,12 @@ class NewsSpider(scrapy.Spider):
         site = self.articles_of(response, self.article_links(response))
         page = []
         if isinstance(response, HtmlResponse) and not is_feed(response):
-            wanted = self.source.is_article
-            links = discovery.page_links(response, lambda url: wanted(canonical_url(url)))
-            page = self.articles_of(response, links)
+            page = first_of_each(discovery.page_links(response, self.article_address))
             if page and not site and self.reads_listings:
-                self.stale.add(response.meta.get("root", response.url))
-                self.crawler.stats.inc_value("stdnews/selector_stale")
+                self.record.stale.add(response.meta.get("root", response.url))
+                self.crawler.stats.inc_value(keys.SELECTOR_STALE)
         for link in site + page:
-            self.crawler.stats.inc_value(f"{DISCOVERY_STAT}{link.via}")
+            self.crawler.stats.inc_value(keys.DISCOVERY_PREFIX + link.via)
         return merged(site + page)
 
     @property
@@ -403,6 +397,11 @@ class NewsSpider(scrapy.Spider):
             NewsSpider.listing_links,
         )
         return bool(self.article_links_css) or overridden
+
+    def article_address(self, address: str) -> str | None:
+        """The canonical URL of an absolute address when it is an article of the source."""
+        url = canonical_url(address)
+        return url if self.source.is_article(url) else None
 
     def articles_of(self, response: Response, links: Iterable[ArticleLink]) -> list[ArticleLink]:
         """The links that are article URLs of the source, canonical, each once."""
@@ -447,11 +446,12 @@ class NewsSpider(scrapy.Spider):
             yield from self.article_lost(response.request, response.status, reason, error)
             return
         redirects = response.request.meta.get("redirect_urls", [])
-        self.record_check(response, "article")
+        post_url = self.record_check(response, "article")
         yield ArticleItem(
             source=self.name,
             url=redirects[0] if redirects else response.url,
             final_url=response.url,
+            post_url=post_url,
             status=response.status,
             html=response.text if response.status == 200 else "",
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -475,20 +475,22 @@ class NewsSpider(scrapy.Spider):
         discovery record when it has one."""
         url = asked_for(request)
         self.logger.info("article %s (%s): %s", reason, error, url)
-        self.crawler.stats.inc_value("stdnews/articles_failed")
-        self.crawler.stats.inc_value(f"{FAILED_STAT}article/{reason}")
+        self.crawler.stats.inc_value(keys.ARTICLES_FAILED)
+        self.crawler.stats.inc_value(f"{keys.FAILED_PREFIX}article/{reason}")
         if reason in (failures.BLOCKED, failures.ROBOTS):
             # Refused by the site, or by our own robots.txt politeness: not an error of ours,
             # and not a reason to walk every discovery page again next run.
-            self.crawler.stats.inc_value("stdnews/articles_refused")
+            self.crawler.stats.inc_value(keys.ARTICLES_REFUSED)
         self.record_failure(url, "article", status, error, reason)
-        self.record_status(canonical_url(url), "article", status or 0)  # as record_check
+        post_url = self.post_address(request, url)
+        self.record_status(post_url, "article", status or 0)  # as record_check
         hints = request.cb_kwargs.get("hints") or {}
         if hints.get("title"):
             yield ArticleItem(
                 source=self.name,
                 url=url,
                 final_url=url,
+                post_url=post_url,
                 status=status or 0,
                 html="",
                 fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -516,11 +518,11 @@ class NewsSpider(scrapy.Spider):
     def discovery_lost(self, url: str, status: int | None, reason: str, error: str) -> None:
         self.logger.info("discovery page %s (%s): %s", reason, error, url)
         self.record_failure(url, "discovery", status, error, reason)
-        self.crawler.stats.inc_value(f"{FAILED_STAT}discovery/{reason}")
+        self.crawler.stats.inc_value(f"{keys.FAILED_PREFIX}discovery/{reason}")
         if reason not in (failures.GONE, failures.ROBOTS):
             # A removed page or one robots.txt forbids will answer the same next time: the run
             # stays complete, so that the next one may stop early.
-            self.crawler.stats.inc_value("stdnews/discovery_failed")
+            self.crawler.stats.inc_value(keys.DISCOVERY_FAILED)
 
     def older_than_since(self, published: str | None) -> bool:
         """--since, once the page is read: a post dated before it is not stored (discovery may
@@ -534,6 +536,14 @@ class NewsSpider(scrapy.Spider):
     def limited(self) -> bool:
         """--limit or the canary's sample: this run did not walk everything it found."""
         return bool(self.limit or self.sample)
+
+
+def first_of_each(links: Iterable[ArticleLink]) -> list[ArticleLink]:
+    """The first link to each URL, in order."""
+    found: dict[str, ArticleLink] = {}
+    for link in links:
+        found.setdefault(link.url, link)
+    return list(found.values())
 
 
 def failure_text(failure: Failure, status: int | None) -> str:

@@ -28,6 +28,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers import failures
+from crawlers import stats as keys
 from crawlers.redirects import asked_for
 from crawlers.spiders.base import ArticleLink, NewsSpider, failure_reason, failure_text, is_feed
 
@@ -97,7 +98,7 @@ class OecdSpider(NewsSpider):
                 yield from self.api_replaced(response.request, response.status, *unusable)
                 if unusable[0] == failures.INVALID:
                     # It answered: unless its twin gives articles, the API changed.
-                    self.discovery_counts.setdefault(response.meta.get("root", response.url), 0)
+                    self.record.discovered(response.meta.get("root", response.url), 0)
                 return
         yield from super().parse(response, **kwargs)
 
@@ -112,7 +113,7 @@ class OecdSpider(NewsSpider):
         url = asked_for(request)
         self.logger.info("OECD search API failed (%s: %s); using its RSS feed", reason, error)
         self.record_failure(url, "discovery", status, f"{error}; RSS twin asked instead", reason)
-        self.crawler.stats.inc_value("stdnews/discovery_replaced")
+        self.crawler.stats.inc_value(keys.DISCOVERY_REPLACED)
         page, size = page_of(url)
         twin = rss_url(query_language(url), page, size)
         root = request.meta.get("root", url)

@@ -3,6 +3,7 @@
 Its public names are imported here, so that callers write `store.open_db(...)`,
 `store.save_post(...)` without knowing which module of the package holds them:
 
+- `Database` (sqlite_utils'), the connection every function here takes;
 - connection: the write policy every writer follows (BEGIN IMMEDIATE, backoff), errors;
 - database: opening (`open_db` for writers, `open_readonly` for readers), start-up upkeep;
 - posts, crawls: writing a post with its links; a run's own records;
@@ -11,6 +12,8 @@ Its public names are imported here, so that callers write `store.open_db(...)`,
   state (what a crawl knows before it starts), status (what `stdnews status` reports).
 """
 
+from sqlite_utils import Database
+
 from pipeline.store.connection import (
     BOOKKEEPING_WAIT,
     CORRUPT,
@@ -18,6 +21,7 @@ from pipeline.store.connection import (
     NOTADB,
     DatabaseLocked,
     DatabaseUnusable,
+    SQLiteError,
     bookkeeping,
     error_code,
     immediate,
@@ -34,6 +38,7 @@ from pipeline.store.connection import (
 from pipeline.store.crawls import (
     finish_crawl,
     interrupt_stale_crawls,
+    mark_interrupted,
     save_crawl_errors,
     start_crawl,
 )
@@ -56,12 +61,14 @@ from pipeline.store.posts import (
 )
 
 __all__ = [
+    "Database",
     "BOOKKEEPING_WAIT",
     "CORRUPT",
     "LOCK_WAIT",
     "NOTADB",
     "DatabaseLocked",
     "DatabaseUnusable",
+    "SQLiteError",
     "bookkeeping",
     "error_code",
     "immediate",
@@ -76,6 +83,7 @@ __all__ = [
     "write_async",
     "finish_crawl",
     "interrupt_stale_crawls",
+    "mark_interrupted",
     "save_crawl_errors",
     "start_crawl",
     "MAX_SEARCH_SEGMENTS",

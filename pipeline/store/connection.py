@@ -49,6 +49,10 @@ FIRST_PAUSE, MAX_PAUSE = 0.01, 0.1
 BUSY, LOCKED, FULL, NOTADB, CORRUPT, READONLY, CANTOPEN, PERM = 5, 6, 13, 26, 11, 8, 14, 3
 
 
+# SQLite's errors, for the except clauses of callers that do not use sqlite3 themselves.
+SQLiteError = sqlite3.Error
+
+
 class DatabaseUnusable(Exception):
     """A database that cannot be opened as asked; the message is one line naming the file."""
 

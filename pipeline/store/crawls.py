@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlite_utils import Database
 
-from pipeline.store.connection import (
-    bookkeeping,
-    utcnow,
-)
+from pipeline.store.connection import BOOKKEEPING_WAIT, bookkeeping, lock_wait, utcnow, write
 
 
 def save_crawl_errors(db: Database, crawl_id: int, source: str, errors: list[dict]) -> None:
@@ -47,3 +46,19 @@ def finish_crawl(db: Database, crawl_id: int, **figures) -> None:
         figures["warnings"] = "\n".join(figures["warnings"]) or None
     with bookkeeping(db):
         db["crawls"].update(crawl_id, figures)
+
+
+def mark_interrupted(db: Database, source: str) -> None:
+    """The source's last crawls row (one crawl at a time per database: the run's) becomes
+    interrupted and incomplete, whatever was written into it, waiting for the lock as the run's
+    other records do."""
+    write(db, partial(_mark_interrupted, db, source), max(lock_wait(), BOOKKEEPING_WAIT))
+
+
+def _mark_interrupted(db: Database, source: str) -> None:
+    db.execute(
+        "update crawls set status = 'interrupted', complete = 0, "
+        "finished = coalesce(finished, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')) "
+        "where id = (select max(id) from crawls where source = ?)",
+        [source],
+    )

@@ -35,7 +35,7 @@ def assess(
     the start URLs whose page the site's own selectors no longer read though its links gave
     articles: a warning, not a failure. A run is complete when it was healthy, not `limited`
     (--limit, the canary's sample) and nothing failed: only then may the next run stop at the
-    first discovery page with nothing new (pipeline/state.py).
+    first discovery page with nothing new (pipeline/store/state.py).
     """
     discovery_304 = stats.get(keys.DISCOVERY_NOT_MODIFIED, 0)
     discovered = sum(discovery.values())

@@ -117,7 +117,7 @@ class SQLitePipeline:
             return item
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
         await self.write(self.raw, partial(raw.save_page, self.raw, url, fields))
-        # In a worker process (pipeline/workers.py): downloads go on meanwhile.
+        # In a worker process (pipeline/normalize/workers.py): downloads go on meanwhile.
         try:
             post, rejected = await workers.normalize_async(fields)
         except Exception as error:
@@ -127,7 +127,7 @@ class SQLitePipeline:
             self.record.failure(url, "normalize", fields["status"], rejected)
             raise DropItem(rejected)
         if self.crawler.spider.older_than_since(post.published):
-            self.counts["older"] += 1  # --since, when discovery gave no date (pipeline/health.py)
+            self.counts["older"] += 1  # --since, when discovery gave no date (crawlers/health.py)
             raise DropItem("older than --since", log_level="DEBUG")
         saved = await self.write(self.db, partial(store.save_post, self.db, post))
         self.counts[saved] += 1
@@ -159,7 +159,7 @@ class SQLitePipeline:
                 f"(the posts saved so far stay); free some space and run again"
             )
             logger.error("stdnews crawl: %s", DISK_FULL[0])
-            free_reserve(path)  # room for the crawls rows (pipeline/lock.py)
+            free_reserve(path)  # room for the crawls rows (pipeline/store/lock.py)
         self.failed = DISK_FULL[0]
 
     def stop_spider(self) -> None:

@@ -15,8 +15,8 @@
 - `indexed_co_mentions(source, focus)`: organizations named together, from the same index.
 - Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
   to the post page, lists as links to the filters above.
-- Template variables: the dumps (home page), a post's organizations, tags, standards and language
-  versions (post page), the active filters (posts table).
+- Template variables: the dumps and the sources (home page), a post's organizations, tags,
+  standards and language versions (post page), the active filters (posts table).
 - Feeds: datasette-atom answers a query with no rows with an empty feed instead of an error.
 """
 
@@ -452,12 +452,28 @@ def prepare_jinja2_environment(env):
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     if view_name == "index":
-        return {"dumps": dumps_for(datasette)}
+        return home_page_vars(datasette)
     if view_name == "row" and table == "posts" and request is not None:
         return post_page_vars(datasette, database, request)
     if view_name == "table" and table in POST_TABLES and request is not None:
         return {"post_filters": active_filters(request)}
     return {}
+
+
+def home_page_vars(datasette):
+    async def inner():
+        return {"dumps": dumps_for(datasette), "sources": await source_ids(datasette)}
+
+    return inner
+
+
+async def source_ids(datasette) -> list[str]:
+    """The served sources table's ids (in the order they were defined), for the home page's
+    feeds: a source added to the registry is listed with no change to the template."""
+    for db in datasette.databases.values():
+        if db.path and not db.is_memory and await db.table_exists("sources"):
+            return [row[0] for row in await db.execute("select id from sources order by rowid")]
+    return []
 
 
 def dumps_for(datasette) -> list[dict]:

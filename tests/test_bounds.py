@@ -59,8 +59,8 @@ def test_a_12_mb_article_keeps_the_crawl_and_its_worker_within_memory(tmp_path):
     memory.huge_mirror(tmp_path / "site", megabytes=12)
     peaks = memory.crawl_peaks(tmp_path / "site", tmp_path / "news.db")
     assert peaks["exit_status"] == 0, peaks["stderr_tail"]
-    assert 0 < peaks["worker_mb"] < 300, peaks  # the worker alone went to ~700 MB
-    assert peaks["together_mb"] < 400, peaks  # target 300 (bench/memory.py); was 1.1 GB
+    assert 0 < peaks["worker_mb"] < 300, peaks  # unbounded, the worker alone went far above
+    assert peaks["together_mb"] < 400, peaks  # target 300 (bench/memory.py, docs/performance.md)
     db = sqlite3.connect(tmp_path / "news.db")
     text, source, words, missing = db.execute(
         "select text, text_source, word_count, text_missing from posts where url = ?",

@@ -29,7 +29,7 @@ from pipeline.store import open_db, save_post
 from tests.conftest import stdnews
 from tests.site_support import hostile_post
 
-PEAK_MB = 400  # Datasette's own footprint is about 100 MB
+PEAK_MB = 400  # well above Datasette's own footprint (docs/performance.md)
 
 
 @pytest.fixture(scope="module")

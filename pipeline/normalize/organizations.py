@@ -53,7 +53,7 @@ def matcher() -> PhraseMatcher:
 def _masks(text: str) -> list[tuple[int, int]]:
     """Where e-mail addresses, URLs and standard references stand."""
     spans = standards.spans(text)
-    # Most texts have no address at all; a pattern's pass costs 0.05 ms, the checks 0.01.
+    # Most texts have no address at all, and checking for one costs less than a pattern's pass.
     if "@" in text:
         spans += [m.span() for m in EMAIL.finditer(text)]
     if "://" in text or "www." in text.lower():
@@ -63,7 +63,7 @@ def _masks(text: str) -> list[tuple[int, int]]:
 
 def mask(text: str) -> str:
     """Blank out what must not count as a mention, keeping offsets."""
-    parts, done = [], 0  # slices, not a list of every character (0.3 ms for 40 KB)
+    parts, done = [], 0  # slices, not a list of every character (slow on long texts)
     for start, end in sorted(_masks(text)):
         start = max(start, done)  # spans may overlap
         if end > start:

@@ -52,7 +52,9 @@ def aliases(item: dict, url: str) -> list[Alias]:
 
 def normalize(item: dict, now: datetime | None = None) -> Post:
     """A post from a fetched page; raises NormalizeError for pages that are not posts."""
-    url = canonical_url(item.get("final_url") or item["url"])
+    # The crawl made the address canonical once (post_url); a page read from a file or the raw
+    # store is made canonical here.
+    url = item.get("post_url") or canonical_url(item.get("final_url") or item["url"])
     source = SOURCES.get(item.get("source", "")) or source_for_url(url)
     if source and not source.is_article(url):
         raise NormalizeError(f"not an article URL of {source.id}: {url}")

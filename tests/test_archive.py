@@ -4,6 +4,7 @@ crawlers/robots.py), through the real engine: `stdnews crawl --replay` of a bloc
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 
@@ -35,6 +36,14 @@ def refused(db_path) -> set[str]:
     with sqlite3.connect(db_path) as db:
         rows = db.execute("select url from crawl_errors where kind = 'article' and status = 403")
         return {canonical_url(url) for (url,) in rows}
+
+
+def archived_pages(db_path) -> int:
+    """Refused pages read from the archive in the last run, as its crawls rows count them."""
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("select warnings from crawls where warnings is not null").fetchall()
+    found = (re.search(r"(\d+) refused pages read from the Internet Archive", w) for (w,) in rows)
+    return sum(int(match.group(1)) for match in found if match)
 
 
 def snapshot_blocked() -> set[str]:
@@ -144,6 +153,8 @@ def test_no_archive_when_switched_off_or_disallowed(tmp_path, monkeypatch, how):
     stored = posts(db_path)
     assert "archive" not in {via for via, _, _ in stored.values()}
     assert refused(db_path)  # the blocked articles reached the errbacks as 403s
+    # No copy was read at all, of articles or discovery pages (which leave no post behind).
+    assert archived_pages(db_path) == 0
 
 
 def test_blocked_pages_behind_a_readable_robots_txt(tmp_path, live):

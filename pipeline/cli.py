@@ -359,13 +359,10 @@ def known_sources() -> list[str]:
 def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False) -> int:
     """Print the run's `crawls` rows, one line per source (and, with -v, each failed request
     with its reason); the exit status they add up to."""
-    from pipeline.store import open_db
+    from pipeline.store import open_db, stop_run
 
     db = open_db(db_path)
-    # A crawl stopped before its spiders closed (a second Ctrl-C): nothing runs any more.
-    stop = "update crawls set status = 'interrupted', complete = 0 where run_id = ? and status = ?"
-    db.execute(stop, [run_id, "running"])
-    db.conn.commit()
+    stop_run(db, run_id)  # stopped before its spiders closed (a second Ctrl-C)
     rows = {r["source"]: r for r in db.query("select * from crawls where run_id = ?", [run_id])}
     status = 0
     for source in sources:

@@ -41,6 +41,7 @@ from pipeline.store.crawls import (
     mark_interrupted,
     save_crawl_errors,
     start_crawl,
+    stop_run,
 )
 from pipeline.store.database import (
     MAX_SEARCH_SEGMENTS,
@@ -86,6 +87,7 @@ __all__ = [
     "mark_interrupted",
     "save_crawl_errors",
     "start_crawl",
+    "stop_run",
     "MAX_SEARCH_SEGMENTS",
     "SEARCH_TABLES",
     "configure",

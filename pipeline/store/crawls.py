@@ -62,3 +62,14 @@ def _mark_interrupted(db: Database, source: str) -> None:
         "where id = (select max(id) from crawls where source = ?)",
         [source],
     )
+
+
+def stop_run(db: Database, run_id: str) -> None:
+    """The run's rows still marked running become interrupted and incomplete: its process
+    stopped before their spiders closed (a second Ctrl-C), and nothing runs any more."""
+    with bookkeeping(db):
+        db.execute(
+            "update crawls set status = 'interrupted', complete = 0"
+            " where run_id = ? and status = 'running'",
+            [run_id],
+        )

@@ -4,7 +4,8 @@ docs/architecture.md draws the layers; this test holds the code to the drawing. 
 `crawlers` and `pipeline` is parsed (not imported) and each of its imports of the project is
 checked against its own layer: a module may import its own package and the layers below it,
 never a layer above, and the two middle layers (the crawl and the site) not each other. Imports
-made only for type annotations count too: they are what a reader follows.
+made only for type annotations count too: they are what a reader follows. The libraries follow
+the layers as well: SQLite only in the store and the site, Scrapy only in the crawl.
 """
 
 from __future__ import annotations
@@ -41,15 +42,30 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def project_imports(path: Path) -> list[tuple[int, str]]:
-    """(line, module) of every import of crawlers or pipeline in the file."""
+# What each layer must not know: normalization is pure, only the crawl knows Scrapy, only the
+# store and the site SQLite, only the site Datasette.
+FORBIDDEN = {
+    "pipeline.normalize": ("sqlite3", "sqlite_utils", "scrapy", "twisted", "datasette"),
+    "pipeline.store": ("scrapy", "twisted", "datasette"),
+    "pipeline.site": ("scrapy", "twisted"),
+    "crawlers": ("sqlite3", "sqlite_utils", "datasette"),
+}
+
+
+def all_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import in the file."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names]
-    return [(line, name) for line, name in found if name.split(".")[0] in ("crawlers", "pipeline")]
+    return found
+
+
+def project_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of crawlers or pipeline in the file."""
+    return [(n, name) for n, name in all_imports(path) if name.split(".")[0] in LAYERS]
 
 
 def violations(path: Path, root: Path = ROOT) -> list[str]:
@@ -62,6 +78,17 @@ def violations(path: Path, root: Path = ROOT) -> list[str]:
         where = f"{path.relative_to(root)}:{line}"
         wrong.append(f"{where} ({importer}) imports {imported} ({target})")
     return wrong
+
+
+def unknown_things(path: Path, root: Path = ROOT) -> list[str]:
+    """Imports of libraries the module's layer must not know."""
+    layer = layer_of(module_name(path, root))
+    banned = FORBIDDEN.get(layer, ())
+    return [
+        f"{path.relative_to(root)}:{line} ({layer}) imports {name}"
+        for line, name in all_imports(path)
+        if name.split(".")[0] in banned
+    ]
 
 
 MODULES = sorted(p for package in ("crawlers", "pipeline") for p in (ROOT / package).rglob("*.py"))
@@ -78,6 +105,11 @@ def test_imports_run_one_way():
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
 
 
+def test_each_layer_knows_only_its_own_libraries():
+    wrong = [line for path in MODULES for line in unknown_things(path)]
+    assert not wrong, "libraries outside their layer:\n" + "\n".join(wrong)
+
+
 @pytest.mark.parametrize(
     ("importer", "source", "ok"),
     [
@@ -90,6 +122,12 @@ def test_imports_run_one_way():
         ("crawlers/x.py", "from pipeline.cli import cli", False),
         ("pipeline/cli.py", "from crawlers import run", True),
         ("pipeline/site/x.py", "from pipeline import verdicts", True),
+        ("pipeline/normalize/x.py", "import sqlite3", False),
+        ("pipeline/normalize/x.py", "from scrapy.http import Response", False),
+        ("pipeline/store/x.py", "import sqlite3", True),
+        ("pipeline/store/x.py", "from datasette import hookimpl", False),
+        ("crawlers/x.py", "from sqlite_utils import Database", False),
+        ("crawlers/x.py", "from scrapy import Request", True),
     ],
 )
 def test_the_check_sees_an_import_that_runs_back_up(tmp_path, importer, source, ok):
@@ -97,4 +135,4 @@ def test_the_check_sees_an_import_that_runs_back_up(tmp_path, importer, source, 
     path = tmp_path / importer
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(source + "\n")
-    assert (violations(path, tmp_path) == []) is ok
+    assert (violations(path, tmp_path) + unknown_things(path, tmp_path) == []) is ok

@@ -126,7 +126,7 @@ def chart_queries() -> dict[str, str]:
 
 
 class Server(ServedSite):
-    """`stdnews serve` on a free loopback port (pipeline/site.py), asked over one kept-alive
+    """`stdnews serve` on a free loopback port (pipeline/site/serve.py), asked over one kept-alive
     connection, once its facet index is built; stopped on exit."""
 
     def __init__(self, db_path: Path):

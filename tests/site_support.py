@@ -81,5 +81,5 @@ def hostile_post() -> Post:
 
 
 def write_dumps(folder: Path, db_path: Path, day: str = DUMP_DAY) -> dict:
-    """The dumps folder of `stdnews dump` (pipeline/dumps.py itself); returns its manifest."""
+    """The dumps folder of `stdnews dump` (pipeline/store/dumps.py itself); returns its manifest."""
     return dump(db_path, folder, day=day, progress=lambda *_: None).manifest

@@ -95,7 +95,7 @@ def test_unreadable_page_keeps_discovery_hints():
         {"title": "A title", "published": "2024-05-03T10:00:00Z", "via": "api", "tags": ["Tax"]},
     )
     assert (fields.title, fields.text) == ("A title", "")
-    # The API's instant as OECD's day and time in Paris (see pipeline/dates.py).
+    # The API's instant as OECD's day and time in Paris (see pipeline/normalize/dates.py).
     assert fields.published.value == "2024-05-03T12:00:00+02:00"
     assert fields.published.source == "api"
     assert fields.site_tags == ["Tax"]

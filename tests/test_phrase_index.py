@@ -1,4 +1,4 @@
-"""The word-pair index of the ranked search (posts_pairs_fts, pipeline/search.py): a phrase
+"""The word-pair index of the ranked search (posts_pairs_fts, pipeline/store/search.py): a phrase
 found there gives the same posts with the same BM25 scores as posts_fts, and the index follows
 every insert, update and delete of a post."""
 

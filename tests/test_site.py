@@ -433,7 +433,7 @@ def test_feeds_are_valid_atom(site, path):
     ],
 )
 def test_the_search_feed_lists_the_posts_the_search_finds(site, params):
-    """The feed and the ranked search share their filters (pipeline/filters.py)."""
+    """The feed and the ranked search share their filters (pipeline/site/filters.py)."""
     found = {r["url"] for r in rows(site, "/news/search.json?" + urlencode(params))}
     assert found, params
     feed = feedparser.parse(get(site, "/news/feed_search.atom?" + urlencode(params)).content)
@@ -652,7 +652,7 @@ def facet_counts(site, path: str) -> dict:
     ],
 )
 def test_facets_agree_whichever_way_they_are_counted(site, query, monkeypatch):
-    """The facet index (pipeline/facets.py) and the SQL counts used while there is none."""
+    """The facet index (pipeline/site/facets.py) and the SQL counts used while there is none."""
     plugin = site_plugin()
     path = f"/news/posts.json?_size=0&{query}"
     answers = spy(monkeypatch, plugin.PostFacets, "index_counts")

@@ -100,7 +100,8 @@ def write(path: str, text: str, encoding: str = "utf-8") -> None:
 
 
 def write_rules(host: str, rules: list[str]) -> None:
-    """<host>/.responses: answers other than 200 (redirects, refusals); see pipeline/replay.py."""
+    """<host>/.responses: answers other than 200 (redirects, refusals); see
+    crawlers/replay/server.py."""
     write(f"{host}/.responses", "\n".join(rules) + "\n")
 
 

@@ -1,9 +1,9 @@
 """Shared flow of every news spider: discovery pages (listings, feeds, APIs) -> article pages.
 
 A source is mostly data on a subclass: start URLs and the CSS that finds article links and the
-next listing page. Which URLs are articles, and of which layout generation, is pipeline/sources.py's
-knowledge, so that listing and index pages are never handed over as posts. Extraction of fields
-from article pages happens in pipeline/, not here.
+next listing page. Which URLs are articles, and of which layout generation, is
+pipeline/normalize/sources.py's knowledge, so that listing and index pages are never handed over
+as posts. Extraction of fields from article pages happens in pipeline/normalize/, not here.
 
 Spider arguments (`-a` or `stdnews crawl --since/--limit`): `since=YYYY-MM-DD` skips older
 articles and stops paginating once a discovery page holds only older ones; `limit=N` caps the
@@ -12,9 +12,9 @@ live canary, `stdnews check`, so that every discovery path and generation is loo
 `full=1` fetches every article again and walks every discovery page; `revisit_days=N` re-checks
 posts published in the last N days (default 14).
 
-Incremental by default (pipeline/state.py): articles stored already are not fetched again; after
-a complete previous run, discovery pages are asked for conditionally (a 304 ends that path) and
-pagination stops at the first page with nothing new. Recent posts are revisited conditionally
+Incremental by default (pipeline/store/state.py): articles stored already are not fetched again;
+after a complete previous run, discovery pages are asked for conditionally (a 304 ends that path)
+and pagination stops at the first page with nothing new. Recent posts are revisited conditionally
 (304: unchanged; 404/410: gone) and refused ones retried. Archives and the listings of
 translations (`archive_urls`, `secondary_urls`) are left out of most incremental runs.
 """

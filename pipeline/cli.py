@@ -192,7 +192,7 @@ def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose, l
     links, feeds, sitemaps, the API) and the failed requests by reason; -v lists each failure.
 
     \b
-        stdnews crawl                       all four sources, live
+        stdnews crawl                       every source, live
         stdnews crawl iso --replay mirror/  replay a mirror of www.iso.org
         stdnews crawl --since 2024-01-01    backfill everything published since 2024
     """
@@ -412,7 +412,7 @@ def check(sources, articles, replay, verbose):
     each page matched, with the same answers and exit statuses as `stdnews crawl`.
 
     \b
-        stdnews check                 all four sources, 3 articles per listing
+        stdnews check                 every source, 3 articles per listing
         stdnews check oecd --articles 10
     """
     from crawlers import run
@@ -621,7 +621,9 @@ def serve(db_path, host, port):
     help="The URL the page was fetched from (one FILE only); default: from the file's path in a "
     "wget-style mirror, <host>/<path>.",
 )
-@click.option("--source", help="Source id (iec, bipm, iso, oecd); default: from the URL's host.")
+@click.option(
+    "--source", help="Source id (the posts' source column); default: from the URL's host."
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=0),

@@ -134,6 +134,11 @@ def test_an_archived_copy_never_replaces_a_live_page(tmp_path, live):
     before = posts(db_path)
     crawl(db_path, mirror.root, "--full")  # every article asked for again: all blocked
     after = posts(db_path)
+    with sqlite3.connect(db_path) as db:  # no copy failed to be stored
+        assert (
+            db.execute("select count(*) from crawl_errors where reason = 'error'").fetchone()[0]
+            == 0
+        )
     for url, (via, _, _) in before.items():
         if via == "live":
             assert after[url] == before[url], url

@@ -173,6 +173,15 @@ def test_a_refused_fetch_keeps_the_stored_body(db):
     assert (row["text"], row["text_missing"], row["http_status"]) == (POST.text, 0, 403)
 
 
+def test_an_archived_copy_leaves_a_live_post_as_it_is(db):
+    store.save_post(db, POST, now="2026-11-01T00:00:00+00:00")
+    copy = replace(POST, text="An older text.", content_hash="h0", fetched_via="archive")
+    assert store.save_post(db, copy, now="2026-11-02T00:00:00+00:00") == "unchanged"
+    row = db["posts"].get(POST.id)
+    assert (row["text"], row["fetched_via"]) == (POST.text, None)  # None: live
+    assert row["last_seen"] == "2026-11-02T00:00:00+00:00"  # seen again, through the archive
+
+
 def test_a_body_arriving_later_fills_the_post(db):
     refused = replace(POST, text="", word_count=0, content_hash="empty", text_missing=True)
     store.save_post(db, refused)

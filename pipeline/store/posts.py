@@ -121,7 +121,7 @@ def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
     if superseded(previous, post, keep_version):
         return "unchanged"
     if live_stays(previous, post):
-        conn.execute("update posts set last_seen = ? where id = ?", [now, post["id"]])
+        conn.execute("update posts set last_seen = ? where id = ?", [now, post.id])
         return "unchanged"
     if previous and post.text_missing and not previous["text_missing"]:
         row.update({column: previous[column] for column in BODY_COLUMNS})

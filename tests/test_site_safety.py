@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -361,6 +362,29 @@ def test_port_in_use_one_line_before_serving(small_db):
     assert str(other.port) in lines[0]
     assert "serving" not in result.stderr.lower()
     assert seconds < 8, seconds
+
+
+def test_serve_refuses_without_the_plugins(small_db):
+    """An environment where the entry points are not registered (installed before they were)
+    is told to reinstall, in one line, instead of serving pages that fail."""
+    from click.testing import CliRunner
+    from datasette.plugins import pm
+
+    from pipeline.cli import cli
+
+    taken = socket.socket()  # were the plugins not checked first, serving would stop here
+    taken.bind(("127.0.0.1", 0))
+    port = str(taken.getsockname()[1])
+    plugin = pm.unregister(name="standards_news")
+    try:
+        result = CliRunner().invoke(cli, ["serve", "--db", str(small_db), "--port", port])
+    finally:
+        pm.register(plugin, name="standards_news")
+        taken.close()
+    assert result.exit_code == 1, result.output
+    assert "plugins are not installed" in result.output
+    assert "make install" in result.output
+    assert "serving" not in result.output.lower()
 
 
 @pytest.mark.parametrize("port", ["99999", "0", "-1", "http"])

@@ -134,6 +134,17 @@ class Refused(click.ClickException):
         click.echo(f"stdnews {ctx.info_name if ctx else 'serve'}: {self.message}", err=True)
 
 
+PLUGINS = ("standards_news", "standards_news_safety")  # pyproject.toml's datasette entry points
+
+
+def missing_plugins() -> list[str]:
+    """The site's plugins Datasette did not find: an environment installed before they were
+    entry points, or not installed at all, would serve pages that fail."""
+    from datasette.plugins import pm
+
+    return [name for name in PLUGINS if pm.get_plugin(name) is None]
+
+
 def serve_db(db_path: Path, host: str, port: int) -> None:
     """Serve db_path with Datasette in this process until Ctrl-C or SIGTERM (exit status 0).
 
@@ -150,6 +161,13 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
             store.open_readonly(db_path).close()
     except store.DatabaseUnusable as error:
         raise Refused(str(error), verdicts.UNUSABLE) from None
+    missing = missing_plugins()
+    if missing:
+        raise Refused(
+            f"the site's Datasette plugins are not installed in this environment "
+            f"({', '.join(missing)}): run `make install` (pip install -e .)",
+            verdicts.FAILED,
+        )
     listening = listen(host, port)
     try:
         datasette = make_datasette(db_path, serving=True)

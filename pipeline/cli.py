@@ -88,7 +88,7 @@ def database_verdict(store, error: Exception) -> tuple[str, int] | None:
 
 
 def serve_db(db_path: Path, host: str, port: int) -> None:
-    """pipeline.site.serve_db, imported when a command serves."""
+    """pipeline.site.serve.serve_db, imported when a command serves."""
     from pipeline.site import serve as site
 
     site.serve_db(db_path, host, port)
@@ -350,7 +350,7 @@ def validate_sources(sources: list[str], known: list[str], hint: str = "SOURCES"
 
 
 def known_sources() -> list[str]:
-    """The source ids, without Scrapy (pipeline/sources.py)."""
+    """The source ids, without Scrapy (pipeline/normalize/sources.py)."""
     from pipeline.normalize.sources import SOURCES
 
     return sorted(SOURCES)

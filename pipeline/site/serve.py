@@ -77,7 +77,7 @@ SERVING_LIMITS = {
 
 
 def dumps_dir(db_path: Path) -> Path:
-    """Where `stdnews dump` writes (pipeline.dumps.folder_for), served at /dumps/."""
+    """Where `stdnews dump` writes (pipeline.store.dumps.folder_for), served at /dumps/."""
     from pipeline.store.dumps import folder_for
 
     return folder_for(db_path)

@@ -50,7 +50,9 @@ BATCH = 5_000
 DOMAIN_SHARE = 0.03  # of the words of a body: domain words outside the post's topics
 
 # Per source: publisher organization, layout generations with their share, URL template,
-# date signal and precision, languages with their share.
+# date signal and precision, languages with their share. This is a model of each real site's
+# output (knowledge, like a spider's), not a list of sources: a source without an entry here is
+# crawled and served as any other, and is only absent from the synthetic benchmark corpus.
 SOURCES = {
     "iec": {
         "organization": "iec",

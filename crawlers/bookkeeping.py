@@ -3,7 +3,8 @@
 The checks (validators and status of every page asked for: `http_validators`), the failed
 requests (`crawl_errors`), the article links each discovery start URL gave and the start URLs
 whose site selectors went stale (both judged by crawlers/health.py for the `crawls` row). The
-item pipeline owns the record: it makes one for its crawler and writes it when the spider
+item pipeline owns the record: it takes its crawler's (made by the first to reach it, so that
+what the spider records before the pipeline is built is kept) and writes it when the spider
 closes. The spider and the pipeline reach it through the crawler (`of(crawler)`), as they reach
 the run's stats, rather than leaving it on the spider for the pipeline to collect.
 """
@@ -55,13 +56,16 @@ class RunRecord:
 
 
 def start(crawler) -> RunRecord:
-    """A new record for the crawler's run (the item pipeline's, made when it is built)."""
-    record = RunRecord()
-    setattr(crawler, ATTRIBUTE, record)
+    """The crawler's run record, made if it has none yet (the item pipeline's, taken when it is
+    built): what the spider recorded before then is kept, not replaced."""
+    record = getattr(crawler, ATTRIBUTE, None)
+    if record is None:
+        record = RunRecord()
+        setattr(crawler, ATTRIBUTE, record)
     return record
 
 
 def of(crawler) -> RunRecord:
     """The crawler's run record; a spider crawled without the item pipeline (a test of its
     callbacks) gets one that nothing writes."""
-    return getattr(crawler, ATTRIBUTE, None) or start(crawler)
+    return start(crawler)

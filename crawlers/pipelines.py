@@ -55,6 +55,10 @@ class SQLitePipeline:
         self.failed: str | None = None  # why the run stopped writing (a full disk)
         self.closing: asyncio.Task | None = None
         self.record = bookkeeping.start(crawler)  # the spider adds to it through the crawler
+        # What open_spider took: Scrapy closes the pipeline even when opening it raised.
+        self.db: store.Database | None = None
+        self.raw: store.Database | None = None
+        self.crawl_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -170,6 +174,15 @@ class SQLitePipeline:
             self.closing = asyncio.ensure_future(engine.close_spider_async(reason="disk full"))
 
     def close_spider(self) -> None:
+        """Write the run's record, then give back what open_spider took (only that: opening
+        may have failed half-way, and the shared connections count their users)."""
+        try:
+            if self.crawl_id is not None:  # else no crawls row to finish: opening failed
+                self.finish()
+        finally:
+            self.release()
+
+    def finish(self) -> None:
         spider = self.crawler.spider
         stats = self.crawler.stats.get_stats()
         report = health.assess(
@@ -188,13 +201,19 @@ class SQLitePipeline:
             if not store.is_full(error):
                 raise
             logger.error("stdnews crawl: %s: the run's record not written (disk full)", spider.name)
-        finally:
-            db_path = self.settings.get("NEWS_DB_PATH")
-            WRITER.release(db_path)
-            RAW.release(db_path)
-            if self.lock:
-                self.lock.release()
         logger.info("crawl %s of %s: %s", self.crawl_id, spider.name, report["status"])
+
+    def release(self) -> None:
+        db_path = self.settings.get("NEWS_DB_PATH")
+        if self.db is not None:
+            self.db = None
+            WRITER.release(db_path)
+        if self.raw is not None:
+            self.raw = None
+            RAW.release(db_path)
+        if self.lock:
+            self.lock.release()
+            self.lock = None
 
     def save(self, source: str, report: dict) -> None:
         """The run's validators, failed requests and crawls row, each waiting for the lock."""

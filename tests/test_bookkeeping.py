@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import ast
 import json
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
+import pytest
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -142,3 +145,75 @@ def test_a_crawl_opens_its_writer_once(tmp_path):
         assert result.returncode == 0, result.stderr
         opened = json.loads(result.stdout.splitlines()[-1])
         assert opened == {"open_db": 1, "open_raw": 1}
+
+
+FAIL_FIRST_OPEN = """
+import json, sys
+from crawlers import connections, run
+from pipeline import store
+shared = getattr(connections, sys.argv[3])
+real, calls = shared.opener, []
+def opener(path):
+    calls.append(path)
+    if len(calls) == 1:
+        raise store.DatabaseUnusable("unusable at first")
+    return real(path)
+shared.opener = opener
+run.crawl(["bipm", "iec"], sys.argv[1], replay=sys.argv[2], log_level="ERROR")
+print(json.dumps(len(calls)))
+"""
+
+
+@pytest.mark.parametrize("shared", ["WRITER", "RAW"])
+def test_a_spider_that_could_not_open_gives_back_only_what_it_took(tmp_path, shared):
+    """Scrapy closes the item pipeline even when opening it raised: the spider whose writer
+    (or raw-page store) could not be opened releases nothing it did not take, so the other
+    spider's connection and the one kept for the run's end stay open (opened once more, not
+    twice), and its closing writes no record and logs no traceback of its own."""
+    db_path = tmp_path / "news.db"
+    result = subprocess.run(
+        [sys.executable, "-c", FAIL_FIRST_OPEN, str(db_path), str(SNAPSHOT), shared],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == 2  # the failed opening, then one
+    assert "unusable at first" in result.stderr  # Scrapy's own report of the failed opening
+    assert "Scraper close failure" not in result.stderr
+    assert "AttributeError" not in result.stderr
+    with closing(sqlite3.connect(db_path)) as db:
+        rows = db.execute("select status, complete from crawls").fetchall()
+    assert rows == [("ok", 1)]  # the other spider's run, whole
+
+
+RECORD_AT_CREATION = """
+import sys
+from crawlers import run
+from crawlers.spiders.bipm import BipmSpider
+made = BipmSpider.from_crawler.__func__
+def from_crawler(cls, crawler, *args, **kwargs):
+    spider = made(cls, crawler, *args, **kwargs)
+    spider.record_failure("https://www.bipm.org/early", "discovery", None, "before the pipeline")
+    return spider
+BipmSpider.from_crawler = classmethod(from_crawler)
+run.crawl(["bipm"], sys.argv[1], replay=sys.argv[2], log_level="ERROR")
+"""
+
+
+def test_what_the_spider_records_before_the_pipeline_is_built_is_written(tmp_path):
+    """Scrapy makes the spider before the item pipeline: a failure the spider records then goes
+    into the run's record that the pipeline writes, not into one it replaces."""
+    db_path = tmp_path / "news.db"
+    result = subprocess.run(
+        [sys.executable, "-c", RECORD_AT_CREATION, str(db_path), str(SNAPSHOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    with closing(sqlite3.connect(db_path)) as db:
+        errors = db.execute("select url, error from crawl_errors").fetchall()
+    assert ("https://www.bipm.org/early", "before the pipeline") in errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -108,6 +109,25 @@ def test_the_crawl_uses_sqlite_only_through_the_store():
                 for name in names
                 if name.split(".")[0] in ("sqlite3", "sqlite_utils")
             ]
+    assert found == []
+
+
+# A statement's opening words, as SQL writes them: the store's business, never the crawl's.
+SQL = re.compile(
+    r"\b(select\b.+?\bfrom|insert\s+(or\s+\w+\s+)?into|update\s+\w+\s+set|delete\s+from)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def test_the_crawl_writes_no_sql():
+    """crawlers/ asks the store (pipeline/store) for what it reads and writes: no string of
+    its modules holds an SQL statement."""
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value[:60]}"
+        for path in crawler_modules()
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL.search(node.value)
+    ]
     assert found == []
 
 

@@ -22,7 +22,7 @@ class Command(ScrapyCrawl):
         super().run(args, opts)
         if self.exitcode:  # Scrapy's own failure (the spider could not start)
             return
-        row = last_crawl(self.settings.get("NEWS_DB_PATH"), args[0], started)
+        row = this_runs_row(self.settings.get("NEWS_DB_PATH"), args[0], started)
         print(summary(args[0], row))
         self.exitcode = verdicts.row_status(row)
 
@@ -36,18 +36,14 @@ def summary(source: str, row: dict | None) -> str:
     return verdicts.source_line(row)
 
 
-def last_crawl(db_path: str, source: str, since: str) -> dict | None:
+def this_runs_row(db_path: str, source: str, since: str) -> dict | None:
     """The source's crawls row started at or after `since` (this run's), or None."""
     try:
         db = store.open_readonly(db_path)
     except store.DatabaseUnusable:
         return None
     try:
-        rows = db.query(
-            "select * from crawls where source = ? and started >= ? order by id desc limit 1",
-            [source, since],
-        )
-        return next(iter(rows), None)
+        return store.last_crawl(db, source, since)
     except store.SQLiteError:
         return None
     finally:

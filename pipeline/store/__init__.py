@@ -38,6 +38,7 @@ from pipeline.store.connection import (
 from pipeline.store.crawls import (
     finish_crawl,
     interrupt_stale_crawls,
+    last_crawl,
     mark_interrupted,
     save_crawl_errors,
     start_crawl,
@@ -84,6 +85,7 @@ __all__ = [
     "write_async",
     "finish_crawl",
     "interrupt_stale_crawls",
+    "last_crawl",
     "mark_interrupted",
     "save_crawl_errors",
     "start_crawl",

@@ -1,4 +1,5 @@
-"""A run's own records: its `crawls` row, from start to finish, and its failed requests."""
+"""A run's own records: its `crawls` row, from start to finish (and read back when the run
+ends), and its failed requests."""
 
 from __future__ import annotations
 
@@ -73,3 +74,12 @@ def stop_run(db: Database, run_id: str) -> None:
             " where run_id = ? and status = 'running'",
             [run_id],
         )
+
+
+def last_crawl(db: Database, source: str, since: str) -> dict | None:
+    """The source's latest crawls row started at or after `since` (a run's own), or None."""
+    rows = db.query(
+        "select * from crawls where source = ? and started >= ? order by id desc limit 1",
+        [source, since],
+    )
+    return next(iter(rows), None)

@@ -47,8 +47,8 @@ def crawl(
 ) -> str:
     """Crawl the sources (all at once, one reactor) into db_path; returns the run id.
 
-    Holds the database's crawl lock throughout: raises pipeline.lock.CrawlLocked at once when
-    another crawl is writing the same database. The spiders share one writer, opened by the
+    Holds the database's crawl lock throughout: raises pipeline.store.lock.CrawlLocked at once
+    when another crawl is writing the same database. The spiders share one writer, opened by the
     first and closed once the search index is tidied (crawlers/connections.py).
     """
     with CrawlLock(db_path), connections.kept(db_path):

@@ -103,8 +103,9 @@ STDNEWS_SECONDARY_RECHECK_HOURS = float(
     os.environ.get("STDNEWS_SECONDARY_RECHECK_HOURS", state.SECONDARY_RECHECK_HOURS)
 )
 
-# The replay handler sends requests for the real hosts to a loopback mirror (crawlers/replay.py);
-# it is switched on by setting REPLAY_ADDRESS (host:port), which `stdnews crawl --replay` does.
+# The replay handler (crawlers/replay/handler.py) sends requests for the real hosts to a
+# loopback mirror (crawlers/replay/server.py); it is switched on by setting REPLAY_ADDRESS
+# (host:port), which `stdnews crawl --replay` does.
 REPLAY_ADDRESS = os.environ.get("STDNEWS_REPLAY_ADDRESS", "")
 
 LOG_LEVEL = os.environ.get("STDNEWS_LOG_LEVEL", "INFO")

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from pipeline import __version__, verdicts
+from pipeline.normalize.source_errors import SourcesFileError
 from pipeline.paths import DEFAULT_DB, GOLD, SNAPSHOT
 
 # Heavy modules (Scrapy, Datasette, the parsers and models) are imported by the commands that use
@@ -50,6 +51,8 @@ class Stdnews(click.Group):
             sys.exit(self.fail(self.one_line(error), error.exit_code))
         except click.Abort:  # Ctrl-C, outside a crawl (which stops by itself)
             sys.exit(self.fail("interrupted", verdicts.INTERRUPTED))
+        except SourcesFileError as error:  # a bad file in STDNEWS_SOURCES, met by any command
+            sys.exit(self.fail(str(error), verdicts.USAGE))
         except Exception as error:
             store = sys.modules.get("pipeline.store")  # imported by every command that opens one
             verdict = store and database_verdict(store, error)

@@ -10,11 +10,21 @@ the project names it.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from dataclasses import fields
 
 import pytest
 
-from pipeline.normalize.sources import SOURCES, SOURCES_ENV, registry, sources_from_files
+from pipeline.normalize.source_errors import SourcesFileError
+from pipeline.normalize.sources import (
+    SHAPES,
+    SOURCES,
+    SOURCES_ENV,
+    Generation,
+    Source,
+    sources_from_files,
+)
 from pipeline.paths import ROOT
 from tests.conftest import TESTS, crawl_replay, stdnews
 
@@ -94,15 +104,101 @@ def test_status_lists_the_toy(crawled):
     assert " ok " in line, status.stdout
 
 
-def test_a_source_defined_twice_is_refused(tmp_path):
-    twice = tmp_path / "twice.toml"
-    twice.write_text((TOY / "sources.toml").read_text().replace('id = "toy"', 'id = "iso"'))
-    with pytest.raises(ValueError, match="source iso is defined twice"):
-        registry(sources_from_files(str(twice)))
+# A mistake of the toy's file (a text replacement) -> what its one line names: field and problem.
+MISTAKES = {
+    "broken TOML": (("[[sources.generations]]", "[[sources.generations]"), "not a TOML file"),
+    "a missing field": (('name = "Example Standards news"\n', ""), "source toy: name: missing"),
+    "an unknown field in a generation": (
+        ("title_css", "title_selector"),
+        "source toy: generation 1 (plain): title_selector: unknown field",
+    ),
+    "a duplicate id": (('id = "toy"', 'id = "iso"'), "source iso: id: already defined (built in)"),
+    "hosts as a string": (
+        ('hosts = ["news.example-standards.org"]', 'hosts = "news.example-standards.org"'),
+        "source toy: hosts: a list of strings expected, not 'news.example-standards.org'",
+    ),
+    "an invalid url_re": (
+        ("[^/?#]+", "[^/?#+"),
+        "source toy: generation 1 (plain): url_re: not a valid regular expression",
+    ),
+    "an unknown organization": (
+        ('organization = "cen"', 'organization = "nope"'),
+        "source toy: organization: 'nope' is no id of data/organizations.yaml",
+    ),
+    "an invalid url_rewrites pattern": (
+        ("timezone =", 'url_rewrites = [["^https://(x", "y"]]\ntimezone ='),
+        "source toy: url_rewrites (pair 1): not a valid pattern and replacement",
+    ),
+    "a date_css of strings": (
+        ('date_css = [["article time[datetime]", "datetime"]]', 'date_css = ["article time"]'),
+        "source toy: generation 1 (plain): date_css: a list of [string, string] pairs expected",
+    ),
+    "an unknown time zone": (
+        ("Europe/Brussels", "Europe/Nowhere"),
+        "source toy: timezone: 'Europe/Nowhere' is no IANA time zone",
+    ),
+}
 
 
-def test_an_unknown_field_names_its_file(tmp_path):
-    typo = tmp_path / "typo.toml"
-    typo.write_text((TOY / "sources.toml").read_text().replace("news_url", "news_page"))
-    with pytest.raises(ValueError, match="typo.toml: source toy: unknown"):
-        sources_from_files(str(typo))
+def mistaken(tmp_path, mistake: str):
+    """The toy's file with the mistake made, in tmp_path."""
+    (old, new), _ = MISTAKES[mistake]
+    text = (TOY / "sources.toml").read_text()
+    assert old in text, old
+    path = tmp_path / "mistaken.toml"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+def one_line(run, command: str) -> str:
+    """The one line a command printed for a bad sources file: exit 2, no traceback, no output."""
+    assert run.returncode == 2, run.stderr
+    assert run.stdout == "", run.stdout
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"stdnews {command}: "), line
+    return line
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_a_mistake_of_a_sources_file_is_one_line_naming_file_source_and_field(
+    tmp_path, monkeypatch, mistake
+):
+    path = mistaken(tmp_path, mistake)
+    monkeypatch.setenv(SOURCES_ENV, str(path))
+    for command, run in (
+        ("status", stdnews("status", "--db", str(tmp_path / "news.db"))),
+        ("crawl", crawl_replay(tmp_path / "news.db", TOY / "mirror", "toy")),
+    ):
+        line = one_line(run, command)
+        assert f"{path} (STDNEWS_SOURCES): " in line, line
+        assert MISTAKES[mistake][1] in line, line
+    assert not (tmp_path / "news.db").exists()  # nothing written
+
+
+def test_a_missing_sources_file_is_one_line(tmp_path, monkeypatch):
+    missing = tmp_path / "missing.toml"
+    monkeypatch.setenv(SOURCES_ENV, str(missing))
+    for command in ("status", "crawl", "migrate"):
+        line = one_line(stdnews(command, "--db", str(tmp_path / "news.db")), command)
+        assert line.endswith(
+            f"{missing} (STDNEWS_SOURCES): cannot read it: No such file or directory"
+        )
+
+
+def test_a_source_in_two_files_names_the_first(tmp_path):
+    toy = str(TOY / "sources.toml")
+    with pytest.raises(SourcesFileError, match=r"source toy: id: already defined \(in .*toy/"):
+        sources_from_files(os.pathsep.join((toy, toy)))
+
+
+def test_every_field_of_a_source_has_a_shape_to_check():
+    """A new field of Source or Generation needs its TOML shape in SHAPES, or no file loads."""
+    for cls in (Source, Generation):
+        assert {f.type for f in fields(cls)} <= set(SHAPES), cls
+
+
+def test_the_registry_error_outlives_the_failed_import():
+    """The cli catches SourcesFileError after the import of pipeline.normalize.sources failed
+    (the module is unloaded then): the class lives in a module that stays loaded."""
+    assert SourcesFileError.__module__ == "pipeline.normalize.source_errors"
+    assert issubclass(SourcesFileError, ValueError)

@@ -4,8 +4,9 @@ Such a source is data only (its entry in pipeline/normalize/sources.py or in a f
 STDNEWS_SOURCES): the spider starts at its news page, stays on its hosts, and finds article
 links by generic discovery (crawlers/discovery.py: every link of the page to an article URL of
 the source, advertised feeds, any theme's pagination). A source whose site needs more (an API,
-selectors, archives) gets a module here whose NewsSpider subclass is named after the source;
-that class wins over a generated one.
+selectors, archives) gets a module here with a NewsSpider subclass whose `name` attribute is the
+source id (written_spiders reads it; the class's own name does not matter): that spider wins over a
+generated one.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ Selectors are data, tried in order; when none matches, extract.py falls back to 
 and records which path gave each field. Discovery (listings, feeds, APIs) is the spiders' business.
 
 SOURCES is the one list of sources: spiders, URL keys, the `sources` table, tests and benchmarks
-derive from it. Sources defined as data outside this file join it from STDNEWS_SOURCES.
+derive from it. Sources defined as data outside this file join it from STDNEWS_SOURCES, every
+field checked first: a mistake is a SourcesFileError of one line, which the cli prints (exit 2).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pipeline.normalize.source_errors import SourcesFileError
 
 
 @dataclass(frozen=True)
@@ -246,10 +249,157 @@ BUILT_IN = (IEC, BIPM, ISO, OECD)
 SOURCES_ENV = "STDNEWS_SOURCES"
 
 
-def source_from_data(entry: dict) -> Source:
-    """A Source from a TOML table: the dataclasses' fields, lists standing for tuples."""
-    generations = tuple(Generation(**as_tuples(g)) for g in entry.get("generations", ()))
+def is_strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def is_pair(value) -> bool:
+    return is_strings(value) and len(value) == 2
+
+
+def is_tables(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+# What a field of each annotation must be in TOML: a check, and its name for an error message.
+SHAPES = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "tuple[str, ...]": (is_strings, "a list of strings"),
+    "tuple[str, str] | None": (is_pair, "a list of two strings"),
+    "tuple[tuple[str, str], ...]": (
+        lambda v: isinstance(v, list) and all(map(is_pair, v)),
+        "a list of [string, string] pairs",
+    ),
+    "tuple[Generation, ...]": (is_tables, "[[sources.generations]] tables"),
+}
+# A source id is a spider's name, a URL key and a path of the site's feeds: a plain word.
+SOURCE_ID = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+class Mistake(Exception):
+    """A field of an entry that is not what the registry needs: "field: problem"."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+
+
+def sources_from_files(paths: str) -> list[Source]:
+    """The sources of the TOML files named in paths (os.pathsep-separated; "" names none). A
+    mistake raises SourcesFileError: one line naming the file, the source and the field."""
+    taken = {s.id: "built in" for s in BUILT_IN}
+    found = []
+    for path in filter(None, paths.split(os.pathsep)):
+        for entry in entries_of(path):
+            try:
+                found.append(checked_source(entry, taken))
+            except Mistake as mistake:
+                source = entry.get("id") if isinstance(entry.get("id"), str) else "without an id"
+                raise SourcesFileError(
+                    f"{path} ({SOURCES_ENV}): source {source}: {mistake}"
+                ) from None
+            taken[found[-1].id] = f"in {path}"
+    return found
+
+
+def entries_of(path: str) -> list[dict]:
+    """The [[sources]] tables of a file."""
+    where = f"{path} ({SOURCES_ENV})"
+    try:
+        data = tomllib.loads(Path(path).read_text("utf-8"))
+    except OSError as error:
+        raise SourcesFileError(f"{where}: cannot read it: {error.strerror or error}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SourcesFileError(f"{where}: not a TOML file: {error}") from None
+    unknown = sorted(set(data) - {"sources"})
+    if unknown:
+        raise SourcesFileError(f"{where}: unknown {', '.join(unknown)}: [[sources]] tables only")
+    entries = data.get("sources", [])
+    if not is_tables(entries):
+        raise SourcesFileError(f"{where}: sources: [[sources]] tables expected")
+    return entries
+
+
+def checked_source(entry: dict, taken: dict[str, str]) -> Source:
+    """A Source from a TOML table, every field checked (Mistake otherwise); lists stand for
+    tuples."""
+    check_shapes(entry, Source)
+    check_source(entry, taken)
+    generations = tuple(checked_generation(n, g) for n, g in enumerate(entry["generations"], 1))
     return Source(**{**as_tuples(entry), "generations": generations})
+
+
+def checked_generation(number: int, entry: dict) -> Generation:
+    try:
+        check_shapes(entry, Generation)
+        check_pattern("url_re", entry["url_re"])
+    except Mistake as mistake:
+        name = entry.get("name") if isinstance(entry.get("name"), str) else "?"
+        raise Mistake(f"generation {number} ({name})", str(mistake)) from None
+    return Generation(**as_tuples(entry))
+
+
+def check_shapes(entry: dict, cls: type) -> None:
+    """Every field of the dataclass that the entry needs is there, of its shape; no other."""
+    known = {f.name: f for f in fields(cls)}
+    for name in entry:
+        if name not in known:
+            raise Mistake(name, f"unknown field; known: {', '.join(known)}")
+    for name, field in known.items():
+        if name not in entry:
+            if field.default is MISSING:
+                raise Mistake(name, "missing")
+            continue
+        check, shape = SHAPES[field.type]
+        if not check(entry[name]):
+            raise Mistake(name, f"{shape} expected, not {shorter(repr(entry[name]))}")
+
+
+def check_source(entry: dict, taken: dict[str, str]) -> None:
+    """What the shapes do not say: a plain id not taken, a known publisher, hosts and
+    generations, a time zone, patterns that compile."""
+    from pipeline.normalize import vocab  # YAML, loaded only when a file names a source
+
+    source_id = entry["id"]
+    if not SOURCE_ID.fullmatch(source_id):
+        raise Mistake("id", f"{source_id!r} is not a lowercase word ([a-z][a-z0-9_-]*)")
+    if source_id in taken:
+        raise Mistake("id", f"already defined ({taken[source_id]})")
+    if entry["organization"] not in {o["id"] for o in vocab.organizations()}:
+        raise Mistake(
+            "organization", f"{entry['organization']!r} is no id of data/organizations.yaml"
+        )
+    for name in ("hosts", "generations"):
+        if not entry[name]:
+            raise Mistake(name, "empty")
+    check_zone(entry.get("timezone", "UTC"))
+    if "language_path" in entry:
+        check_pattern("language_path", *entry["language_path"])
+    for number, (pattern, replacement) in enumerate(entry.get("url_rewrites", ()), 1):
+        check_pattern(f"url_rewrites (pair {number})", pattern, replacement)
+
+
+def check_zone(name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Mistake("timezone", f"{name!r} is no IANA time zone (Europe/Paris, UTC...)") from None
+
+
+def check_pattern(field: str, pattern: str, replacement: str | None = None) -> None:
+    """A regular expression that compiles, and a replacement whose groups it has."""
+    try:
+        compiled = re.compile(pattern)
+        if replacement is not None:
+            compiled.sub(replacement, "")
+    except re.error as error:
+        what = "regular expression" if replacement is None else "pattern and replacement"
+        raise Mistake(field, f"not a valid {what}: {error}") from None
+
+
+def shorter(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[: size - 3] + "..."
 
 
 def as_tuples(entry: dict) -> dict:
@@ -257,18 +407,6 @@ def as_tuples(entry: dict) -> dict:
         return tuple(frozen(v) for v in value) if isinstance(value, list) else value
 
     return {name: frozen(value) for name, value in entry.items()}
-
-
-def sources_from_files(paths: str) -> list[Source]:
-    """The sources of the TOML files named in paths (os.pathsep-separated; "" names none)."""
-    found = []
-    for path in filter(None, paths.split(os.pathsep)):
-        for entry in tomllib.loads(Path(path).read_text("utf-8")).get("sources", []):
-            unknown = set(entry) - {f.name for f in fields(Source)}
-            if unknown:
-                raise ValueError(f"{path}: source {entry.get('id')}: unknown {sorted(unknown)}")
-            found.append(source_from_data(entry))
-    return found
 
 
 def registry(extra: list[Source]) -> dict[str, Source]:

@@ -21,6 +21,9 @@ MAX_PARSE_CHARS = 2_000_000
 # word_count counts the words stored.
 MAX_TEXT_CHARS = 200_000
 CUT = "+cut"
+# The stored body structure's length in characters of HTML (posts.body_html): its text is bounded
+# like the body's, and its markup (links' addresses) by this, cut at a block's end.
+MAX_HTML_CHARS = 2 * MAX_TEXT_CHARS
 # Titles and descriptions past this length are markup gone wrong, not prose: cut as well.
 MAX_FIELD_CHARS = 2_000
 

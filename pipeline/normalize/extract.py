@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
 
-from pipeline.normalize import bounds, dates
+from pipeline.normalize import bounds, dates, structure
 from pipeline.normalize.sources import Generation, Source
 
 # Never part of an article's text, wherever they stand.
@@ -80,6 +80,8 @@ class Extracted:
     title_source: str | None = None
     text: str = ""
     text_source: str | None = None
+    # The body's headings, paragraphs, lists and quotes as HTML built by structure.py.
+    body_html: str | None = None
     description: str | None = None
     published: dates.PubDate | None = None
     updated: dates.PubDate | None = None
@@ -266,15 +268,20 @@ def generations_for(source: Source | None, url: str) -> list[Generation]:
     return ([matched] if matched else []) + [g for g in source.generations if g is not matched]
 
 
-def body_text(page: Page, generations: list[Generation]) -> tuple[str, str | None]:
+def body_text(
+    page: Page, generations: list[Generation], url: str = ""
+) -> tuple[str, str | None, str | None]:
+    """The body's text, where it came from, and its structure as HTML (structure.py) read from
+    the same element; no structure from trafilatura's text (the page shows its paragraphs)."""
     for generation in generations:
         for css in generation.body_css:
             for container in page.select(css):
-                blocks = text_blocks(container, _unwanted(page, container, generation.drop_css))
-                text = "\n\n".join(blocks)
+                skip = _unwanted(page, container, generation.drop_css)
+                text = "\n\n".join(text_blocks(container, skip))
                 if len(text) >= MIN_BODY_CHARS:
-                    return text, f"site:{css}"
-    return generic_text(page.tree)
+                    html = structure.build(container, skip, url, C1_AS_WINDOWS_1252)
+                    return text, f"site:{css}", html or None
+    return (*generic_text(page.tree), None)
 
 
 def _unwanted(page: Page, container, drop_css: tuple[str, ...]) -> set:
@@ -864,7 +871,7 @@ def extract(
             generation=generation,
         )
     page = Page(tree)
-    text, text_source = body_text(page, generations)
+    text, text_source, body_html = body_text(page, generations, url)
     if len(text) > bounds.MAX_TEXT_CHARS:
         text, text_source = bounds.bounded_text(text), f"{text_source}{bounds.CUT}"
     title, title_source = title_of(page, source, generations, hints, url)
@@ -879,6 +886,7 @@ def extract(
         title_source=title_source,
         text=text,
         text_source=text_source,
+        body_html=body_html,
         description=bounds.bounded_field(description) or None,
         published=published_of(page, url, source, generations, hints, text, now),
         updated=updated_of(page, generations, now, source.timezone if source else None),

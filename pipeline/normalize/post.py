@@ -96,6 +96,7 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         description=fields.description,
         text=text,
         text_source=fields.text_source,
+        body_html=fields.body_html,
         text_missing=not text,
         word_count=len(text.split()),
         content_hash=content_hash(fields.title, text),

@@ -83,6 +83,9 @@ class Post:
     description: str | None = column()
     text: str = column("", body=True)
     text_source: str | None = column(body=True)
+    # The body's headings, paragraphs, lists and quotes as HTML of a short allowlist, built tag by
+    # tag (normalize/structure.py); None when the body came from trafilatura or before it was kept.
+    body_html: str | None = column(body=True)
     # The page was refused or empty (OECD's 403s): the post stands on its discovery record.
     text_missing: bool = column(False, body=True)
     word_count: int = column(0, body=True)

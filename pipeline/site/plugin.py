@@ -47,7 +47,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from pipeline.site import facets as facet_index
-from pipeline.site import queries
+from pipeline.site import post_page, queries
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
 from pipeline.store import search
@@ -560,15 +560,18 @@ def post_page_vars(datasette, database, request):
                 or post["published_precision"] in ("month", "year")
                 or not post["published"],
                 "paragraphs": [p.strip() for p in (post["text"] or "").split("\n\n") if p.strip()],
+                "body_html": post_page.body_markup(post),
                 "organizations": await rows(
                     "select coalesce(o.acronym, o.name) as label, o.name, o.kind, o.homepage,"
                     " po.role, po.count from post_organizations po join organizations o"
                     " on o.id = po.organization_id where po.post_id = ?"
                     " order by po.role = 'publisher' desc, po.count desc, o.id"
                 ),
-                "tags": await rows(
-                    "select t.name, t.origin, pt.matched from post_tags pt join tags t"
-                    " on t.id = pt.tag_id where pt.post_id = ? order by t.origin, t.name"
+                "tags": post_page.chips(
+                    await rows(
+                        "select t.name, t.origin, pt.matched from post_tags pt join tags t"
+                        " on t.id = pt.tag_id where pt.post_id = ? order by t.origin, t.name"
+                    )
                 ),
                 "standards": await rows(
                     "select standard_id, origin from post_standards where post_id = ?"

@@ -375,6 +375,14 @@ def m104_mentions_by_role_index(db: Database) -> None:
     )
 
 
+@migrations()
+def m105_post_body_structure(db: Database) -> None:
+    """The body's headings, paragraphs, lists and quotes (posts.body_html, HTML of a short
+    allowlist built by normalize/structure.py), for the post page; existing posts get NULL (the
+    page shows their paragraphs) until `stdnews reprocess` reads their raw pages again."""
+    db["posts"].add_column("body_html", str)
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

@@ -15,6 +15,8 @@
 - `indexed_co_mentions(source, focus)`: organizations named together, from the same index.
 - Cells: highlighted snippets (the text escaped, only the markers become <mark>), titles linking
   to the post page, lists as links to the filters above.
+- Pages: the reading list and the search results as cards (pipeline/site/reader.py), linked
+  from the top menu.
 - Template variables: the dumps and the sources (home page), a post's organizations, tags,
   standards and language versions (post page), the active filters (posts table).
 - Feeds: datasette-atom answers a query with no rows with an empty feed instead of an error.
@@ -47,14 +49,14 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from pipeline.site import facets as facet_index
-from pipeline.site import post_page, queries
+from pipeline.site import post_page, queries, reader
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
 from pipeline.store import search
 
 # Snippet markers of the search query: plain characters, so CSV and JSON stay readable.
 MARK_OPEN, MARK_CLOSE = "\u3010", "\u3011"
-POST_TABLES = {"posts", "post_details"}
+POST_TABLES = {"posts", "post_details", "post_feed"}
 LIST_COLUMNS = {
     "organizations": "_organization",
     "tags": "_tag",
@@ -524,7 +526,14 @@ def register_routes():
     return [
         (r"^/-/databases(\.(?P<format>json))?$", databases_without_paths),
         (r"^/-/facet-index\.json$", facet_index_status),
+        *reader.routes(),
     ]
+
+
+@hookimpl
+def menu_links(datasette):
+    """The reading list and the search page (pipeline/site/reader.py) in the top menu."""
+    return reader.menu_links(datasette)
 
 
 @hookimpl

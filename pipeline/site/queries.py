@@ -15,9 +15,9 @@ from pipeline.site import filters
 
 ORGANIZATION_IS = filters.ORGANIZATION_IS.format(t="o", p="organization")
 STANDARD_IS = filters.STANDARD_IS.format(t="ps", p="standard")
-# The columns datasette-atom reads (the post_feed view's).
+# The columns the feeds read (the post_feed view's: pipeline/site/feeds.py).
 ATOM_COLUMNS = """select atom_id, atom_title, atom_updated, atom_link, atom_author_name,
-  atom_author_uri, atom_content
+  atom_author_uri, atom_content, id, source, language, published
 from post_feed"""
 
 

@@ -1,5 +1,5 @@
 """The `stdnews` command: demo, crawl, check, status, dump, serve, extract, reprocess, evaluate,
-migrate."""
+migrate, watch."""
 
 from __future__ import annotations
 
@@ -292,6 +292,8 @@ def run_crawl(
     status = report(db_path, run_id, sources, verbose)
     if status == verdicts.INTERRUPTED:
         click.echo("stdnews crawl: interrupted; the next run catches up", err=True)
+    else:
+        notify_watches(db_path, verbose or terminal)
     return status
 
 
@@ -843,3 +845,195 @@ def migrate(db_path):
     db = open_db(db_path)
     applied = [m.name for m in migrations.applied(db)]
     click.echo(f"{db_path}: schema at {applied[-1]} ({len(applied)} migrations applied)")
+
+
+# --- Saved searches that notify (pipeline/watch/) ---------------------------------------------
+
+WATCH_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+EMAIL = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+
+
+@cli.group(cls=click.Group)
+def watch():
+    """Saved searches that notify: new posts matching them, after each crawl.
+
+    Each watch is the ranked search's words and filters; after every `stdnews crawl` (or `stdnews
+    watch notify`) the matching posts first seen since it last looked are sent once, as JSON
+    to a webhook or as a plain e-mail, and recorded (news.db -> news-watches.db). Each watch
+    also has an Atom feed (the search feed with its words and filters).
+
+    \b
+        stdnews watch add metrology "kilogram OR metrolog*" --webhook https://hooks.example/x
+        stdnews watch add iso-ai "artificial intelligence" --source iso --email me@example.org
+        stdnews watch list
+    """
+
+
+@watch.command("add")
+@click.argument("name")
+@click.argument("query")
+@click.option("--source", help="Only posts of this source.")
+@click.option("--organization", help="Only posts naming this organization (acronym, id, name).")
+@click.option("--tag", help="Only posts with this topic.")
+@click.option("--standard", help="Only posts referencing this standard (or a part, an edition).")
+@click.option("--language", help="Only posts in this language (en, fr, ...).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only posts published since.")
+@click.option("--webhook", metavar="URL", help="POST each batch of new posts as JSON here.")
+@click.option("--email", metavar="ADDRESS", help="E-mail each batch of new posts here.")
+@click.option("--feed-only", is_flag=True, help="Notify nobody: the watch is its feed.")
+@db_option
+def watch_add(name, query, db_path, webhook, email, feed_only, since, **given):
+    """Save a watch NAME of the search QUERY (the search box's words), with its filters.
+
+    It notifies of the posts first seen from now on. E-mail goes through STDNEWS_SMTP_HOST
+    (STDNEWS_SMTP_PORT, STDNEWS_SMTP_USER, STDNEWS_SMTP_PASSWORD) or else the local MTA, from
+    STDNEWS_MAIL_FROM.
+    """
+    from pipeline.store import watches
+
+    channel, target = watch_channel(webhook, email, feed_only)
+    filters = watch_filters(name, query, since, given)
+    wdb = watches.open_watches(db_path)
+    try:
+        saved = watches.add_watch(wdb, name, query, filters, channel, target)
+    except watches.WatchExists as error:
+        raise click.BadParameter(str(error), param_hint="NAME") from None
+    finally:
+        wdb.close()
+    where = {"webhook": target, "email": target, "feed": "nobody (feed only)"}[channel]
+    click.echo(f"watch {name} saved: new posts go to {where}; feed: {watch_feed(saved, db_path)}")
+
+
+def watch_channel(webhook: str | None, email: str | None, feed_only: bool) -> tuple[str, str]:
+    """(channel, target) of the one of --webhook, --email, --feed-only given."""
+    import re
+    from urllib.parse import urlsplit
+
+    if sum(map(bool, (webhook, email, feed_only))) != 1:
+        raise click.UsageError("give one of --webhook URL, --email ADDRESS or --feed-only")
+    if webhook:
+        parts = urlsplit(webhook)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in webhook:
+            raise click.BadParameter(f"{webhook!r} is not an http(s) URL", param_hint="--webhook")
+        return "webhook", webhook
+    if email:
+        if not re.fullmatch(EMAIL, email):
+            raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+        return "email", email
+    return "feed", ""
+
+
+def watch_filters(name: str, query: str, since, given: dict) -> dict:
+    """The watch's filters, each checked: one line naming the bad one."""
+    import re
+
+    from pipeline.store.search import query_parts
+
+    if not re.fullmatch(WATCH_NAME, name):
+        message = f"{name!r}: letters, digits, '.', '_' and '-', at most 64"
+        raise click.BadParameter(message, param_hint="NAME")
+    if not query_parts(query) or not query.isprintable():
+        raise click.BadParameter(f"{query!r} has no word to search for", param_hint="QUERY")
+    if given["source"]:
+        validate_sources([given["source"]], known_sources(), "--source")
+    for option, value in given.items():
+        if value is not None and (not value.strip() or not value.isprintable()):
+            raise click.BadParameter(f"{value!r} is empty", param_hint=f"--{option}")
+    filters = {k: v.strip() for k, v in given.items() if v}
+    return filters | ({"since": since.date().isoformat()} if since else {})
+
+
+def watch_feed(saved: dict, db_path: Path) -> str:
+    from pipeline.watch import match, notify
+
+    return match.feed_url(saved, db_path.stem, notify.site_url())
+
+
+@watch.command("list")
+@db_option
+def watch_list(db_path):
+    """List the watches: words, filters, where they send, what they sent, their feed."""
+    from pipeline.store import open_readonly, watches
+
+    path = watches.watches_path(db_path)
+    if not path.exists():
+        click.echo("no watches")
+        return
+    wdb = open_readonly(path)  # writes nothing: works on a read-only copy
+    saved = watches.list_watches(wdb)
+    for row in saved:
+        filters = " ".join(f"--{k} {v}" for k, v in sorted(row["filters"].items()))
+        counts = watches.counts(wdb, row["name"])
+        record = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("sent", "pending", "unconfirmed"))
+        target = row["target"] or "nobody (feed only)"
+        click.echo(f"{row['name']}: {row['query']!r} {filters}".rstrip())
+        click.echo(f"  to {row['channel']} {target}; {record}; since {row['created']}")
+        click.echo(f"  feed: {watch_feed(row, db_path)}")
+    wdb.close()
+    if not saved:
+        click.echo("no watches")
+
+
+@watch.command("remove")
+@click.argument("name")
+@db_option
+def watch_remove(name, db_path):
+    """Forget the watch NAME and its record of notices."""
+    from pipeline.store import watches
+
+    if not watches.watches_path(db_path).exists():
+        raise click.BadParameter(f"no watch named {name}", param_hint="NAME")
+    wdb = watches.open_watches(db_path)
+    try:
+        if not watches.remove_watch(wdb, name):
+            raise click.BadParameter(f"no watch named {name}", param_hint="NAME")
+    finally:
+        wdb.close()
+    click.echo(f"watch {name} removed")
+
+
+@watch.command("notify")
+@click.argument("names", nargs=-1)
+@db_option
+def watch_notify(names, db_path):
+    """Send the new matches of every watch (or those NAMES) now, as after a crawl.
+
+    Exit status 1 when a notice could not be sent (it is tried again by the next run).
+    """
+    from pipeline.watch.notify import notify
+
+    outcomes = notify(db_path, list(names) or None)
+    for outcome in outcomes:
+        click.echo(outcome_line(outcome) or f"{outcome.name}: nothing new")
+    sys.exit(EXIT_FAILED if any(o.error for o in outcomes) else 0)
+
+
+def outcome_line(outcome) -> str | None:
+    """A watch's run in one line (None when it had nothing to send)."""
+    if outcome.error:
+        return (
+            f"{outcome.name}: not sent to {outcome.target}: {outcome.error}; "
+            f"{outcome.pending} posts left for the next run"
+        )
+    if outcome.sent:
+        return f"{outcome.name}: {outcome.sent} new posts sent to {outcome.target}"
+    return None
+
+
+def notify_watches(db_path: Path, say_sent: bool) -> None:
+    """After a crawl's report: the watches' notices. A failure is one warning line; it does
+    not change the crawl's exit status (what was not sent is tried again next run)."""
+    try:
+        from pipeline.watch.notify import notify
+
+        outcomes = notify(db_path)
+    except Exception as error:  # noqa: BLE001 - the crawl's answer stands whatever happens here
+        why = " ".join(problem(error).split())
+        click.echo(f"stdnews crawl: warning: watches not notified: {why}", err=True)
+        return
+    for outcome in outcomes:
+        line = outcome_line(outcome)
+        if line and outcome.error:
+            click.echo(f"stdnews crawl: warning: watch {line}", err=True)
+        elif line and say_sent:
+            click.echo(f"watch {line}", err=True)

@@ -26,6 +26,7 @@ LAYERS = {
     "pipeline.store": 2,
     "crawlers": 3,
     "pipeline.site": 3,
+    "pipeline.watch": 3.5,  # saved searches: the site's filters' SQL (filters.py) over the store
     "pipeline.cli": 4,
     "pipeline.__main__": 5,  # `python -m pipeline`: the cli
 }

@@ -17,7 +17,7 @@ from pipeline.normalize.extract import extract
 from pipeline.normalize.sources import SOURCES
 from pipeline.site.serve import make_datasette
 from pipeline.store import open_db, save_post
-from tests.conftest import snapshot_file
+from tests.conftest import SNAPSHOT, crawl_replay, snapshot_file, stdnews
 from tests.site_support import build_site_db, hostile_post
 
 ARTICLE = """<html><body><header><h2>Menu</h2><ul><li>Home</li></ul></header>
@@ -127,6 +127,22 @@ def test_the_structure_is_a_stored_column_a_refused_fetch_keeps(tmp_path):
     save_post(db, refused, now="2099-01-01T00:00:00+00:00")
     stored = db.execute("select body_html from posts").fetchall()
     assert stored == [("<h2>Kept</h2>\n<p>body</p>",)]
+
+
+def test_reprocess_fills_the_structure_of_posts_stored_without_it(tmp_path):
+    db_path = tmp_path / "news.db"
+    result = crawl_replay(db_path, SNAPSHOT, "iec")
+    assert result.returncode == 0, result.stderr
+    conn = sqlite3.connect(db_path)
+    built = dict(conn.execute("select id, body_html from posts where body_html is not null"))
+    assert sum("<h2>" in html for html in built.values()) >= 3
+    conn.execute("update posts set body_html = null")  # as the migration leaves older posts
+    conn.commit()
+    result = stdnews("reprocess", "--db", str(db_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    again = dict(conn.execute("select id, body_html from posts where body_html is not null"))
+    conn.close()
+    assert again == built
 
 
 def page(db_path, path: str) -> str:

@@ -225,3 +225,24 @@ def test_scraped_scripts_and_markup_show_as_text(visit, server):
     assert page.locator(".sn-body img, .sn-body script, .sn-body b").count() == 0
     visit.screenshot("hostile-post")
     # visit.close() checks that no dialog opened: no scraped script ran
+
+
+def test_a_post_keeps_its_headings_and_lists(visit, server):
+    conn = sqlite3.connect(server.db_path)
+    (post_id,) = conn.execute(
+        "select id from posts where url like '%/understanding-iec-62443'"
+    ).fetchone()
+    conn.close()
+    visit.goto(f"/news/posts/{post_id}")
+    page = visit.page
+    body = page.locator(".sn-body")
+    assert body.locator("h2").first.inner_text() == "A series for every stakeholder"
+    assert body.locator("ul > li").count() == 4
+    assert body.locator("ul").first.evaluate("e => getComputedStyle(e).listStyleType") == "disc"
+    assert "page" not in page.locator(".sn-kicker").inner_text()  # no layout jargon up top
+    about = page.locator("details.sn-about")
+    assert not about.evaluate("e => e.open")
+    assert body.locator("li").first.bounding_box()["x"] > body.bounding_box()["x"]  # indented
+    about.locator("summary").click()
+    assert "Page layout" in about.inner_text()
+    visit.screenshot("post-structure", full_page=True)

@@ -100,13 +100,20 @@ class _Builder:
     def inline(self, node, box, tag: str) -> None:
         href = None
         if tag == "a":
-            href = urljoin(self.base_url, (node.get("href") or "").strip())
-            if urlsplit(href).scheme not in ("http", "https"):
+            href = self.address(node.get("href"))
+            if href is None:
                 return self.children(node, box)  # a javascript: or mailto: link: its text only
         element = etree.SubElement(self.target(box), tag)
         if href:
             element.set("href", href)
         self.children(node, element)
+
+    def address(self, href: str | None) -> str | None:
+        """The link's absolute http(s) address, or None (javascript:, mailto:, data:...)."""
+        href = (href or "").strip()
+        if not href.lower().startswith(("http://", "https://")):
+            href = urljoin(self.base_url, href) if href else ""
+        return href if urlsplit(href).scheme in ("http", "https") else None
 
     def target(self, box):
         """Where inline content of the box goes: its open paragraph, for a block box."""

@@ -131,13 +131,13 @@ def test_search_for_a_term_and_open_a_post(visit):
     page = visit.page
     page.get_by_label("Search the posts").fill("kilogram")
     page.get_by_role("button", name="Search").click()
-    page.wait_for_url("**/news/search?q=kilogram*")
+    page.wait_for_url("**/news/-/search?q=kilogram*")
     page.wait_for_load_state("networkidle")
-    results = page.locator("table.rows-and-columns tbody tr")
+    results = page.locator("article.sn-card")
     assert results.count() >= 2
-    first_title = results.first.locator("td.col-title a")
+    first_title = results.first.locator(".sn-card-title a")
     assert "kilogram" in first_title.inner_text().lower()
-    marks = page.locator("td.col-snippet mark")
+    marks = page.locator(".sn-card-snippet mark")
     assert marks.count() >= 2
     assert marks.first.inner_text().lower() == "kilogram"
     visit.screenshot("search")
@@ -246,3 +246,87 @@ def test_a_post_keeps_its_headings_and_lists(visit, server):
     about.locator("summary").click()
     assert "Page layout" in about.inner_text()
     visit.screenshot("post-structure", full_page=True)
+
+
+def test_the_reading_list_from_the_home_page(visit):
+    visit.goto("/")
+    page = visit.page
+    page.get_by_role("link", name="Reading list").first.click()
+    page.wait_for_url("**/news/-/read")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("article.sn-card").count() == 20
+    headings = page.locator(".sn-facets h2").all_inner_texts()
+    assert headings[:3] == ["Source", "Language", "Year"]
+    first = page.locator("article.sn-card").first
+    assert first.locator("time").is_visible()
+    assert first.locator(".sn-chip").count() >= 1
+    assert page.get_by_role("link", name="Subscribe (Atom feed)").is_visible()
+    assert page.locator(".sn-results").bounding_box()["y"] < 400  # the posts start near the top
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280  # no sideways scroll
+    visit.screenshot("reading-list", full_page=True)
+    page.get_by_role("link", name="Older →").click()
+    page.wait_for_load_state("networkidle")
+    assert "page=2" in page.url
+
+
+def test_a_filtered_reading_list(visit):
+    visit.goto("/news/-/read")
+    page = visit.page
+    page.get_by_label("Source").select_option("iso")
+    page.get_by_label("From").fill("2020")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state("networkidle")
+    assert "source=iso" in page.url
+    assert "date_from=2020" in page.url
+    sources = page.locator(".sn-card-source").all_inner_texts()
+    assert sources
+    assert len(set(sources)) == 1
+    years = [
+        int(t[:4])
+        for t in page.locator(".sn-card time").evaluate_all(
+            "ts => ts.map(t => t.getAttribute('datetime'))"
+        )
+    ]
+    assert min(years) >= 2020
+    facet = page.locator("#facet-source li.sn-selected")
+    assert "iso" in facet.inner_text()
+    visit.screenshot("reading-list-filtered", full_page=True)
+
+
+def test_a_search_with_a_bad_date_says_so(visit):
+    visit.goto("/news/-/search?q=kilogram")
+    page = visit.page
+    assert page.locator(".sn-card-snippet mark").count() >= 2
+    assert page.get_by_text("Run SQL").count() == 0
+    page.get_by_label("From").fill("2021-13-45")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state("networkidle")
+    alert = page.get_by_role("alert")
+    assert alert.is_visible()
+    assert "“2021-13-45” is not a date" in alert.inner_text()
+    assert page.locator("article.sn-card").count() == 0
+    assert page.get_by_label("Search words").input_value() == "kilogram"  # the form keeps it
+    visit.screenshot("search-bad-date")
+
+
+def test_a_feed_opened_in_the_browser_reads_as_a_page(visit):
+    response = visit.goto("/news/feed_source.atom?source=bipm")
+    assert response.headers["content-type"].startswith("application/xml")  # still the feed
+    page = visit.page
+    title = page.locator("xpath=/*[local-name()='feed']/*[local-name()='title']")
+    assert title.text_content() == "BIPM posts"
+    assert title.evaluate("e => getComputedStyle(e).display") == "block"  # feed.css applied
+    entries = page.locator("xpath=//*[local-name()='entry']")
+    assert entries.count() >= 5
+    assert page.locator("xpath=//*[local-name()='content']").first.is_hidden()  # no repeat
+    first = entries.first
+    assert first.locator("xpath=*[local-name()='title']").is_visible()
+    assert "BIPM \u00b7 " in first.text_content()  # source and date above the first lines
+    links = page.get_by_role("link", name="Read on standards-news")
+    assert links.count() == entries.count()
+    assert page.get_by_role("link", name="open the list").is_visible()
+    visit.screenshot("feed-in-browser")  # (a full-page capture of an XML document hangs)
+    headline = first.locator("xpath=*[local-name()='title']").text_content()
+    links.first.click()  # a working link to the post page
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1.sn-title").inner_text() == headline

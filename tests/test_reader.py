@@ -126,7 +126,7 @@ def test_a_topic_filter_and_the_form_keeps_the_choices(site):
     ("params", "message"),
     [
         ({"date_from": "garbage"}, "“garbage” is not a date"),
-        ({"date_to": "2021-13-45"}, "there is no such day"),
+        ({"date_to": "2021-13-45"}, "there is no month 13"),
         ({"date_from": "2021-02-30"}, "there is no such day"),
         ({"date_from": "2022", "date_to": "2021"}, "is after"),
         ({"organization": "No such body"}, "No organization is called"),
@@ -211,3 +211,15 @@ def test_the_home_page_and_the_menu_link_the_reading_list(site):
 
 def test_an_unknown_database_is_not_found(site):
     get(site, "/nothing/-/read", status=404)
+
+
+def test_the_posts_table_opens_without_the_wide_columns(site):
+    html = get(site, "/news/posts").text
+    shown = re.findall(r'class="col-(\w+)" scope="col"', html)
+    assert shown == ["id", *reader.TABLE_COLUMNS]
+    assert "col-text" not in html
+    chosen = get(site, "/news/posts?_col=text").text
+    assert 'class="col-text"' in chosen  # a choice of columns is kept
+    full = get(site, "/news/posts.json?_size=1").json()
+    assert "text" in full["columns"]  # exports keep every column
+    assert "description" in full["columns"]

@@ -127,6 +127,36 @@ def menu_links(datasette) -> list[dict]:
     ]
 
 
+# --- the posts table's default columns -------------------------------------------------------
+
+# The raw posts table (for SQL users) opens with these columns (the page's column menu, or any
+# `_col`/`_nocol` in the address, shows the others): the body and the bookkeeping made the page
+# thousands of pixels wide and the whole body tall. Exports (.json, .csv) keep every column.
+TABLE_COLUMNS = (
+    "published",
+    "source",
+    "language",
+    "title",
+    "organizations",
+    "tags",
+    "standards",
+    "word_count",
+    "url",
+)
+POSTS_PAGE = re.compile(r"^/[^/]+/posts$")
+
+
+def with_default_columns(scope: dict) -> dict:
+    """The request of the posts table's HTML page with its default columns, unless it chose."""
+    if scope.get("type") != "http" or not POSTS_PAGE.match(scope.get("path") or ""):
+        return scope
+    query = scope.get("query_string") or b""
+    if re.search(rb"(^|&)_(no)?col=", query):
+        return scope
+    columns = urlencode([("_col", c) for c in TABLE_COLUMNS]).encode()
+    return dict(scope, query_string=query + b"&" + columns if query else columns)
+
+
 # --- the request -----------------------------------------------------------------------------
 
 
@@ -159,10 +189,12 @@ def date_error(value: str) -> str | None:
     if not found:
         return DATE_HELP
     year, month, day = (int(part) if part else 1 for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"there is no month {month}; {DATE_HELP}"
     try:
         date(year, month, day)
     except ValueError:
-        return f"there is no such {'day' if found.group(3) else 'month'}; {DATE_HELP}"
+        return f"there is no such day; {DATE_HELP}"
     return None
 
 
@@ -406,6 +438,8 @@ def facet_lists(datasette, name: str, ask: Asked, counts: dict) -> list[dict]:
     lists = []
     for column, param, heading in FACETS:
         values = sorted(counts.get(column, {}).items(), key=lambda i: (-i[1], str(i[0])))
+        if param == "year":  # the years themselves, newest first
+            values = sorted(values, key=lambda i: str(i[0]), reverse=True)
         items = []
         for value, n in values[:FACET_VALUES]:
             value = str(value)

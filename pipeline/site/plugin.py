@@ -19,7 +19,8 @@
   from the top menu.
 - Template variables: the dumps and the sources (home page), a post's organizations, tags,
   standards and language versions (post page), the active filters (posts table).
-- Feeds: datasette-atom answers a query with no rows with an empty feed instead of an error.
+- Feeds: the `.atom` renderer of pipeline/site/feeds.py (titles from the parameters, summaries,
+  a stylesheet for browsers), in place of datasette-atom's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import mimetypes
 import re
 import sqlite3
 from collections import Counter
-from datetime import UTC, datetime
 from itertools import combinations
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -49,6 +49,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from pipeline.site import facets as facet_index
+from pipeline.site import feeds as atom_feeds
 from pipeline.site import post_page, queries, reader
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
@@ -624,42 +625,5 @@ def extra_css_urls(datasette):
 
 # --- feeds -----------------------------------------------------------------------------------
 
-
-def _empty_feed_guard():
-    """datasette-atom takes max() of the rows' dates; with no rows that is an error (500). A
-    feed reader subscribed to a quiet organization or search should get an empty feed."""
-    try:
-        import datasette_atom
-    except ImportError:
-        return
-    render = datasette_atom.render_atom
-    if getattr(render, "empty_feed_guard", False):
-        return
-
-    # Datasette passes a renderer the arguments its signature names, so all are spelled out.
-    def render_atom(
-        datasette, request, sql, columns, rows, database, table, query_name, view_name, data
-    ):
-        if rows:
-            return render(
-                datasette, request, sql, columns, rows, database, table, query_name, view_name, data
-            )
-        from datasette.utils.asgi import Response
-        from feedgen.feed import FeedGenerator
-
-        feed = FeedGenerator()
-        feed.id(request.url)
-        feed.link(href=request.url, rel="self")
-        feed.updated(datetime.now(UTC))
-        title = None
-        if query_name:
-            queries = (datasette.metadata(database=database) or {}).get("queries", {})
-            title = (queries.get(query_name) or {}).get("title")
-        feed.title(title or "standards-news")
-        return Response(feed.atom_str(pretty=True), content_type="application/xml; charset=utf-8")
-
-    render_atom.empty_feed_guard = True
-    datasette_atom.render_atom = render_atom
-
-
-_empty_feed_guard()
+# The feeds' renderer (a hook of its module, registered with this one).
+register_output_renderer = atom_feeds.register_output_renderer

@@ -172,6 +172,10 @@ def test_post_page_shows_headings_lists_and_quotes(site_db, tmp_path):
     assert "<h2>A series for every stakeholder</h2>" in body
     assert body.count("<li>") == 4
     assert "<ul>" in body
+    post = post_where(site_db, "url like '%/iec-and-iso-launch-working-group-advance-functional%'")
+    body = page(site_db, f"/news/posts/{post['id']}").split('<div class="sn-body">')[1]
+    assert "<blockquote><p>“Functional safety engineers and AI specialists" in body
+    assert "<h2>Connecting sector standards</h2>" in body
 
 
 def test_post_page_rebuilds_stored_markup_safely(site_db, tmp_path):

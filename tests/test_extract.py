@@ -1,5 +1,6 @@
 """The three seed posts: correct titles, and bodies free of navigation, footers and sidebars."""
 
+import lxml.html
 import pytest
 
 from pipeline.normalize.extract import decode_html, extract
@@ -70,7 +71,10 @@ def test_seed_post_body_is_the_story_only(source, url, title, first, end):
     assert paragraphs == seed_paragraphs(source, first, end)
     for chrome in CHROME:
         assert chrome not in fields.text
+        assert chrome not in fields.body_html  # the structure comes from the same element
     assert fields.text_source.startswith("site:")
+    structure = lxml.html.fragment_fromstring(fields.body_html, create_parent="div")
+    assert "".join(structure.text_content().split()) == "".join(fields.text.split())
 
 
 def test_generic_fallback_when_no_site_selector_matches():
@@ -78,6 +82,7 @@ def test_generic_fallback_when_no_site_selector_matches():
     html = snapshot_file(url).read_text().replace("blog-article-description", "renamed-body")
     fields = extract(html, url, SOURCES["iec"])
     assert fields.text_source == "trafilatura"
+    assert fields.body_html is None  # the page shows trafilatura's paragraphs
     assert "Over 400 participants" in fields.text
     assert "Sign up to receive" not in fields.text
 
@@ -116,6 +121,7 @@ def test_control_characters_in_a_body_read_as_windows_1252():
       <div class="entry-content"><p>{paragraph}</p></div></article></body></html>"""
     fields = extract(html, "https://blog.iec.ch/2019/05/a-post/", SOURCES["iec"])
     assert fields.text.startswith("The BIPM’s Director “quoted” – said… and more.")
+    assert fields.body_html.startswith("<p>The BIPM’s Director “quoted” – said… and more.")
 
 
 def test_iso_related_standards_aside_is_kept():

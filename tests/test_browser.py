@@ -307,3 +307,26 @@ def test_a_search_with_a_bad_date_says_so(visit):
     assert page.locator("article.sn-card").count() == 0
     assert page.get_by_label("Search words").input_value() == "kilogram"  # the form keeps it
     visit.screenshot("search-bad-date")
+
+
+def test_a_feed_opened_in_the_browser_reads_as_a_page(visit):
+    response = visit.goto("/news/feed_source.atom?source=bipm")
+    assert response.headers["content-type"].startswith("application/xml")  # still the feed
+    page = visit.page
+    title = page.locator("xpath=/*[local-name()='feed']/*[local-name()='title']")
+    assert title.text_content() == "BIPM posts"
+    assert title.evaluate("e => getComputedStyle(e).display") == "block"  # feed.css applied
+    entries = page.locator("xpath=//*[local-name()='entry']")
+    assert entries.count() >= 5
+    assert page.locator("xpath=//*[local-name()='content']").first.is_hidden()  # no repeat
+    first = entries.first
+    assert first.locator("xpath=*[local-name()='title']").is_visible()
+    assert "BIPM \u00b7 " in first.text_content()  # source and date above the first lines
+    links = page.get_by_role("link", name="Read on standards-news")
+    assert links.count() == entries.count()
+    assert page.get_by_role("link", name="open the list").is_visible()
+    visit.screenshot("feed-in-browser")  # (a full-page capture of an XML document hangs)
+    headline = first.locator("xpath=*[local-name()='title']").text_content()
+    links.first.click()  # a working link to the post page
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1.sn-title").inner_text() == headline

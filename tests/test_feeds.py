@@ -78,6 +78,16 @@ def test_each_feed_is_titled_by_what_it_follows(site, params, title):
     assert feed(site, "/news/" + params).findtext(A + "title") == title
 
 
+def test_the_reading_lists_feed_of_several_filters_is_titled_too(site):
+    """The reading list's feed of several filters is the post_feed table's (reader.feed_for)."""
+    args = {"source": "iso", "_organization": "ITU", "_sort_desc": "published", "_size": 50}
+    root = feed(site, "/news/post_feed.atom?" + urlencode(args))
+    assert root.findtext(A + "title") == "ISO posts mentioning ITU"
+    assert root.findall(A + "entry")
+    page = root.find(f"{A}link[@rel='alternate']").get("href")
+    assert page == "http://localhost/news/-/read?source=iso&organization=ITU"
+
+
 def test_titles_name_every_filter():
     labels = {"q": "kg", "organization": "OIML", "standard": "IEC 62443", "date_from": "2022"}
     labels |= {"date_to": "2023-06", "tag": "Metrology"}
@@ -117,13 +127,10 @@ def test_a_browser_is_given_a_stylesheet_and_the_same_posts_as_a_page(site):
     assert re.search(r'<\?xml-stylesheet type="text/css" href="/assets/feed\.css"\?>', body)
     root = ET.fromstring(body.encode())
     page = root.find(f"{A}link[@rel='alternate']").get("href")
-    assert page == "http://localhost/news/posts?_organization=ITU&_sort_desc=published"
+    assert page == "http://localhost/news/-/read?organization=ITU"  # the reading list
     search = feed(site, "/news/feed_search.atom?q=kilogram&source=bipm")
-    assert (
-        search.find(f"{A}link[@rel='alternate']")
-        .get("href")
-        .endswith("/news/search?q=kilogram&source=bipm")
-    )
+    found = search.find(f"{A}link[@rel='alternate']").get("href")
+    assert found == "http://localhost/news/-/search?q=kilogram&source=bipm"  # its results
     assert fetch_css(site).startswith("/* standards-news: an Atom feed")
 
 

@@ -31,8 +31,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
 REQUIRED_COLUMNS = {"atom_id", "atom_updated", "atom_title"}
 STYLESHEET = "/assets/feed.css"
-# The feed queries titled from their parameters; the page listing the same posts is the
-# search's for a search, else the posts table with the same filters.
+# The feed queries titled from their parameters (and the post_feed table's feed, from the
+# posts table's filters of TABLE_FILTERS).
 FEED_QUERIES = {"feed_latest", "feed_source", "feed_organization", "feed_tag", "feed_search"}
 TABLE_FILTERS = {
     "source": "source",
@@ -80,13 +80,9 @@ async def render_atom(datasette, request, columns, rows, database, table, query_
         return Response.text(
             "An Atom feed needs the columns " + ", ".join(sorted(REQUIRED_COLUMNS)), status=400
         )
-    params = {
-        name: request.args.get(name, "").strip()
-        for name in ("q", *TABLE_FILTERS)
-        if request.args.get(name, "").strip()
-    }
+    params = followed(request, table)
     title = await feed_title(datasette, database, table, query_name, params, data)
-    page = alternate_page(datasette, database, query_name, params)
+    page = alternate_page(datasette, database, query_name, table, params)
     feed = Feed(datasette, request, database, title, page)
     for row in rows:
         feed.entry(dict(zip(columns, row, strict=False)) if not hasattr(row, "keys") else row)
@@ -99,8 +95,17 @@ async def render_atom(datasette, request, columns, rows, database, table, query_
 # --- what a feed follows ---------------------------------------------------------------------
 
 
+def followed(request, table) -> dict:
+    """What a feed follows, by the feed queries' parameter names: theirs, or for the post_feed
+    table's feed (the reading list's of several filters) the posts table's filters."""
+    names = {arg: name for name, arg in TABLE_FILTERS.items()} if table == "post_feed" else {}
+    names = names or {name: name for name in ("q", *TABLE_FILTERS)}
+    found = {name: request.args.get(arg, "").strip() for arg, name in names.items()}
+    return {name: value for name, value in found.items() if value}
+
+
 async def feed_title(datasette, database, table, query_name, params, data) -> str:
-    if query_name in FEED_QUERIES:
+    if query_name in FEED_QUERIES or table == "post_feed":
         labels = await parameter_labels(datasette.get_database(database), params)
         return describe(labels)
     if query_name:
@@ -163,17 +168,14 @@ async def parameter_labels(db, params: dict) -> dict:
     return {name: shorten(xml_text(value), LABEL_CHARS) for name, value in labels.items()}
 
 
-def alternate_page(datasette, database, query_name, params) -> str | None:
-    """The page listing the posts a feed follows: the search's, or the posts table's."""
-    if query_name not in FEED_QUERIES:
+def alternate_page(datasette, database, query_name, table, params) -> str | None:
+    """The page listing the posts a feed follows: the search results', or the reading list's
+    (pipeline/site/reader.py), with the same filters."""
+    if query_name not in FEED_QUERIES and table != "post_feed":
         return None
-    if "q" in params:
-        return datasette.urls.query(database, "search") + "?" + urlencode(params)
-    args = {TABLE_FILTERS[k]: v for k, v in params.items() if k in TABLE_FILTERS}
-    return datasette.urls.table(database, "posts") + "?" + urlencode(args | SORT)
-
-
-SORT = {"_sort_desc": "published"}
+    page = "search" if "q" in params else "read"
+    path = f"{datasette.urls.database(database)}/-/{page}"
+    return path + ("?" + urlencode(params) if params else "")
 
 
 # --- the Atom document -----------------------------------------------------------------------

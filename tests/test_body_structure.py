@@ -79,6 +79,16 @@ def test_hostile_markup_stays_text_or_is_dropped():
     assert structure.sanitized(html) == html  # the page's second pass changes nothing built here
 
 
+def test_markup_nested_as_deep_as_the_parser_goes_gives_no_structure():
+    nested = "<em>" * 300 + "deep" + "</em>" * 300
+    assert build(f"<div><p>{nested}</p></div>") == ""
+    body = "<p>A paragraph of text.</p>" * 20 + nested
+    html = f'<html><body><article><div class="entry-content">{body}</div></article></body></html>'
+    fields = extract(html, "https://blog.iec.ch/2019/05/a-post/", SOURCES["iec"])
+    assert fields.text_source.startswith("site:")  # the text stands, without a structure
+    assert fields.body_html is None
+
+
 def test_stored_markup_is_rebuilt_through_the_allowlist():
     stored = (
         '<p onclick="x()">a<script>alert(1)</script><img src=x onerror=y></p><h2 style="s">h</h2>'

@@ -156,7 +156,12 @@ class _Builder:
 def build(container, skip=frozenset(), base_url: str = "", fix_c1: dict | None = None) -> str:
     """The container's structure as HTML of allowed elements ("" when it holds no text)."""
     builder = _Builder(skip, base_url, fix_c1)
-    builder.children(container, builder.root)
+    try:
+        builder.children(container, builder.root)
+    except RecursionError:
+        # Markup nested past what the builder recurses through (the parser keeps 256 levels, a
+        # level costs a few frames): a hostile page, shown as its paragraphs.
+        return ""
     _tidy(builder.root)
     return _bounded(builder.root)
 

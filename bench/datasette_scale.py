@@ -11,6 +11,7 @@ them):
   organizations, tags, standards): newest first, filtered by a column, by an organization, a tag,
   a standard, a date range, and with an (unranked) search; target under 1 s each (median of the
   runs), 1.5 s at 1,000,000 posts;
+- the reading list and the search results page (/news/-/read, /news/-/search): under 1 s each;
 - for the record: the post page, the dashboard page and its chart queries, the feeds and the other
   canned queries (within the 3 s SQL time limit).
 
@@ -93,6 +94,20 @@ PAGES = {
 TABLE_SEARCHES = {
     "_search=hydrogen": "/news/posts?_search=hydrogen",
     "_search=standards": "/news/posts?_search=standards",
+}
+# The reading list and the search results page (pipeline/site/reader.py): cards, the form, the
+# sidebar's facets; target under 1 s each, as the table pages.
+READER_PAGES = {
+    "reading list": "/news/-/read",
+    "reading list, source=iso": "/news/-/read?source=iso",
+    "reading list, organization=ITU": "/news/-/read?organization=ITU",
+    "reading list, tag=Climate change": "/news/-/read?" + urlencode({"tag": "Climate change"}),
+    "reading list, standard=IEC 62443": "/news/-/read?" + urlencode({"standard": "IEC 62443"}),
+    "reading list, 2020 to 2021": "/news/-/read?date_from=2020&date_to=2021",
+    "reading list, page 100": "/news/-/read?page=100",
+    "search results, standards": "/news/-/search?q=standards",
+    "search results, hydrogen, iso": "/news/-/search?q=hydrogen&source=iso",
+    "search results, climate, ITU": "/news/-/search?q=climate&organization=ITU",
 }
 OTHERS = {
     "post page": None,  # the newest post, found at run time
@@ -359,6 +374,7 @@ def measure(
         rows.append(
             pages_row(server, label, "table search pages", TABLE_SEARCHES, repeat, PAGE_TARGET_MS)
         )
+        rows.append(pages_row(server, label, "reader pages", READER_PAGES, repeat, PAGE_TARGET_MS))
         newest = faceted["figures"]["pages"]["newest first"]
         rows.append(
             results.result(

@@ -86,6 +86,8 @@ def test_the_reading_lists_feed_of_several_filters_is_titled_too(site):
     assert root.findall(A + "entry")
     page = root.find(f"{A}link[@rel='alternate']").get("href")
     assert page == "http://localhost/news/-/read?source=iso&organization=ITU"
+    other = feed(site, "/news/post_feed.atom?" + urlencode({**args, "language__not": "fr"}))
+    assert other.findtext(A + "title").startswith("post_feed: ")  # Datasette's own filters
 
 
 def test_titles_name_every_filter():

@@ -81,8 +81,9 @@ async def render_atom(datasette, request, columns, rows, database, table, query_
             "An Atom feed needs the columns " + ", ".join(sorted(REQUIRED_COLUMNS)), status=400
         )
     params = followed(request, table)
-    title = await feed_title(datasette, database, table, query_name, params, data)
-    page = alternate_page(datasette, database, query_name, table, params)
+    described = query_name in FEED_QUERIES or (table == "post_feed" and only_filters(request))
+    title = await feed_title(datasette, database, table, query_name, params, data, described)
+    page = alternate_page(datasette, database, params) if described else None
     feed = Feed(datasette, request, database, title, page)
     for row in rows:
         feed.entry(dict(zip(columns, row, strict=False)) if not hasattr(row, "keys") else row)
@@ -104,8 +105,15 @@ def followed(request, table) -> dict:
     return {name: value for name, value in found.items() if value}
 
 
-async def feed_title(datasette, database, table, query_name, params, data) -> str:
-    if query_name in FEED_QUERIES or table == "post_feed":
+def only_filters(request) -> bool:
+    """Whether the post_feed table's feed is narrowed by the filters a title names, and no
+    other (a column filter of Datasette's own, a search: then the table's title says it)."""
+    known = {*TABLE_FILTERS.values(), "_sort", "_sort_desc", "_size"}
+    return set(request.args.keys()) <= known
+
+
+async def feed_title(datasette, database, table, query_name, params, data, described) -> str:
+    if described:
         labels = await parameter_labels(datasette.get_database(database), params)
         return describe(labels)
     if query_name:
@@ -168,11 +176,9 @@ async def parameter_labels(db, params: dict) -> dict:
     return {name: shorten(xml_text(value), LABEL_CHARS) for name, value in labels.items()}
 
 
-def alternate_page(datasette, database, query_name, table, params) -> str | None:
+def alternate_page(datasette, database, params) -> str:
     """The page listing the posts a feed follows: the search results', or the reading list's
     (pipeline/site/reader.py), with the same filters."""
-    if query_name not in FEED_QUERIES and table != "post_feed":
-        return None
     page = "search" if "q" in params else "read"
     path = f"{datasette.urls.database(database)}/-/{page}"
     return path + ("?" + urlencode(params) if params else "")

@@ -284,3 +284,22 @@ def test_a_read_only_database_is_one_line(read_only_db):  # noqa: F811 - the fix
     path = watches.watches_path(read_only_db)
     assert result.stderr == f"stdnews watch: {path}: is read-only (this command writes to it)\n"
     assert stdnews("watch", "list", "--db", str(read_only_db)).stdout == "no watches\n"
+
+
+def test_a_watch_feed_is_served_with_what_the_watch_sent(tmp_path, receiver, monkeypatch):
+    """The feed `watch add` prints, asked of the real site, lists the posts the webhook got."""
+    import feedparser
+    import httpx
+
+    from pipeline.site.serve import ServedSite
+
+    db_path = tmp_path / "news.db"
+    args = ["--since", "2024-01-01", "--webhook", receiver.url]
+    monkeypatch.delenv("STDNEWS_SITE_URL")
+    added = add(db_path, "ai", "artificial intelligence", *args)
+    feed_path = added.stdout.rsplit("feed: ", 1)[1].strip()
+    assert crawl_replay(db_path).returncode == 0
+    with ServedSite(db_path) as site:
+        feed = feedparser.parse(httpx.get(site.url + feed_path, timeout=30).content)
+    assert {entry.title for entry in feed.entries} == set(titles(receiver.accepted()))
+    assert len(feed.entries) == 5

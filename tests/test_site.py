@@ -444,7 +444,7 @@ def test_a_feed_with_no_posts_is_empty_not_an_error(site):
     feed = feedparser.parse(get(site, "/news/feed_search.atom?q=zzyzxnothing").content)
     assert not feed.bozo
     assert feed.entries == []
-    assert feed.feed.title == "standards-news - saved search"
+    assert feed.feed.title == "Search: zzyzxnothing"
 
 
 def test_search_page_links_its_feed(site):

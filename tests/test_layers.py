@@ -49,6 +49,7 @@ FORBIDDEN = {
     "pipeline.normalize": ("sqlite3", "sqlite_utils", "scrapy", "twisted", "datasette"),
     "pipeline.store": ("scrapy", "twisted", "datasette"),
     "pipeline.site": ("scrapy", "twisted"),
+    "pipeline.watch": ("scrapy", "twisted", "datasette"),
     "crawlers": ("sqlite3", "sqlite_utils", "datasette"),
 }
 

@@ -41,35 +41,6 @@ REMOVE_TAGS = (
     "svg",
     "select",
 )
-BLOCK_TAGS = {
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "blockquote",
-    "pre",
-    "table",
-    "tr",
-    "td",
-    "th",
-    "dd",
-    "dt",
-    "dl",
-    "figure",
-    "figcaption",
-    "br",
-    "hr",
-}
 # A body shorter than this from a site selector is taken as a selector that missed.
 MIN_BODY_CHARS = 150
 
@@ -119,7 +90,6 @@ C1_AS_WINDOWS_1252 = {
     for code in range(0x80, 0xA0)
     if code not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
-_C1 = re.compile("[\x80-\x9f]")
 
 
 def decode_html(body: bytes) -> str:
@@ -231,7 +201,8 @@ def text_blocks(element, skip: frozenset | set = frozenset()) -> list[str]:
 
     def flush():
         text = "".join(current)
-        if _C1.search(text):  # ’ stored as U+0092: mis-decoded text, or a page that says so
+        # ’ stored as U+0092: mis-decoded text, or a page that says so
+        if structure.C1.search(text):
             text = text.translate(C1_AS_WINDOWS_1252)
         text = clean(text)
         if text:
@@ -243,7 +214,7 @@ def text_blocks(element, skip: frozenset | set = frozenset()) -> list[str]:
             if node.tail:
                 current.append(node.tail)
             return
-        block = node.tag in BLOCK_TAGS
+        block = node.tag in structure.BLOCK_TAGS
         if block:
             flush()
         if node.text:

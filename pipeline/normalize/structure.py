@@ -23,13 +23,23 @@ HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h
 INLINE = {"em": "em", "i": "em", "strong": "strong", "b": "strong", "a": "a"}
 # Elements whose content is never shown (their tail still is).
 NEVER = {"script", "style", "noscript", "template", "iframe", "svg", "object", "embed", "head"}
-# Block elements of the page: a paragraph break before and after (read through, not emitted).
-BREAKS = {
+# Block elements of a page: text on either side of one is separate (the extractor's paragraphs).
+BLOCK_TAGS = {
     "p",
     "div",
     "section",
     "article",
     "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
     "pre",
     "table",
     "tr",
@@ -43,10 +53,12 @@ BREAKS = {
     "br",
     "hr",
 }
+# Blocks read through, not emitted: a paragraph break before and after.
+BREAKS = BLOCK_TAGS - set(HEADINGS) - {"li", "ul", "ol", "blockquote"}
 # Boxes whose inline content goes in a paragraph of their own; other boxes take it directly.
 BLOCK_BOXES = {"div", "blockquote"}
 _SPACES = re.compile(r"\s+")
-_C1 = re.compile("[\x80-\x9f]")
+C1 = re.compile("[\x80-\x9f]")  # control characters: mis-decoded text
 
 
 class _Builder:
@@ -136,7 +148,7 @@ class _Builder:
     def text(self, box, text: str | None) -> None:
         if not text:
             return
-        if self.fix_c1 and _C1.search(text):
+        if self.fix_c1 and C1.search(text):
             text = text.translate(self.fix_c1)
         text = _SPACES.sub(" ", text)
         if box.tag in BLOCK_BOXES and self.open.get(box) is None and not text.strip():

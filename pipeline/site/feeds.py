@@ -24,6 +24,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from lxml import etree
 
+from pipeline.site import filters
 from pipeline.site.filters import ORGANIZATION_IS
 from pipeline.site.serve import date_label
 
@@ -32,17 +33,8 @@ XHTML = "http://www.w3.org/1999/xhtml"
 REQUIRED_COLUMNS = {"atom_id", "atom_updated", "atom_title"}
 STYLESHEET = "/assets/feed.css"
 # The feed queries titled from their parameters (and the post_feed table's feed, from the
-# posts table's filters of TABLE_FILTERS).
+# posts table's filters of filters.TABLE_FILTERS).
 FEED_QUERIES = {"feed_latest", "feed_source", "feed_organization", "feed_tag", "feed_search"}
-TABLE_FILTERS = {
-    "source": "source",
-    "language": "language",
-    "organization": "_organization",
-    "tag": "_tag",
-    "standard": "_standard",
-    "date_from": "_from",
-    "date_to": "_to",
-}
 LANGUAGES = {
     "ar": "Arabic",
     "de": "German",
@@ -99,8 +91,10 @@ async def render_atom(datasette, request, columns, rows, database, table, query_
 def followed(request, table) -> dict:
     """What a feed follows, by the feed queries' parameter names: theirs, or for the post_feed
     table's feed (the reading list's of several filters) the posts table's filters."""
-    names = {arg: name for name, arg in TABLE_FILTERS.items()} if table == "post_feed" else {}
-    names = names or {name: name for name in ("q", *TABLE_FILTERS)}
+    names = (
+        {arg: name for name, arg in filters.TABLE_FILTERS.items()} if table == "post_feed" else {}
+    )
+    names = names or {name: name for name in ("q", *filters.TABLE_FILTERS)}
     found = {name: request.args.get(arg, "").strip() for arg, name in names.items()}
     return {name: value for name, value in found.items() if value}
 
@@ -108,7 +102,7 @@ def followed(request, table) -> dict:
 def only_filters(request) -> bool:
     """Whether the post_feed table's feed is narrowed by the filters a title names, and no
     other (a column filter of Datasette's own, a search: then the table's title says it)."""
-    known = {*TABLE_FILTERS.values(), "_sort", "_sort_desc", "_size"}
+    known = {*filters.TABLE_FILTERS.values(), "_sort", "_sort_desc", "_size"}
     return set(request.args.keys()) <= known
 
 

@@ -90,3 +90,16 @@ def posts_of(kind: str, param: str) -> str:
     """The SQL selecting the ids of the posts of that organization, tag, standard or committee
     (the value in the parameter `param`)."""
     return POSTS_OF[kind].format(p=param)
+
+
+# A filter form's parameter -> the posts table's filter that answers it (the plugin's `_tag=`...):
+# the reading list's download links and the post_feed table's feed title read it.
+TABLE_FILTERS = {
+    "source": "source",
+    "language": "language",
+    "organization": "_organization",
+    "tag": "_tag",
+    "standard": "_standard",
+    "date_from": "_from",
+    "date_to": "_to",
+}

@@ -61,16 +61,6 @@ NOT_FOUND = {
     "source": "There is no source “{}”.",
     "language": "No post is in the language “{}”.",
 }
-# The posts table's filter for each form parameter (the download links).
-TABLE_ARGS = {
-    "source": "source",
-    "language": "language",
-    "organization": "_organization",
-    "tag": "_tag",
-    "standard": "_standard",
-    "date_from": "_from",
-    "date_to": "_to",
-}
 DOWNLOAD_COLUMNS = (
     "id",
     "published",
@@ -475,7 +465,9 @@ def links(datasette, name: str, ask: Asked) -> dict:
     """Pages, the feed and the downloads of what the page shows."""
     db = datasette.urls.database(name)
     chosen = ask.set()
-    table_args = {TABLE_ARGS[k]: v for k, v in chosen.items() if k in TABLE_ARGS}
+    table_args = {
+        filters.TABLE_FILTERS[k]: v for k, v in chosen.items() if k in filters.TABLE_FILTERS
+    }
     if ask.searching:
         query = urlencode(chosen)
         return {
@@ -509,5 +501,5 @@ def feed_for(db: str, chosen: dict) -> str:
     }.get(tuple(sorted(chosen)))
     if single:
         return f"{db}/{single}" + (f"?{urlencode(chosen)}" if chosen else "")
-    args = [(TABLE_ARGS[k], v) for k, v in chosen.items()]
+    args = [(filters.TABLE_FILTERS[k], v) for k, v in chosen.items()]
     return f"{db}/post_feed.atom?{urlencode([*args, ('_sort_desc', 'published'), ('_size', 50)])}"

@@ -1,5 +1,5 @@
-"""The `stdnews` command: demo, crawl, check, status, dump, serve, extract, reprocess, evaluate,
-migrate, watch."""
+"""The `stdnews` command: demo, crawl, check, status, dump, serve, publish, replicas, extract,
+reprocess, evaluate, migrate, watch."""
 
 from __future__ import annotations
 
@@ -90,11 +90,11 @@ def database_verdict(store, error: Exception) -> tuple[str, int] | None:
     return None
 
 
-def serve_db(db_path: Path, host: str, port: int) -> None:
+def serve_db(db_path: Path, host: str, port: int, immutable: bool = False) -> None:
     """pipeline.site.serve.serve_db, imported when a command serves."""
     from pipeline.site import serve as site
 
-    site.serve_db(db_path, host, port)
+    site.serve_db(db_path, host, port, immutable=immutable)
 
 
 def worse(status: int, row: dict | None) -> int:
@@ -609,14 +609,141 @@ def demo(db_path, no_serve, host, port):
 @db_option
 @host_option
 @port_option
-def serve(db_path, host, port):
+@click.option(
+    "--immutable",
+    "copy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Serve this published copy (stdnews publish; current.db is followed once) as "
+    "immutable, under the name news, instead of --db.",
+)
+def serve(db_path, host, port, copy):
     """Browse the database in Datasette (read-only), with the metadata in data/.
 
     A read-only file (a dump, a read-only mount) is served as it is. A database that cannot be
     read prints one line and exits 8; a port in use or an address that cannot be listened on,
-    one line and exit 2. Ctrl-C or SIGTERM stops the server (exit 0).
+    one line and exit 2. Ctrl-C or SIGTERM stops the server (exit 0). With --immutable, the
+    copy is served at /news/ whatever its file name, and /-/databases.json names its file.
     """
-    serve_db(existing(db_path), host, port)
+    if copy is None:
+        serve_db(existing(db_path), host, port)
+    elif not copy.exists():
+        raise click.BadParameter(
+            f"{copy} does not exist: publish one first", param_hint="--immutable"
+        )
+    else:
+        serve_db(copy, host, port, immutable=True)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--to",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of the serving copies; its current.db points at the newest.",
+)
+@click.option(
+    "--keep",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=2),
+    help="Copies kept (the newest and the one before it, which a replica may still serve, "
+    "always are).",
+)
+def publish(db_path, folder, keep):
+    """Write an immutable serving copy of the database for the read replicas; print its path.
+
+    The copy (news-<UTC time>.db) is consistent even while a crawl writes (VACUUM INTO), keeps
+    the search indexes (merged), passes SQLite's integrity check and is made read-only (mode
+    0444) before it is renamed into place; then current.db is switched to it atomically and
+    older copies beyond --keep are removed. `stdnews replicas` rolls it out.
+    """
+    from pipeline.store import copies
+
+    existing(db_path)
+    try:
+        path = copies.publish(db_path, folder, keep=keep)
+    except (OSError, sqlite3.OperationalError) as error:  # the folder, a full disk
+        raise click.ClickException(f"cannot publish into {folder}: {problem(error)}") from None
+    click.echo(str(path))
+
+
+@cli.command()
+@click.option(
+    "--copies",
+    "folder",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder `stdnews publish --to` writes: its current.db is served.",
+)
+@click.option(
+    "--port",
+    "ports",
+    multiple=True,
+    required=True,
+    type=click.IntRange(1, 65535),
+    help="A replica's port (repeat it: one replica per port).",
+)
+@click.option(
+    "--standby-offset",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="A rollout starts the new replicas on the ports plus this offset (then back).",
+)
+@click.option(
+    "--upstream",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The nginx include file written with the serving ports (upstream stdnews_replicas).",
+)
+@click.option(
+    "--reload",
+    "reload_command",
+    default="nginx -s reload",
+    show_default=True,
+    help="Command run after the upstream file changed (nginx's graceful reload).",
+)
+@click.option(
+    "--drain",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds the old replicas keep answering after the reload, before they are stopped.",
+)
+@click.option(
+    "--start-timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=1),
+    help="Seconds a new replica has to answer before a rollout gives up (the old ones stay).",
+)
+@host_option
+def replicas(folder, ports, standby_offset, upstream, reload_command, drain, start_timeout, host):
+    """Run read replicas of the published copy behind nginx, and roll out each new copy.
+
+    One `stdnews serve --immutable` per --port, an nginx upstream file naming them, and a watch
+    on current.db: a new copy is started on the standby ports, nginx is switched to them once
+    each answers, and the old replicas are stopped after --drain seconds (no request fails). A
+    replica that dies is restarted. One line on stderr per action; SIGTERM stops it all (exit 0).
+    """
+    from pipeline.site import replicas as supervisor
+
+    plan = supervisor.Plan(
+        folder=folder,
+        ports=tuple(ports),
+        standby_offset=standby_offset,
+        upstream=upstream,
+        reload_command=reload_command,
+        drain=drain,
+        start_timeout=start_timeout,
+        host=host,
+    )
+    why = plan.problem()
+    if why:
+        raise click.BadParameter(why, param_hint="--port")
+    sys.exit(supervisor.run(plan))
 
 
 @cli.command()

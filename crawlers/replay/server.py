@@ -12,13 +12,20 @@ Answers other than 200 come from an optional `<host>/.responses` file, one rule 
 `STATUS PATH [LOCATION]`, e.g. `301 /news/ref2508.html https://www.iso.org/contents/news/...`
 or `403 /en/about/news/...html` (the body is `<host>/.STATUS.html` when that file exists); the
 PATH `*` answers every request that no other rule names.
+
+An optional latency (seconds, the `latency` argument or env STDNEWS_REPLAY_LATENCY, read by every
+process that starts a server, fetchers included) delays each answer, as a live site's round trip
+does: waiting, not the loopback's speed, then bounds a crawl (bench/frontier.py). The server is
+threaded, so a delayed answer holds up no other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
+import os
 import threading
+import time
 from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +40,7 @@ TYPES = {
     ".rss": "application/rss+xml",
     ".txt": "text/plain",
 }
+LATENCY_ENV = "STDNEWS_REPLAY_LATENCY"
 
 
 def candidates(root: Path, host: str, target: str) -> list[Path]:
@@ -98,6 +106,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
         self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
+        if self.server.latency:
+            time.sleep(self.server.latency)
         host = self.headers.get("Host", "")
         rules = read_rules(self.server.root, host)
         rule = rules.get(self.path) or rules.get("*")  # "*": every path (a host that blocks)
@@ -158,8 +168,11 @@ class MirrorServer(ThreadingHTTPServer):
     # spiders opens at once; a full backlog delays them by a SYN retry each.
     request_queue_size = 128
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, root: Path, host: str = "127.0.0.1", port: int = 0, latency: float | None = None
+    ):
         self.root = Path(root).resolve()
+        self.latency = float(os.environ.get(LATENCY_ENV) or 0) if latency is None else latency
         if not self.root.is_dir():
             raise FileNotFoundError(f"replay folder not found: {root}")
         super().__init__((host, port), MirrorHandler)

@@ -7,7 +7,9 @@ in-process with `make_datasette`, or run `stdnews serve` in the background with 
 the benchmarks do). What is served:
 
 - the database, read-only (Datasette opens it with `mode=ro`, immutable when this process
-  cannot write the file; no canned query writes);
+  cannot write the file; no canned query writes); or, with `stdnews serve --immutable COPY`, a
+  copy `stdnews publish` wrote (pipeline/store/copies.py), always immutable and named `news`
+  whatever its file's name, as each read replica serves it (pipeline/site/replicas.py);
 - data/metadata.yml as Datasette reads it (titles, descriptions, facets, canned queries,
   dashboards), its database section keyed by the name Datasette gives the file (`metadata_for`:
   the one step between the file and what is served, none for a file named news.db);
@@ -145,17 +147,21 @@ def missing_plugins() -> list[str]:
     return [name for name in PLUGINS if pm.get_plugin(name) is None]
 
 
-def serve_db(db_path: Path, host: str, port: int) -> None:
+def serve_db(db_path: Path, host: str, port: int, immutable: bool = False) -> None:
     """Serve db_path with Datasette in this process until Ctrl-C or SIGTERM (exit status 0).
 
     Nothing is printed as serving before the database opened and the port is this process's:
     a database that cannot be read or a port in use is one line (Refused). A writable database
     is brought up to the current schema first; a read-only one (a dump, a read-only mount) is
-    served as it is."""
+    served as it is, and so is a published copy (immutable: never written, whoever runs this;
+    a symlink such as current.db is followed once, here, so that the process serves one copy
+    from start to end even when the link moves on)."""
     from pipeline import store, verdicts
 
+    if immutable:
+        db_path = Path(db_path).resolve()
     try:
-        if writable(Path(db_path)):
+        if writable(Path(db_path)) and not immutable:
             store.open_db(db_path).close()  # an older database gets the current schema
         else:
             store.open_readonly(db_path).close()
@@ -170,7 +176,7 @@ def serve_db(db_path: Path, host: str, port: int) -> None:
         )
     listening = listen(host, port)
     try:
-        datasette = make_datasette(db_path, serving=True)
+        datasette = make_datasette(db_path, serving=True, immutable=immutable)
     except BaseException:
         listening.close()
         raise
@@ -236,29 +242,46 @@ def run_until_stopped(datasette, listening: socket.socket) -> None:
             signal.signal(sig, handler)
 
 
-def make_datasette(db_path: Path, serving: bool = False):
+def make_datasette(db_path: Path, serving: bool = False, immutable: bool = False):
     """The same site as `stdnews serve`, in-process (for tests: `ds.client.get(...)`). Served
     (serving=True), a file this process cannot write is opened immutable, and the dumps folder
-    is mounted only when it exists."""
+    is mounted only when it exists. An immutable copy (stdnews publish) is always opened
+    immutable and served under the name news, whatever its file's name (news-<time>.db), so
+    that every replica answers the same URLs; /-/databases.json names the file."""
     from datasette.app import Datasette
 
     from pipeline.store import read_immutable  # not writable, and no WAL beside it
 
     db_path = Path(db_path)
     dumps = dumps_dir(db_path)
-    if serving:
+    if serving and not immutable:
         with contextlib.suppress(OSError):  # a read-only folder has no dumps to serve
             dumps.mkdir(parents=True, exist_ok=True)
-    read_only = serving and read_immutable(db_path)
-    return Datasette(
+    read_only = immutable or (serving and read_immutable(db_path))
+    datasette = Datasette(
         [] if read_only else [str(db_path)],
         immutables=[str(db_path)] if read_only else [],
-        metadata=copy.deepcopy(metadata_for(db_path)),
+        metadata=copy.deepcopy(metadata_for(Path(COPY_NAME + ".db") if immutable else db_path)),
         template_dir=str(TEMPLATES),
         static_mounts=[("assets", str(STATIC))]
         + ([("dumps", str(dumps))] if dumps.is_dir() or not serving else []),
         settings={k: _setting(v) for k, v in SETTINGS.items()},
     )
+    if immutable:
+        rename(datasette, db_path.stem, COPY_NAME)
+    return datasette
+
+
+# The name a published copy is served under: the name data/metadata.yml describes.
+COPY_NAME = "news"
+
+
+def rename(datasette, name: str, new_name: str) -> None:
+    """Serve the database Datasette named `name` as `new_name` (its URLs, its metadata)."""
+    if name != new_name:
+        database = datasette.databases[name]
+        datasette.remove_database(name)
+        datasette.add_database(database, name=new_name)
 
 
 def _setting(value):

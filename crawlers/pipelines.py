@@ -59,6 +59,7 @@ class SQLitePipeline:
         self.db: store.Database | None = None
         self.raw: store.Database | None = None
         self.crawl_id: int | None = None
+        self.inbox = None  # what the fetchers of a shared frontier push (crawlers/frontier/)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -77,12 +78,22 @@ class SQLitePipeline:
         self.crawl_id = store.start_crawl(
             self.db, spider.name, run_id, self.settings.get("STDNEWS_REPLAY_DIR") or None
         )
+        if self.settings.get("STDNEWS_FRONTIER"):  # the writer of a shared frontier
+            from crawlers.frontier.inbox import Inbox
+
+            self.inbox = Inbox(self)
+            self.inbox.start()
 
     async def process_item(self, item):
-        fields = ItemAdapter(item).asdict()
+        await self.handle(ItemAdapter(item).asdict())
+        return item
+
+    async def handle(self, fields: dict, normalized=None) -> None:
+        """Save one fetched page; `normalized` is a fetcher's (post, rejected) or failure, sent
+        through the shared frontier (crawlers/frontier/inbox.py), else it is normalized here."""
         url = fields["post_url"]  # made canonical by the spider
         try:
-            return await self.store_item(item, fields, url)
+            return await self.store_item(fields, url, normalized)
         except store.DatabaseLocked as error:
             self.not_saved(url, fields["status"], error)
             raise DropItem(f"not saved: {error}", log_level="DEBUG") from None
@@ -109,23 +120,19 @@ class SQLitePipeline:
             raise StoppedWriting(DISK_FULL[0])
         return await store.write_async(db, work)
 
-    async def store_item(self, item, fields: dict, url: str):
+    async def store_item(self, fields: dict, url: str, normalized=None) -> None:
         if fields["status"] == 304:
             confirm = partial(store.confirm_post, self.db, url)
             self.counts["unchanged"] += await self.write(self.db, confirm)
             self.counts["not_modified"] += 1
-            return item
+            return
         if fields["status"] in GONE:
             gone = partial(store.mark_gone, self.db, url, fields["status"])
             self.counts["gone"] += await self.write(self.db, gone)
-            return item
+            return
         # Kept first, so that a page normalization rejects today can be reprocessed tomorrow.
         await self.write(self.raw, partial(raw.save_page, self.raw, url, fields))
-        # In a worker process (pipeline/normalize/workers.py): downloads go on meanwhile.
-        try:
-            post, rejected = await workers.normalize_async(fields)
-        except Exception as error:
-            raise NormalizeFailed from error
+        post, rejected = await self.normalized(fields, normalized)
         if rejected:
             self.counts["rejected"] += 1
             self.record.failure(url, "normalize", fields["status"], rejected)
@@ -136,7 +143,19 @@ class SQLitePipeline:
         saved = await self.write(self.db, partial(store.save_post, self.db, post))
         self.counts[saved] += 1
         self.counts["with_date"] += post.published is not None
-        return item
+
+    @staticmethod
+    async def normalized(fields: dict, given=None):
+        """(post, rejected): a fetcher's, or made in a worker process (pipeline/normalize/
+        workers.py) while the downloads go on."""
+        if isinstance(given, Exception):
+            raise NormalizeFailed from given
+        if given is not None:
+            return given
+        try:
+            return await workers.normalize_async(fields)
+        except Exception as error:
+            raise NormalizeFailed from error
 
     def not_saved(self, url: str, status: int | None, error: Exception) -> None:
         """A post the write lock kept out: a failed request, so the run is not complete and the
@@ -173,10 +192,12 @@ class SQLitePipeline:
             engine = self.crawler.engine
             self.closing = asyncio.ensure_future(engine.close_spider_async(reason="disk full"))
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         """Write the run's record, then give back what open_spider took (only that: opening
         may have failed half-way, and the shared connections count their users)."""
         try:
+            if self.inbox is not None:
+                await self.inbox.stop()
             if self.crawl_id is not None:  # else no crawls row to finish: opening failed
                 self.finish()
         finally:
@@ -185,6 +206,8 @@ class SQLitePipeline:
     def finish(self) -> None:
         spider = self.crawler.spider
         stats = self.crawler.stats.get_stats()
+        if self.inbox is not None:
+            stats = {**stats, **shared_stats(stats, self.inbox.remote_stats())}
         report = health.assess(
             stats,
             self.counts,
@@ -195,6 +218,7 @@ class SQLitePipeline:
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
         report["mode"] = run_mode(spider)
         report.update(self.unsaved_posts(report))
+        report["warnings"] = list(report["warnings"]) + self.lost_fetchers()
         try:
             self.save(spider.name, report)
         except (store.SQLiteError, OSError) as error:
@@ -202,6 +226,15 @@ class SQLitePipeline:
                 raise
             logger.error("stdnews crawl: %s: the run's record not written (disk full)", spider.name)
         logger.info("crawl %s of %s: %s", self.crawl_id, spider.name, report["status"])
+
+    def lost_fetchers(self) -> list[str]:
+        """Fetchers of a shared frontier that stopped mid-run, and what was put back."""
+        member = getattr(self.crawler, "stdnews_member", None)
+        requeued = member.requeued if member else {}
+        return [
+            f"fetcher {fetcher} stopped mid-run; {count} requests put back in the frontier"
+            for fetcher, count in requeued.items()
+        ]
 
     def release(self) -> None:
         db_path = self.settings.get("NEWS_DB_PATH")
@@ -240,6 +273,11 @@ class SQLitePipeline:
         elif report["status"] == "ok":
             changes.update(status="broken", diagnosis="broken")
         return changes
+
+
+def shared_stats(own: dict, others: Counter) -> dict:
+    """The coordinator's counts plus the fetchers' (numbers only; times and reasons are its)."""
+    return {key: own.get(key, 0) + value for key, value in others.items()}
 
 
 def one_line(error: BaseException | None) -> str:

@@ -14,6 +14,7 @@ from scrapy.spiderloader import SpiderLoader  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 
 from crawlers import connections  # noqa: E402
+from crawlers.frontier import announce, membership, roles  # noqa: E402
 from crawlers.replay.server import MirrorServer  # noqa: E402
 from pipeline.store import (  # noqa: E402
     MAX_SEARCH_SEGMENTS,
@@ -44,38 +45,80 @@ def crawl(
     overrides: dict | None = None,
     spider_args: dict | None = None,
     progress: bool = False,
+    frontier: str | None = None,
+    delay: float | None = None,
 ) -> str:
     """Crawl the sources (all at once, one reactor) into db_path; returns the run id.
 
     Holds the database's crawl lock throughout: raises pipeline.store.lock.CrawlLocked at once
     when another crawl is writing the same database. The spiders share one writer, opened by the
-    first and closed once the search index is tidied (crawlers/connections.py).
+    first and closed once the search index is tidied (crawlers/connections.py). With `frontier`
+    (redis://...), the run is shared with the fetchers that join it (crawlers/frontier/): this
+    process coordinates, fetches and writes. `delay`: seconds between two requests to one host
+    (default: the settings' DOWNLOAD_DELAY, none for a replay).
     """
     with CrawlLock(db_path), connections.kept(db_path):
-        return _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress)
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        settings = crawl_settings(run_id, db_path, replay, log_level, progress, delay)
+        settings.setdict(overrides or {}, priority="cmdline")
+        if frontier is None:
+            return _crawl(settings, sources, replay, spider_args)
+        run = shared_run(run_id, sources, settings, spider_args, replay)
+        roles.configure(settings, frontier, run, membership.COORDINATOR, run.coordinator)
+        with roles.coordinating(frontier, run):
+            return _crawl(settings, sources, replay, spider_args)
 
 
-def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress) -> str:
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+def crawl_settings(run_id, db_path, replay, log_level, progress, delay):
     settings = get_project_settings()
     settings.set("NEWS_DB_PATH", str(db_path))
     settings.set("STDNEWS_RUN_ID", run_id)
     settings.set("LOG_LEVEL", log_level)
     settings.set("STDNEWS_LOCK_HELD", True)
     settings.set("STDNEWS_PROGRESS", progress)
+    if replay is not None:
+        replaying(settings, replay)
+    if delay is not None:
+        settings.set("DOWNLOAD_DELAY", delay)
+    return settings
+
+
+def replaying(settings, replay: Path) -> None:
+    """A local mirror needs no politeness; the live sites keep the defaults."""
+    settings.set("STDNEWS_REPLAY_DIR", str(replay))
+    settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER})
+    settings.set("AUTOTHROTTLE_ENABLED", False)
+    settings.set("DOWNLOAD_DELAY", 0)
+    settings.set("DOWNLOAD_SLOTS", {})  # the archive's own delay too (crawlers/archive.py)
+    settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
+
+
+def shared_run(run_id, sources, settings, spider_args, replay) -> announce.Run:
+    """What fetchers need to join: the sources, their arguments, the politeness."""
+    return announce.Run(
+        run_id=run_id,
+        sources=list(sources),
+        spider_args=dict(spider_args or {}),
+        delay=settings.getfloat("DOWNLOAD_DELAY"),
+        per_host=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+        replay=replay is not None,
+        coordinator=membership.fetcher_id(),
+    )
+
+
+def _crawl(settings, sources, replay, spider_args) -> str:
+    """Run the spiders (a replay: with its loopback server); returns the run id."""
+    run(settings, sources, replay, spider_args)
+    tidy_search(Path(settings.get("NEWS_DB_PATH")))
+    return settings.get("STDNEWS_RUN_ID")
+
+
+def run(settings, sources, replay: Path | None, spider_args) -> None:
+    """The spiders of `sources` in one reactor, until every one has closed."""
     server = None
     if replay is not None:
         server = MirrorServer(replay).start()
         settings.set("REPLAY_ADDRESS", server.address)
-        settings.set("STDNEWS_REPLAY_DIR", str(replay))
-        settings.set("DOWNLOAD_HANDLERS", {"http": REPLAY_HANDLER, "https": REPLAY_HANDLER})
-        # A local mirror needs no politeness; the live sites keep the defaults.
-        settings.set("AUTOTHROTTLE_ENABLED", False)
-        settings.set("DOWNLOAD_DELAY", 0)
-        settings.set("DOWNLOAD_SLOTS", {})  # the archive's own delay too (crawlers/archive.py)
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", 8)
-    for name, value in (overrides or {}).items():
-        settings.set(name, value)
     try:
         process = CrawlerProcess(settings)
         for name in sources:
@@ -84,8 +127,6 @@ def _crawl(sources, db_path, replay, log_level, overrides, spider_args, progress
     finally:
         if server:
             server.stop()
-    tidy_search(db_path)
-    return run_id
 
 
 def tidy_search(db_path: Path) -> None:

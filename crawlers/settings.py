@@ -108,5 +108,9 @@ STDNEWS_SECONDARY_RECHECK_HOURS = float(
 # (host:port), which `stdnews crawl --replay` does.
 REPLAY_ADDRESS = os.environ.get("STDNEWS_REPLAY_ADDRESS", "")
 
+# A shared frontier (crawlers/frontier/, `stdnews crawl --frontier`): a fetcher whose heartbeat
+# is this many seconds old is taken for dead and its requests are put back in the frontier.
+STDNEWS_FRONTIER_HEARTBEAT = float(os.environ.get("STDNEWS_FRONTIER_HEARTBEAT", "10"))
+
 LOG_LEVEL = os.environ.get("STDNEWS_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"

@@ -1,5 +1,5 @@
-"""The `stdnews` command: demo, crawl, check, status, dump, serve, publish, replicas, extract,
-reprocess, evaluate, migrate, watch."""
+"""The `stdnews` command: demo, crawl, fetch, check, status, dump, serve, publish, replicas,
+extract, reprocess, evaluate, migrate, watch."""
 
 from __future__ import annotations
 
@@ -181,7 +181,38 @@ def cli():
     help="For cron: append all output to this file, and print the summary lines only when the "
     "run needs a look (exit status other than 0 and 4), so that cron mails just those.",
 )
-def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose, log_path):
+@click.option(
+    "--frontier",
+    metavar="redis://HOST:PORT/N",
+    help="Share the run with `stdnews fetch` processes through this Redis server: this process "
+    "coordinates, fetches too and is the one writer (docs/operations.md).",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    help="Seconds between two requests to one host (default 1, none with --replay); with "
+    "--frontier, across all fetchers.",
+)
+@click.option(
+    "--publish",
+    "publish_to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="After the crawl, publish a serving copy into this folder (as `stdnews publish --to`).",
+)
+def crawl(
+    sources,
+    db_path,
+    replay,
+    since,
+    limit,
+    full,
+    revisit_days,
+    verbose,
+    log_path,
+    frontier,
+    delay,
+    publish_to,
+):
     """Crawl SOURCES (default: all) into the database, incrementally.
 
     Known articles are not fetched again; discovery pages are asked for conditionally and
@@ -198,6 +229,7 @@ def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose, l
         stdnews crawl                       every source, live
         stdnews crawl iso --replay mirror/  replay a mirror of www.iso.org
         stdnews crawl --since 2024-01-01    backfill everything published since 2024
+        stdnews crawl --frontier redis://10.0.0.5:6379/0   with `stdnews fetch` elsewhere
     """
     spider_args = {
         "since": since.date().isoformat() if since else None,
@@ -205,12 +237,35 @@ def crawl(sources, db_path, replay, since, limit, full, revisit_days, verbose, l
         "full": full or None,
         "revisit_days": revisit_days,
     }
+    if frontier and limit:
+        raise click.BadParameter("--limit counts per process: not with --frontier", "--limit")
+    shared = {"frontier": frontier, "delay": delay}
     if log_path is None:
-        sys.exit(run_crawl(list(sources), db_path, replay, verbose, spider_args))
-    sys.exit(run_crawl_logged(log_path, list(sources), db_path, replay, verbose, spider_args))
+        status = run_crawl(list(sources), db_path, replay, verbose, spider_args, **shared)
+    else:
+        status = run_crawl_logged(
+            log_path, list(sources), db_path, replay, verbose, spider_args, **shared
+        )
+    if publish_to is not None and status in verdicts.PUBLISHABLE:
+        publish_copy(db_path, publish_to)
+    sys.exit(status)
 
 
-def run_crawl_logged(log_path: Path, sources, db_path, replay, verbose, spider_args) -> int:
+def publish_copy(db_path: Path, folder: Path, keep: int = 3) -> Path:
+    """A serving copy for the read replicas (pipeline/store/copies.py), its path printed."""
+    from pipeline.store import copies
+
+    try:
+        path = copies.publish(db_path, folder, keep=keep)
+    except (OSError, sqlite3.OperationalError) as error:  # the folder, a full disk
+        raise click.ClickException(f"cannot publish into {folder}: {problem(error)}") from None
+    click.echo(f"published {path}", err=True)
+    return path
+
+
+def run_crawl_logged(
+    log_path: Path, sources, db_path, replay, verbose, spider_args, **shared
+) -> int:
     """run_crawl with everything it, Scrapy and the workers print appended to the log; then,
     when the run needs a look, its summary lines again on the real output (cron mails them)."""
     from datetime import UTC, datetime
@@ -226,7 +281,7 @@ def run_crawl_logged(log_path: Path, sources, db_path, replay, verbose, spider_a
         log.write(f"== {started} stdnews crawl {' '.join(sources)} into {db_path}\n")
         log.flush()
         with output_to(log):
-            status = run_crawl(sources, db_path, replay, verbose, spider_args)
+            status = run_crawl(sources, db_path, replay, verbose, spider_args, **shared)
     if status not in (verdicts.OK, verdicts.LOCKED):
         run_id = last_run_id(db_path, started)
         if run_id:
@@ -260,8 +315,11 @@ def run_crawl(
     replay: Path | None,
     verbose: bool,
     spider_args: dict | None = None,
+    frontier: str | None = None,
+    delay: float | None = None,
 ) -> int:
     from crawlers import run  # Scrapy is imported only by commands that crawl
+    from crawlers.frontier.connection import FrontierUnreachable
     from pipeline.store.lock import CrawlLocked
 
     sources = validate_sources(sources, run.spider_names())
@@ -277,11 +335,21 @@ def run_crawl(
     try:
         with stopped_by_signals():
             run_id = run.crawl(
-                sources, db_path, replay, log_level, spider_args=args, progress=progress
+                sources,
+                db_path,
+                replay,
+                log_level,
+                spider_args=args,
+                progress=progress,
+                frontier=frontier,
+                delay=delay,
             )
     except CrawlLocked as error:
         click.echo(f"stdnews crawl: {error}; nothing done", err=True)
         return EXIT_LOCKED
+    except FrontierUnreachable as error:
+        click.echo(f"stdnews crawl: {error}; nothing done", err=True)
+        return EXIT_FAILED
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM before Scrapy took them over, or a second one
         run_id = last_run_id(db_path, started)
         if run_id is None:
@@ -295,6 +363,53 @@ def run_crawl(
     else:
         notify_watches(db_path, verbose or terminal)
     return status
+
+
+@cli.command(epilog=EXIT_EPILOG)
+@click.option(
+    "--frontier",
+    required=True,
+    metavar="redis://HOST:PORT/N",
+    help="The Redis server `stdnews crawl --frontier` coordinates the run through.",
+)
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Replay this mirror, as the coordinator does (each fetcher serves its own copy).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for a run to be announced (0: for ever, as a service).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log every request (Scrapy INFO level).")
+def fetch(frontier, replay, wait, verbose):
+    """Fetch for the crawl running on a shared frontier, from this machine.
+
+    Joins the run that `stdnews crawl --frontier` announced, takes requests from the frontier
+    (each host's delay and concurrency hold across all fetchers), normalizes the pages and pushes
+    them to the coordinator, the one writer; this machine needs no database. Exits when the run
+    is over (0), when no run was announced within --wait (4), or when the frontier does not
+    answer (1). A fetcher that dies mid-run loses nothing: its requests go back to the frontier.
+
+    \b
+        stdnews fetch --frontier redis://10.0.0.5:6379/0 --wait 0    (a systemd service)
+    """
+    from crawlers.frontier import roles
+    from crawlers.frontier.connection import FrontierUnreachable
+
+    try:
+        with stopped_by_signals():
+            run = roles.fetch(frontier, replay, wait or None, "INFO" if verbose else "WARNING")
+    except (FrontierUnreachable, ValueError) as error:
+        click.echo(f"stdnews fetch: {error}", err=True)
+        sys.exit(EXIT_FAILED)
+    if run is None:
+        click.echo(f"stdnews fetch: no run announced on {frontier} within {wait:g} s", err=True)
+        sys.exit(EXIT_LOCKED)
+    click.echo(f"stdnews fetch: run {run.run_id} over ({', '.join(run.sources)})", err=True)
 
 
 def store_time() -> str:

@@ -45,6 +45,9 @@ BY_DIAGNOSIS = {
 # Most serious first: a run cut short, what needs our code fixed, then what needs a look, then
 # what passes.
 SEVERITY = (INTERRUPTED, FAILED, BROKEN, GONE, BLOCKED, UNREACHABLE, OK)
+# A crawl that ended with one of these wrote what it could: its database is worth publishing to
+# the read replicas (`stdnews crawl --publish`); a locked, interrupted or failed one is not.
+PUBLISHABLE = (OK, BROKEN, GONE, BLOCKED, UNREACHABLE)
 
 
 def diagnosis(row: dict | None) -> str:

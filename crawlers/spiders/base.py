@@ -126,6 +126,23 @@ class NewsSpider(scrapy.Spider):
             retry_hours=settings.getfloat("STDNEWS_RETRY_REFUSED_HOURS"),
         )
 
+    @property
+    def frontier_role(self) -> str | None:
+        """ "coordinator" or "fetcher" in a crawl sharing a Redis frontier (crawlers/frontier/)."""
+        return self.crawler.settings.get("STDNEWS_FRONTIER_ROLE") or None
+
+    async def planned(self) -> state.Plan:
+        """The plan: from the database, or, in a fetcher, as its coordinator published it."""
+        if self.frontier_role is None:
+            return self.load_plan()
+        from crawlers.frontier import plans
+
+        if self.frontier_role == "fetcher":
+            return await plans.fetch_for(self.crawler)
+        plan = self.load_plan()
+        plans.publish_for(self.crawler, plan)
+        return plan
+
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -138,7 +155,9 @@ class NewsSpider(scrapy.Spider):
         return self.plan.incremental and not (self.full or self.since or self.sample)
 
     async def start(self):
-        self.plan = self.load_plan()
+        self.plan = await self.planned()
+        if self.frontier_role == "fetcher":
+            return  # the coordinator starts the run: a fetcher takes requests from the frontier
         for url in self.start_urls:
             if self.archive_waits(url):
                 self.crawler.stats.inc_value(keys.ARCHIVES_SKIPPED)
@@ -164,6 +183,8 @@ class NewsSpider(scrapy.Spider):
 
     def secondary_waits(self, url: str) -> bool:
         """A listing of translations looked at in the last STDNEWS_SECONDARY_RECHECK_HOURS."""
+        if self.frontier_role:
+            return False  # which fetcher found a new article is not known here: asked each run
         hours = self.crawler.settings.getfloat("STDNEWS_SECONDARY_RECHECK_HOURS")
         return url in self.secondary_urls and self.checked_lately(url, timedelta(hours=hours))
 

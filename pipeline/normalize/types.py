@@ -106,6 +106,12 @@ class Post:
         """The post as plain JSON-ready data, fields in order."""
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Post:
+        """The post to_dict gave (a fetcher's post, sent to the writer as JSON)."""
+        mentions = [Mention(**m) for m in data.get("mentioned_dates") or []]
+        return cls(**{**data, "mentioned_dates": mentions})
+
 
 def stored(mark: str = "column") -> tuple[str, ...]:
     """The names of Post's fields with the given mark ("column" or "body"), in field order."""

@@ -247,7 +247,7 @@ def crawl(
             log_path, list(sources), db_path, replay, verbose, spider_args, **shared
         )
     if publish_to is not None and status in verdicts.PUBLISHABLE:
-        publish_copy(db_path, publish_to)
+        click.echo(f"published {publish_copy(db_path, publish_to)}", err=True)
     sys.exit(status)
 
 
@@ -259,7 +259,6 @@ def publish_copy(db_path: Path, folder: Path, keep: int = 3) -> Path:
         path = copies.publish(db_path, folder, keep=keep)
     except (OSError, sqlite3.OperationalError) as error:  # the folder, a full disk
         raise click.ClickException(f"cannot publish into {folder}: {problem(error)}") from None
-    click.echo(f"published {path}", err=True)
     return path
 
 
@@ -774,14 +773,7 @@ def publish(db_path, folder, keep):
     0444) before it is renamed into place; then current.db is switched to it atomically and
     older copies beyond --keep are removed. `stdnews replicas` rolls it out.
     """
-    from pipeline.store import copies
-
-    existing(db_path)
-    try:
-        path = copies.publish(db_path, folder, keep=keep)
-    except (OSError, sqlite3.OperationalError) as error:  # the folder, a full disk
-        raise click.ClickException(f"cannot publish into {folder}: {problem(error)}") from None
-    click.echo(str(path))
+    click.echo(str(publish_copy(existing(db_path), folder, keep)))
 
 
 @cli.command()

@@ -31,11 +31,22 @@ def frontier(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The posts of a single-process crawl of the snapshot."""
+def single(tmp_path_factory):
+    """A single-process crawl of the snapshot."""
     db_path = tmp_path_factory.mktemp("single") / "news.db"
     assert crawl_replay(db_path).returncode == 0
-    return posts_of(db_path)
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def reference(single):
+    return posts_of(single)
+
+
+def requests_of(db_path) -> set[tuple]:
+    """What each source asked the hosts for and how they answered, by the crawls rows."""
+    columns = "source, requests, responses, articles_requested, responses_by_status"
+    return {tuple(row) for row in Database(db_path).execute(f"select {columns} from crawls")}
 
 
 def posts_of(db_path) -> set[tuple]:
@@ -78,8 +89,10 @@ def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize("fetchers", [1, 2, 3])
-def test_same_posts_as_one_process(frontier, reference, tmp_path, fetchers):
-    """The coordinator fetches too: N fetchers are it and N-1 `stdnews fetch`."""
+def test_same_posts_as_one_process(frontier, single, reference, tmp_path, fetchers):
+    """The coordinator fetches too: N fetchers are it and N-1 `stdnews fetch`. The hosts are
+    asked exactly what one process asks them: robots.txt once per host (frontier/robots.py),
+    each article once whichever fetcher found it (the shared duplicate filter)."""
     extra = start_fetchers(frontier, fetchers - 1)
     status, output = finish(coordinator(frontier, tmp_path / "news.db"))
     ended = [finish(process) for process in extra]
@@ -91,6 +104,7 @@ def test_same_posts_as_one_process(frontier, reference, tmp_path, fetchers):
     db = Database(tmp_path / "news.db")
     rows = list(db.query("select source, status, complete from crawls"))
     assert {(r["status"], r["complete"]) for r in rows} == {("ok", 1)}, rows
+    assert requests_of(tmp_path / "news.db") == requests_of(single)
 
 
 def test_killed_fetcher_loses_nothing(frontier, reference, tmp_path):

@@ -25,6 +25,10 @@ class RunKeys:
     def alive(self, fetcher: str) -> str:
         return f"{self.base}:alive:{fetcher}"  # a heartbeat that expires
 
+    def robots(self, host: str) -> str:
+        """A host's robots.txt answer as one fetcher got it (robots.py), read by the others."""
+        return f"{self.base}:robots:{host}"
+
     def source(self, spider: str) -> str:
         return f"{self.base}:{spider}"
 

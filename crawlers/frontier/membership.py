@@ -27,6 +27,7 @@ from crawlers.frontier import announce
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
 from crawlers.frontier.scheduler import wake
+from crawlers.stats import ARTICLES_REQUESTED
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class Member:
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.dropped, signal=signals.request_dropped)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -141,6 +143,12 @@ class Member:
         if gone:
             logger.error("stdnews fetch: the coordinator of run %s stopped", self.keys.run_id)
         return gone
+
+    def dropped(self, request, spider) -> None:
+        """An article another fetcher asked for already (found by another discovery path):
+        the spider counted it as requested, the frontier's duplicate filter did not send it."""
+        if getattr(request.callback, "__name__", "") == "parse_article":
+            self.crawler.stats.inc_value(ARTICLES_REQUESTED, -1)
 
     def closed(self, spider, reason) -> None:
         if self.beat.running:

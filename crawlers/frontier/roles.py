@@ -19,6 +19,11 @@ def configure(settings, url: str, run: announce.Run, role: str, me: str) -> None
     politeness is the frontier's, across fetchers (queue.py); each process adds none of its own).
     """
     extensions = {**settings.getdict("EXTENSIONS"), "crawlers.frontier.membership.Member": 520}
+    # Ahead of every other middleware: robots.txt fetched once per run and host (robots.py).
+    middlewares = {
+        **settings.getdict("DOWNLOADER_MIDDLEWARES"),
+        "crawlers.frontier.robots.SharedRobots": 50,
+    }
     values = {
         "STDNEWS_FRONTIER": url,
         "STDNEWS_FRONTIER_ROLE": role,
@@ -32,6 +37,7 @@ def configure(settings, url: str, run: announce.Run, role: str, me: str) -> None
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": max(run.per_host, 1),
         "EXTENSIONS": extensions,
+        "DOWNLOADER_MIDDLEWARES": middlewares,
     }
     if role == membership.FETCHER:
         values["ITEM_PIPELINES"] = {"crawlers.frontier.outbox.OutboxPipeline": 300}

@@ -75,6 +75,8 @@ class ArchiveFallback:
         self.crawler = crawler
         self.stats = crawler.stats
         self.budget = crawler.settings.getint("STDNEWS_ARCHIVE_MAX_LOOKUPS")
+        # The archive slot's delay (none in a replay), applied across fetchers when shared.
+        self.delay = crawler.settings.getdict("DOWNLOAD_SLOTS").get(SLOT, {}).get("delay", 0)
         self.lookups = 0
         self.unreachable = False  # the archive failed to answer: not asked again this run
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -113,10 +115,9 @@ class ArchiveFallback:
         """The archived copy as the answer to request, or None (no copy, archive failed)."""
         if self.unreachable:
             return None
-        if self.lookups >= self.budget:
+        if self.spent() > self.budget:
             self.stats.inc_value(keys.ARCHIVE_CAPPED)
             return None
-        self.lookups += 1
         self.stats.inc_value(keys.ARCHIVE_REQUESTED)
         try:
             answer = await self.fetch(AVAILABLE + quote(request.url, safe=":/"))
@@ -133,7 +134,19 @@ class ArchiveFallback:
         self.stats.inc_value(keys.ARCHIVE_FOUND)
         return self.as_answer(request, copy, timestamp)
 
+    def spent(self) -> int:
+        """Lookups of this source and run, this one included: all fetchers' in a shared crawl
+        (crawlers/frontier/turns.py), so that N of them look up no more than one would."""
+        shared = getattr(self.crawler, "stdnews_turns", None)
+        if shared is not None:
+            return shared.spend("archive_lookups", self.crawler.spider.name)
+        self.lookups += 1
+        return self.lookups
+
     async def fetch(self, url: str) -> Response:
+        shared = getattr(self.crawler, "stdnews_turns", None)
+        if shared is not None:  # the archive's delay holds across the fetchers of a shared crawl
+            await shared.wait(SLOT, self.delay)
         meta = {
             META: True,
             "download_slot": SLOT,

@@ -9,6 +9,7 @@ the per-host delay and concurrency hold across fetchers.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -256,3 +257,18 @@ def test_a_dead_fetchers_requests_go_back(frontier):
     assert len(second) == 0
     assert second.requeue(first.inflight) == 1  # first died holding it
     assert second.pop().url == "https://www.bipm.org/en/news/a"
+
+
+def test_archive_turns_and_budget_are_the_runs(frontier):
+    """The Internet Archive's lookups, made by each fetcher itself: one turn at a time across
+    fetchers (the second waits the delay the first left), one budget for the run."""
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.frontier.turns import SharedTurns
+
+    settings = {"STDNEWS_FRONTIER": frontier, "STDNEWS_RUN_ID": f"turns-{time.monotonic_ns()}"}
+    first, second = (SharedTurns(get_crawler(settings_dict=settings)) for _ in range(2))
+    assert asyncio.run(first.wait("archive", 0.5)) == 0
+    assert 0.3 < asyncio.run(second.wait("archive", 0.5)) <= 0.5
+    assert [first.spend("lookups", "oecd"), second.spend("lookups", "oecd")] == [1, 2]
+    assert second.spend("lookups", "iso") == 1

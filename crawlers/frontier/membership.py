@@ -27,6 +27,7 @@ from crawlers.frontier import announce
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
 from crawlers.frontier.scheduler import wake
+from crawlers.frontier.turns import SharedTurns
 from crawlers.stats import ARTICLES_REQUESTED
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Member:
         self.requeued: dict[str, int] = {}  # dead fetcher -> requests put back (coordinator)
         crawler.stdnews_publish_stats = self.publish_stats
         crawler.stdnews_member = self
+        crawler.stdnews_turns = SharedTurns(crawler)  # crawlers/archive.py's, across fetchers
         crawler.signals.connect(self.opened, signal=signals.spider_opened)
         crawler.signals.connect(self.idle, signal=signals.spider_idle)
         crawler.signals.connect(self.closed, signal=signals.spider_closed)

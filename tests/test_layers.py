@@ -45,11 +45,20 @@ def module_name(path: Path, root: Path = ROOT) -> str:
 
 # What each layer must not know: normalization is pure, only the crawl knows Scrapy, only the
 # store and the site SQLite, only the site Datasette.
+# Redis (the shared frontier) is the crawl's alone.
 FORBIDDEN = {
-    "pipeline.normalize": ("sqlite3", "sqlite_utils", "scrapy", "twisted", "datasette"),
-    "pipeline.store": ("scrapy", "twisted", "datasette"),
-    "pipeline.site": ("scrapy", "twisted"),
-    "pipeline.watch": ("scrapy", "twisted", "datasette"),
+    "pipeline.normalize": (
+        "sqlite3",
+        "sqlite_utils",
+        "scrapy",
+        "twisted",
+        "datasette",
+        "redis",
+        "scrapy_redis",
+    ),
+    "pipeline.store": ("scrapy", "twisted", "datasette", "redis", "scrapy_redis"),
+    "pipeline.site": ("scrapy", "twisted", "redis", "scrapy_redis"),
+    "pipeline.watch": ("scrapy", "twisted", "datasette", "redis", "scrapy_redis"),
     "crawlers": ("sqlite3", "sqlite_utils", "datasette"),
 }
 

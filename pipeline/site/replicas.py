@@ -42,6 +42,9 @@ PROBE = "/news/posts?_size=5"
 CURRENT = "current.db"  # pipeline/store/copies.py's link to the newest copy
 UPSTREAM = "stdnews_replicas"
 UPSTREAM_KEEPALIVE = 16  # idle connections each nginx worker keeps to the replicas
+# nginx lets an idle one go before uvicorn would (its timeout is 5 s): a request never meets a
+# connection the replica is closing.
+UPSTREAM_IDLE = "4s"
 # A replica that lived less than STEADY seconds waits before its next start, twice as long
 # each time (up to MAX_RESTART_DELAY): a copy that cannot be served does not spin the machine.
 STEADY, MAX_RESTART_DELAY = 30.0, 60.0
@@ -146,7 +149,8 @@ def upstream_text(plan: Plan, group: Group) -> str:
     servers = "".join(f"    server {plan.host}:{r.port};\n" for r in group.replicas)
     return (
         f"# Written by `stdnews replicas` ({group.copy.name}); rewritten at each rollout.\n"
-        f"upstream {UPSTREAM} {{\n{servers}    keepalive {UPSTREAM_KEEPALIVE};\n}}\n"
+        f"upstream {UPSTREAM} {{\n{servers}    keepalive {UPSTREAM_KEEPALIVE};\n"
+        f"    keepalive_timeout {UPSTREAM_IDLE};\n}}\n"
     )
 
 

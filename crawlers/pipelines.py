@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem
 from crawlers import bookkeeping, health
 from crawlers.connections import RAW, WRITER
 from crawlers.failures import ERROR
+from crawlers.frontier.lost import lost as frontier_lost
 from crawlers.spiders.base import GONE
 from pipeline import store
 from pipeline.normalize import workers
@@ -216,6 +217,9 @@ class SQLitePipeline:
             stale=self.record.stale,
         )
         report["responses_by_status"] = json.dumps(health.responses_by_status(stats))
+        if frontier_lost(self.crawler):  # cut short: its figures say nothing of the site
+            self.failed = self.failed or frontier_lost(self.crawler)
+            report["warnings"] = []
         report["mode"] = run_mode(spider)
         report.update(self.unsaved_posts(report))
         report["warnings"] = list(report["warnings"]) + self.lost_fetchers()
@@ -263,7 +267,7 @@ class SQLitePipeline:
         warnings = list(report["warnings"])
         if missing or self.failed:
             why = self.failed or "the database stayed locked"
-            warnings.append(f"{missing} posts not saved: {why}")
+            warnings.append(f"{missing} posts not saved: {why}" if missing else why)
         if faulty:
             warnings.append(f"{faulty} posts not saved after an unexpected error (crawl_errors)")
         errors = report["errors"] + missing + faulty
@@ -275,7 +279,7 @@ class SQLitePipeline:
         return changes
 
 
-def shared_stats(own: dict, others: Counter) -> dict:
+def shared_stats(own: dict, others: dict) -> dict:
     """The coordinator's counts plus the fetchers' (numbers only; times and reasons are its)."""
     return {key: own.get(key, 0) + value for key, value in others.items()}
 

@@ -396,7 +396,7 @@ def fetch(frontier, replay, wait, verbose):
     \b
         stdnews fetch --frontier redis://10.0.0.5:6379/0 --wait 0    (a systemd service)
     """
-    from crawlers.frontier import roles
+    from crawlers.frontier import lost, roles
     from crawlers.frontier.connection import FrontierUnreachable
 
     try:
@@ -408,6 +408,9 @@ def fetch(frontier, replay, wait, verbose):
     if run is None:
         click.echo(f"stdnews fetch: no run announced on {frontier} within {wait:g} s", err=True)
         sys.exit(EXIT_LOCKED)
+    if lost.LOST:
+        click.echo(f"stdnews fetch: {lost.LOST[0]}", err=True)
+        sys.exit(EXIT_FAILED)
     click.echo(f"stdnews fetch: run {run.run_id} over ({', '.join(run.sources)})", err=True)
 
 
@@ -488,13 +491,19 @@ def report(db_path: Path, run_id: str, sources: list[str], verbose: bool = False
         row = rows.get(source)
         status = worse(status, row)
         if diagnosis(row) == "FAILED":
-            click.echo(f"{source}: FAILED (the spider did not finish)")
+            click.echo(f"{source}: FAILED ({failure_of(row)})")
             continue
         click.echo(verdicts.source_line(row))
         echo_warnings(row)
         echo_failures(db, row, verbose)
     db.close()
     return status
+
+
+def failure_of(row: dict | None) -> str:
+    """Why a run failed: its last warning (a full disk, a lost frontier), if it says."""
+    warnings = (row or {}).get("warnings") or ""
+    return warnings.splitlines()[-1] if warnings else "the spider did not finish"
 
 
 def echo_failures(db, row: dict | None, verbose: bool) -> None:

@@ -27,6 +27,7 @@ def redis_server(tmp_path) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
     process = subprocess.Popen(

@@ -272,3 +272,27 @@ def test_archive_turns_and_budget_are_the_runs(frontier):
     assert 0.3 < asyncio.run(second.wait("archive", 0.5)) <= 0.5
     assert [first.spend("lookups", "oecd"), second.spend("lookups", "oecd")] == [1, 2]
     assert second.spend("lookups", "iso") == 1
+
+
+def test_redis_lost_mid_run_fails_in_one_line_and_the_next_run_catches_up(reference, tmp_path):
+    """Redis gone mid-run: coordinator and fetcher stop with one line each (no traceback), the
+    crawls rows say failed and why, and a run on a new Redis stores every post."""
+    db_path = tmp_path / "news.db"
+    slow = {"STDNEWS_REPLAY_LATENCY": 0.4}
+    with redis_server(tmp_path / "first") as url:
+        (fetcher,) = start_fetchers(url, 1, **slow)
+        crawl = coordinator(url, db_path, **slow)
+        wait_until_holding(redis.Redis.from_url(url), fetcher.pid)
+    status, output = finish(crawl)
+    code, said = finish(fetcher)
+    assert (status, code) == (1, 1), output + said
+    for text in (output, said):
+        assert "Traceback" not in text
+        assert f"the frontier {url} stopped answering" in text
+    rows = list(Database(db_path).query("select status, complete, warnings from crawls"))
+    assert {(r["status"], r["complete"]) for r in rows} == {("failed", 0)}
+    assert all("stopped answering" in r["warnings"] for r in rows)
+    with redis_server(tmp_path / "second") as url:
+        again, output = finish(coordinator(url, db_path))
+    assert again == 0, output
+    assert posts_of(db_path) == reference

@@ -19,6 +19,7 @@ from scrapy.exceptions import DropItem
 
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded, guarded_async
 from pipeline.normalize.types import Post
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class RemoteFailure(Exception):
 class Inbox:
     def __init__(self, pipeline):
         self.pipeline = pipeline
+        self.crawler = pipeline.crawler
         settings = pipeline.crawler.settings
         self.server = server(settings.get("STDNEWS_FRONTIER"))
         self.keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
@@ -57,6 +59,7 @@ class Inbox:
             if not await self.drain_once():
                 await asyncio.sleep(IDLE_SLEEP)
 
+    @guarded_async(default=0)
     async def drain_once(self) -> int:
         key = self.keys.events(self.pipeline.crawler.spider.name)
         batch = self.server.lpop(key, BATCH)
@@ -98,7 +101,8 @@ class Inbox:
         with contextlib.suppress(DropItem):
             await self.pipeline.handle(event["fields"], normalized)
 
-    def remote_stats(self) -> Counter:
+    @guarded(default={})
+    def remote_stats(self) -> dict:
         """The fetchers' stats, added up (their last published counts)."""
         crawler = self.pipeline.crawler
         me = crawler.settings.get("STDNEWS_FRONTIER_FETCHER")

@@ -26,6 +26,7 @@ from twisted.internet.task import LoopingCall
 from crawlers.frontier import announce
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded
 from crawlers.frontier.scheduler import wake
 from crawlers.frontier.turns import SharedTurns
 from crawlers.stats import ARTICLES_REQUESTED
@@ -71,12 +72,14 @@ class Member:
     def source(self) -> str:
         return self.crawler.spider.name
 
-    def opened(self, spider) -> None:
+    @guarded()
+    def opened(self, spider, **_) -> None:
         self.frontier = self.crawler.engine._slot.scheduler  # scheduler.FrontierScheduler
         self.server.sadd(self.keys.fetchers, self.me)
         self.heartbeat()
         self.beat.start(max(self.ttl / 5, 0.2), now=False)
 
+    @guarded()
     def heartbeat(self) -> None:
         self.server.set(self.keys.alive(self.me), "1", px=int(self.ttl * 1000))
         self.scheduler().sweep()
@@ -113,7 +116,8 @@ class Member:
                 self.source,
             )
 
-    def idle(self, spider) -> None:
+    @guarded()
+    def idle(self, spider, **_) -> None:
         self.scheduler().sweep(everything=True)  # this engine is idle: it works on nothing
         if self.role == COORDINATOR:
             self.requeue_the_dead()
@@ -152,7 +156,8 @@ class Member:
         if getattr(request.callback, "__name__", "") == "parse_article":
             self.crawler.stats.inc_value(ARTICLES_REQUESTED, -1)
 
-    def closed(self, spider, reason) -> None:
+    @guarded()
+    def closed(self, spider, reason, **_) -> None:
         if self.beat.running:
             self.beat.stop()
         self.scheduler().sweep(everything=True)

@@ -15,6 +15,7 @@ from itemadapter import ItemAdapter
 from crawlers import bookkeeping
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded
 from crawlers.spiders.base import GONE
 from pipeline.normalize import workers
 
@@ -63,6 +64,7 @@ class OutboxPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    @guarded()
     def push(self, event: dict) -> None:
         key = self.keys.events(self.crawler.spider.name)
         self.server.rpush(key, json.dumps(event, separators=(",", ":")))

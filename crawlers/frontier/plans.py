@@ -7,8 +7,11 @@ import asyncio
 import json
 import time
 
+import redis
+
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import frontier_lost
 from pipeline.store import state
 
 # A fetcher that joins waits this long for the coordinator to publish a source's plan.
@@ -42,13 +45,24 @@ async def fetch(server, keys: RunKeys, spider: str, wait: float = PLAN_WAIT) -> 
     )
 
 
-def publish_for(crawler, plan: state.Plan) -> None:
+def publish_for(crawler, plan: state.Plan) -> bool:
+    """The coordinator's plan published; False when the frontier is lost (lost.py)."""
     settings = crawler.settings
     keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
-    publish(server(settings.get("STDNEWS_FRONTIER")), keys, crawler.spider.name, plan)
+    try:
+        publish(server(settings.get("STDNEWS_FRONTIER")), keys, crawler.spider.name, plan)
+    except redis.RedisError as error:
+        frontier_lost(crawler, error)
+        return False
+    return True
 
 
-async def fetch_for(crawler) -> state.Plan:
+async def fetch_for(crawler) -> state.Plan | None:
+    """The coordinator's plan, or None when the frontier is lost (lost.py)."""
     settings = crawler.settings
     keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
-    return await fetch(server(settings.get("STDNEWS_FRONTIER")), keys, crawler.spider.name)
+    try:
+        return await fetch(server(settings.get("STDNEWS_FRONTIER")), keys, crawler.spider.name)
+    except redis.RedisError as error:
+        frontier_lost(crawler, error)
+        return None

@@ -20,6 +20,7 @@ from scrapy.responsetypes import responsetypes
 from crawlers.frontier import codec
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded, guarded_async
 from crawlers.frontier.queue import host_of
 
 CLAIM_SECONDS = 60.0  # a claimer's answer is waited for this long at most
@@ -34,11 +35,13 @@ class SharedRobots:
         self.keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
         self.me = settings.get("STDNEWS_FRONTIER_FETCHER")
         self.stats = crawler.stats
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    @guarded_async()
     async def process_request(self, request):
         if not is_robots(request):
             return None
@@ -56,13 +59,17 @@ class SharedRobots:
         if is_robots(request) and SHARED in response.flags:
             self.uncount(response)
         elif is_robots(request):
-            answer = {
-                "status": response.status,
-                "headers": dict(response.headers.items()),
-                "body": response.body,
-            }
-            self.server.set(self.keys.robots(host_of(request.url)), codec.dumps(answer))
+            self.remember(request, response)
         return response
+
+    @guarded()
+    def remember(self, request, response) -> None:
+        answer = {
+            "status": response.status,
+            "headers": dict(response.headers.items()),
+            "body": response.body,
+        }
+        self.server.set(self.keys.robots(host_of(request.url)), codec.dumps(answer))
 
     def uncount(self, response) -> None:
         """Scrapy's downloader stats counted the replayed answer as a response: it was not
@@ -70,6 +77,7 @@ class SharedRobots:
         self.stats.inc_value("downloader/response_count", -1)
         self.stats.inc_value(f"downloader/response_status_count/{response.status}", -1)
 
+    @guarded()
     def process_exception(self, request, exception):
         """No answer: the next fetcher that needs it tries for itself."""
         if is_robots(request):

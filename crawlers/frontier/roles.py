@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import redis
 
 from crawlers.frontier import announce, membership
 from crawlers.frontier.connection import server
@@ -47,14 +50,15 @@ def configure(settings, url: str, run: announce.Run, role: str, me: str) -> None
 @contextmanager
 def coordinating(url: str, run: announce.Run) -> Iterator[None]:
     """The run announced for fetchers to join while the block runs; its keys expire after."""
-    redis = server(url)
-    announce.publish(redis, run)
+    client = server(url)
+    announce.publish(client, run)
     try:
         yield
     finally:
-        announce.withdraw(redis, run.run_id)
-        for key in redis.scan_iter(f"{RunKeys(run.run_id).base}:*"):
-            redis.expire(key, KEEP_AFTER_RUN)
+        with contextlib.suppress(redis.RedisError):  # lost mid-run: said already (lost.py)
+            announce.withdraw(client, run.run_id)
+            for key in client.scan_iter(f"{RunKeys(run.run_id).base}:*"):
+                client.expire(key, KEEP_AFTER_RUN)
 
 
 def fetch(url: str, replay, wait: float | None, log_level: str = "WARNING") -> announce.Run | None:

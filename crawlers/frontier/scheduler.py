@@ -19,6 +19,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawlers.frontier import codec, connection
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded
 from crawlers.frontier.queue import LEASE, HostQueue
 
 
@@ -57,10 +58,12 @@ class FrontierScheduler(Scheduler):
         )
         self.df = RFPDupeFilter(self.server, key=self.keys.seen(name))
 
+    @guarded()
     def close(self, reason):
         """Nothing flushed: the frontier is the run's, not this process's."""
         self.sweep(everything=True)
 
+    @guarded(default=False)
     def enqueue_request(self, request):
         """scrapy-redis' own, without its deprecated stats call (and the warning in the log)."""
         request.meta.pop(LEASE, None)  # a retry or redirect of a request this fetcher took
@@ -72,6 +75,7 @@ class FrontierScheduler(Scheduler):
         self.queue.push(request)
         return True
 
+    @guarded()
     def next_request(self):
         self.sweep()
         request = self.queue.pop()
@@ -84,11 +88,17 @@ class FrontierScheduler(Scheduler):
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
-    def left_downloader(self, request, spider=None):
+    @guarded(default=False)
+    def has_pending_requests(self) -> bool:
+        return len(self.queue) > 0
+
+    @guarded()
+    def left_downloader(self, request, spider=None, **_):
         lease = request.meta.get(LEASE)
         if lease:
             self.queue.release(*lease)
 
+    @guarded(default=0)
     def sweep(self, everything: bool = False) -> int:
         """Report done the requests the engine no longer works on; returns how many. Their
         stats go first: when the coordinator sees nothing in flight, the stats are complete."""

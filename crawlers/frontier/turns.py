@@ -13,6 +13,7 @@ import asyncio
 
 from crawlers.frontier.connection import server
 from crawlers.frontier.keys import RunKeys
+from crawlers.frontier.lost import guarded, guarded_async
 
 # KEYS: the run's turns hash. ARGV: name, delay. Returns the seconds to wait before going.
 TURN = """
@@ -27,10 +28,12 @@ return tostring(at - now)
 class SharedTurns:
     def __init__(self, crawler):
         settings = crawler.settings
+        self.crawler = crawler
         self.server = server(settings.get("STDNEWS_FRONTIER"))
         self.keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
         self.script = self.server.register_script(TURN)
 
+    @guarded_async(default=0.0)
     async def wait(self, name: str, delay: float) -> float:
         """Wait for the turn of `name` (a download slot); returns the seconds waited."""
         seconds = float(self.script([f"{self.keys.base}:turns"], [name, delay]))
@@ -38,6 +41,7 @@ class SharedTurns:
             await asyncio.sleep(seconds)
         return seconds
 
+    @guarded(default=0)
     def spend(self, name: str, spider: str) -> int:
         """One more of the run's `name` for the source (all fetchers): the count so far."""
         return int(self.server.incr(f"{self.keys.source(spider)}:spent:{name}"))

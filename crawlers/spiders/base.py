@@ -131,8 +131,9 @@ class NewsSpider(scrapy.Spider):
         """ "coordinator" or "fetcher" in a crawl sharing a Redis frontier (crawlers/frontier/)."""
         return self.crawler.settings.get("STDNEWS_FRONTIER_ROLE") or None
 
-    async def planned(self) -> state.Plan:
-        """The plan: from the database, or, in a fetcher, as its coordinator published it."""
+    async def planned(self) -> state.Plan | None:
+        """The plan: from the database, or, in a fetcher, as its coordinator published it;
+        None when the shared frontier stopped answering."""
         if self.frontier_role is None:
             return self.load_plan()
         from crawlers.frontier import plans
@@ -140,8 +141,7 @@ class NewsSpider(scrapy.Spider):
         if self.frontier_role == "fetcher":
             return await plans.fetch_for(self.crawler)
         plan = self.load_plan()
-        plans.publish_for(self.crawler, plan)
-        return plan
+        return plan if plans.publish_for(self.crawler, plan) else None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -155,7 +155,10 @@ class NewsSpider(scrapy.Spider):
         return self.plan.incremental and not (self.full or self.since or self.sample)
 
     async def start(self):
-        self.plan = await self.planned()
+        plan = await self.planned()
+        if plan is None:
+            return  # the shared frontier is lost: nothing to start (crawlers/frontier/lost.py)
+        self.plan = plan
         if self.frontier_role == "fetcher":
             return  # the coordinator starts the run: a fetcher takes requests from the frontier
         for url in self.start_urls:

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -149,6 +150,52 @@ def stop_process(process: subprocess.Popen, sig: int, seconds: float) -> int:
     return process.returncode
 
 
+# --- the replicas' supervisor --------------------------------------------------------------
+
+OFFSET = 100  # --standby-offset
+
+
+class Supervisor:
+    """`stdnews replicas` in the background, its stderr (and its replicas') in a file."""
+
+    def __init__(
+        self,
+        folder: Path,
+        ports: list[int],
+        upstream: Path,
+        reload: str,
+        log: Path,
+        drain: float = 2,
+    ):
+        self.log = log
+        self.file = log.open("wb")
+        ports_args = [arg for port in ports for arg in ("--port", str(port))]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "replicas", "--copies", str(folder), *ports_args]
+            + ["--standby-offset", str(OFFSET), "--upstream", str(upstream), "--reload", reload]
+            + ["--drain", str(drain), "--start-timeout", "60"],
+            stdout=subprocess.DEVNULL,
+            stderr=self.file,
+            cwd=ROOT,
+        )
+
+    def lines(self) -> list[str]:
+        text = self.log.read_text("utf-8", errors="replace")
+        return [line for line in text.splitlines() if line.startswith("stdnews replicas:")]
+
+    def wait_for(self, text: str, seconds: float = 90) -> None:
+        deadline = time.monotonic() + seconds
+        while not any(text in line for line in self.lines()):
+            assert self.process.poll() is None, "\n".join(self.lines())
+            assert time.monotonic() < deadline, f"no {text!r} in:\n" + "\n".join(self.lines())
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        status = stop_process(self.process, signal.SIGTERM, 40)
+        self.file.close()
+        return status
+
+
 # --- load through nginx ---------------------------------------------------------------------
 
 
@@ -172,6 +219,14 @@ class Load:
             f"{self.sent} requests in {self.wall:.1f} s ({rate:.0f}/s), "
             f"p50 {self.p(0.5):.0f} ms, p95 {self.p(0.95):.0f} ms, {len(self.failures)} failed"
         )
+
+
+def mix(post_id: str) -> list[str]:
+    """The load's pages, each in turn: a post page twelve times (what most visits are, from
+    search engines and feeds; the lightest page), the home page, the posts table (facets) and
+    two searches."""
+    searches = ["/news/-/search?q=standard", "/news/-/search?q=kilogram+OR+metrology"]
+    return [*[f"/news/posts/{post_id}"] * 12, "/", "/news/posts", *searches]
 
 
 class LoadRun:

@@ -7,10 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,26 +16,23 @@ from pathlib import Path
 import pytest
 
 from pipeline.normalize.urls import url_id
-from pipeline.paths import ROOT
 from pipeline.store import copies, open_db, save_post
 from tests.conftest import stdnews
 from tests.nginx_support import (
     INSTALL,
+    OFFSET,
     LoadRun,
     Nginx,
+    Supervisor,
+    mix,
     nginx_binary,
     quiet_ports,
-    stop_process,
 )
 from tests.site_support import build_site_db, hostile_post
 
 EXTRA_URL = "https://www.iso.org/contents/news/2026/02/replicas-rollout.html"
 EXTRA_TITLE = "Replicas rolled out without a failed request"
 LOAD = 2000
-# The load's mix, each in turn: a post page twelve times (the page most visits are, from search
-# engines and feeds; the lightest), the home page, the posts table and two searches.
-SEARCHES = ["/news/-/search?q=standard", "/news/-/search?q=kilogram+OR+metrology"]
-OFFSET = 100
 
 
 @pytest.fixture(scope="module")
@@ -154,39 +148,6 @@ def refuses(port: int) -> bool:
     return False
 
 
-class Supervisor:
-    """`stdnews replicas` in the background, its stderr (and its replicas') in a file."""
-
-    def __init__(self, folder: Path, ports: list[int], upstream: Path, reload: str, log: Path):
-        self.log = log
-        self.file = log.open("wb")
-        ports_args = [arg for port in ports for arg in ("--port", str(port))]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "replicas", "--copies", str(folder), *ports_args]
-            + ["--standby-offset", str(OFFSET), "--upstream", str(upstream), "--reload", reload]
-            + ["--drain", "2", "--start-timeout", "60"],
-            stdout=subprocess.DEVNULL,
-            stderr=self.file,
-            cwd=ROOT,
-        )
-
-    def lines(self) -> list[str]:
-        text = self.log.read_text("utf-8", errors="replace")
-        return [line for line in text.splitlines() if line.startswith("stdnews replicas:")]
-
-    def wait_for(self, text: str, seconds: float = 90) -> None:
-        deadline = time.monotonic() + seconds
-        while not any(text in line for line in self.lines()):
-            assert self.process.poll() is None, "\n".join(self.lines())
-            assert time.monotonic() < deadline, f"no {text!r} in:\n" + "\n".join(self.lines())
-            time.sleep(0.2)
-
-    def stop(self) -> int:
-        status = stop_process(self.process, signal.SIGTERM, 40)
-        self.file.close()
-        return status
-
-
 @pytest.fixture
 def nginx_needed():
     if not nginx_binary():
@@ -204,7 +165,7 @@ def test_a_new_copy_is_rolled_out_under_load_without_a_failed_request(
     prefix.mkdir()
     nginx = Nginx(prefix, upstream)
     log = tmp_path / "replicas.log"
-    supervisor = Supervisor(folder, ports, upstream, nginx.reload_command, log)
+    supervisor = Supervisor(folder, ports, upstream, nginx.reload_command, log, drain=2)
     try:
         supervisor.wait_for(f"serving {old_copy.name}")  # nginx not running yet: it says so
         nginx.start()
@@ -212,7 +173,7 @@ def test_a_new_copy_is_rolled_out_under_load_without_a_failed_request(
         extra_id = add_extra_post(db_path)
         with pytest.raises(urllib.error.HTTPError):
             get(f"{nginx.url}/news/posts/{extra_id}")
-        paths = [*[f"/news/posts/{a_post}"] * 12, "/", "/news/posts", *SEARCHES]
+        paths = mix(a_post)
         rolled_out = False
         load = LoadRun(
             nginx.url, paths, LOAD, keep_going=lambda: not rolled_out, keep_alive=False

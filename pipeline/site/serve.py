@@ -181,7 +181,9 @@ def serve_db(db_path: Path, host: str, port: int, immutable: bool = False) -> No
         listening.close()
         raise
     click.echo(f"Datasette serving {db_path} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    run_until_stopped(datasette, listening)
+    # A replica's requests are logged by nginx in front of it (docs/deploy/nginx.conf), with the
+    # replica that answered: a second line per request in the journal would say nothing more.
+    run_until_stopped(datasette, listening, access_log=not immutable)
 
 
 def writable(db_path: Path) -> bool:
@@ -217,7 +219,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run_until_stopped(datasette, listening: socket.socket) -> None:
+def run_until_stopped(datasette, listening: socket.socket, access_log: bool = True) -> None:
     """Datasette's startup hooks, then uvicorn on the socket until SIGINT or SIGTERM, which end
     it cleanly (uvicorn finishes the answers under way, then raises the signal again: ended here
     with status 0 instead of a KeyboardInterrupt's traceback or a death by SIGTERM)."""
@@ -233,7 +235,9 @@ def run_until_stopped(datasette, listening: socket.socket) -> None:
     asyncio.set_event_loop(loop)
     try:
         loop.run_until_complete(datasette.invoke_startup())
-        config = uvicorn.Config(datasette.app(), log_level="info", lifespan="on")
+        config = uvicorn.Config(
+            datasette.app(), log_level="info", lifespan="on", access_log=access_log
+        )
         uvicorn.Server(config).run(sockets=[listening])
     finally:
         listening.close()

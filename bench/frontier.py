@@ -126,6 +126,7 @@ def reference(folder: Path, ids: list[str], env: dict, delay: float) -> dict:
         "cpu_s": round(cpu_seconds() - cpu, 1),
         "posts": posts_in(db),
         "exit": status,
+        "load_1m": round(os.getloadavg()[0], 1),  # other work on the machine skews the times
     }
 
 
@@ -161,6 +162,7 @@ def distributed(folder: Path, ids: list[str], env: dict, delay: float, fetchers:
         "posts": posts_in(db),
         "exit": status,
         "fetcher_exits": statuses,
+        "load_1m": round(os.getloadavg()[0], 1),
     }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import signal
 import sqlite3
 import time
 import urllib.error
@@ -119,6 +121,59 @@ def test_publish_into_a_folder_that_cannot_be_made_is_one_line(site_db, tmp_path
     assert result.stderr.splitlines() == [
         f"stdnews publish: cannot publish into {tmp_path / 'file' / 'copies'}: not a directory"
     ]
+
+
+# --- the supervisor: a copy that cannot be served, a replica that dies -----------------------
+
+
+def child_serving(supervisor: Supervisor, port: int) -> int:
+    """The pid of the supervisor's replica on port (its child `stdnews serve ... --port P`)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == supervisor.process.pid and b"serve" in argv and str(port).encode() in argv:
+            return int(entry.name)
+    raise AssertionError(f"no replica of the supervisor on port {port}")
+
+
+def wait_until(check, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"{check.__doc__ or check} not within {seconds} s"
+        time.sleep(0.2)
+
+
+def test_a_copy_that_cannot_be_served_is_not_rolled_out_and_a_dead_replica_comes_back(
+    site_db, tmp_path
+):
+    folder = tmp_path / "copies"
+    good = copies.publish(site_db, folder)
+    (port,) = quiet_ports(1, OFFSET)
+    supervisor = Supervisor(folder, [port], tmp_path / "up.conf", "true", tmp_path / "log")
+    try:
+        supervisor.wait_for(f"serving {good.name}")
+        broken = folder / "news-29991231T000000.000Z.db"  # a copy damaged on the disk
+        broken.write_text("not a database")
+        copies.point_current(folder, broken)
+        supervisor.wait_for(f"{broken.name} not rolled out: the replica on port {port + OFFSET}")
+        assert served_hash(port) == sha256(good)  # the old replica never stopped serving
+        assert f"127.0.0.1:{port};" in (tmp_path / "up.conf").read_text()
+
+        os.kill(child_serving(supervisor, port), signal.SIGKILL)
+        supervisor.wait_for(f"the replica on port {port} exited with status -9: restarting")
+        wait_until(lambda: not refuses(port))
+        assert served_hash(port) == sha256(good)
+
+        newer = copies.publish(site_db, folder)  # the next change is tried
+        supervisor.wait_for(f"serving {newer.name} on ports {port + OFFSET}")
+        assert served_hash(port + OFFSET) == sha256(newer)
+        assert refuses(port)
+    finally:
+        status = supervisor.stop()
+    assert status == 0, "\n".join(supervisor.lines())
 
 
 # --- replicas behind nginx -------------------------------------------------------------------

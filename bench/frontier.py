@@ -229,6 +229,7 @@ def parameters(args) -> dict:
         "links_per_listing_page": args.per_page,
         "delay_s": args.delay,
         "latency_s": args.latency,
+        "requests_at_once_per_source_and_process": args.per_fetcher or 8,
         "cores": os.cpu_count(),
     }
 
@@ -278,6 +279,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per answer")
     parser.add_argument("--fetchers", type=int, action="append", help="default: 1, 2 and 4")
     parser.add_argument("--no-reference", action="store_true", help="no single-process crawl")
+    parser.add_argument(
+        "--per-fetcher",
+        type=int,
+        help="requests at once per source in each process (STDNEWS_CONCURRENT_REQUESTS): "
+        "fetchers of limited capacity, so that their number, not politeness, bounds the crawl",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         vars(args).update({k: v for k, v in QUICK.items() if k != "fetchers"}, no_reference=True)
@@ -291,6 +298,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         ids = hosts_mirror.build(folder, args.hosts, args.articles, args.per_page)
         env = {**os.environ, SOURCES_ENV: str(folder / "sources.toml")}
         env[LATENCY_ENV] = str(args.latency)
+        if args.per_fetcher:
+            env["STDNEWS_CONCURRENT_REQUESTS"] = str(args.per_fetcher)
         single = None if args.no_reference else reference(folder, ids, env, args.delay)
         print(f"  one process: {single}", flush=True)
         runs = []

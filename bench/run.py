@@ -40,6 +40,9 @@ PLAN = {
         ["--posts", "20000", "--repeat", "2"],
         ["--posts", "100000", "--posts", "1000000"],
     ),
+    # A real redis-server / nginx on loopback (skipped without them); minutes each: full only.
+    "frontier": (None, []),
+    "replicas": (None, []),  # 1 and 2 replicas, and two rollouts under load
 }
 
 

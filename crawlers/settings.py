@@ -24,7 +24,9 @@ CONTACT_URL = os.environ.get(
 USER_AGENT = f"standards-news/{__version__} (+{CONTACT_URL}; news aggregation for research)"
 
 ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
+# Requests at once, per source and process (each source has its own engine): a fetcher's own
+# capacity; a host's share is CONCURRENT_REQUESTS_PER_DOMAIN.
+CONCURRENT_REQUESTS = int(os.environ.get("STDNEWS_CONCURRENT_REQUESTS", "8"))
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # Items and requests handled at once per response. Scrapy starts this many tasks for every
 # response; its default (100) costs more than our pages (a dozen links at most) ever need.

@@ -58,7 +58,7 @@ def posts_of(db_path) -> set[tuple]:
 def start_fetchers(url: str, count: int, **env) -> list[subprocess.Popen]:
     environment = {**os.environ, **{k: str(v) for k, v in env.items()}}
     command = [sys.executable, "-m", "pipeline", "fetch", "--frontier", url]
-    return [
+    fetchers = [
         subprocess.Popen(
             [*command, "--replay", str(SNAPSHOT), "--wait", "60"],
             cwd=ROOT,
@@ -69,12 +69,14 @@ def start_fetchers(url: str, count: int, **env) -> list[subprocess.Popen]:
         )
         for _ in range(count)
     ]
+    STARTED.extend(fetchers)
+    return fetchers
 
 
 def coordinator(url: str, db_path, *args, **env) -> subprocess.Popen:
     environment = {**os.environ, **{k: str(v) for k, v in env.items()}}
     command = [sys.executable, "-m", "pipeline", "crawl", "--frontier", url, "--db", str(db_path)]
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [*command, "--replay", str(SNAPSHOT), *args],
         cwd=ROOT,
         env=environment,
@@ -82,11 +84,32 @@ def coordinator(url: str, db_path, *args, **env) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    STARTED.append(process)
+    return process
 
 
 def finish(process: subprocess.Popen, timeout: float = 120) -> tuple[int, str]:
-    output, _ = process.communicate(timeout=timeout)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        raise AssertionError(f"still running after {timeout} s:\n{output}") from None
     return process.returncode, output
+
+
+STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_process_left():
+    """A test that fails half-way leaves no coordinator or fetcher behind."""
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
 
 
 @pytest.mark.parametrize("fetchers", [1, 2, 3])

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 BATCH = 100
 IDLE_SLEEP = 0.05
+MAX_IDLE_SLEEP = 0.5
 
 
 class RemoteFailure(Exception):
@@ -55,9 +56,15 @@ class Inbox:
         await self.drain_once()
 
     async def drain(self) -> None:
+        """Batches as they come; when there are none, looks again less and less often (a run
+        of a hundred sources has a hundred inboxes in this process)."""
+        pause = IDLE_SLEEP
         while True:
-            if not await self.drain_once():
-                await asyncio.sleep(IDLE_SLEEP)
+            if await self.drain_once():
+                pause = IDLE_SLEEP
+            else:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, MAX_IDLE_SLEEP)
 
     @guarded_async(default=0)
     async def drain_once(self) -> int:

@@ -34,6 +34,16 @@ from crawlers.stats import ARTICLES_REQUESTED
 logger = logging.getLogger(__name__)
 
 COORDINATOR, FETCHER = "coordinator", "fetcher"
+# KEYS: the source's pending count, events list, the run's fetchers. ARGV: the in-flight hashes'
+# prefix. 1 when nothing is queued, waiting to be written or in flight in any fetcher.
+OVER = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then return 0 end
+if redis.call('LLEN', KEYS[2]) > 0 then return 0 end
+for _, fetcher in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  if redis.call('HLEN', ARGV[1] .. fetcher) > 0 then return 0 end
+end
+return 1
+"""
 # How often an idle fetcher looks at the frontier again.
 IDLE_POLL = 0.25
 
@@ -55,7 +65,9 @@ class Member:
         self.coordinator = settings.get("STDNEWS_FRONTIER_COORDINATOR", "")
         self.ttl = settings.getfloat("STDNEWS_FRONTIER_HEARTBEAT", 10.0)
         self.beat = LoopingCall(self.heartbeat)
+        self.scheduler = None  # the engine's, once the spider is open
         self.requeued: dict[str, int] = {}  # dead fetcher -> requests put back (coordinator)
+        self.over_script = self.server.register_script(OVER)
         crawler.stdnews_publish_stats = self.publish_stats
         crawler.stdnews_member = self
         crawler.stdnews_turns = SharedTurns(crawler)  # crawlers/archive.py's, across fetchers
@@ -74,7 +86,7 @@ class Member:
 
     @guarded()
     def opened(self, spider, **_) -> None:
-        self.frontier = self.crawler.engine._slot.scheduler  # scheduler.FrontierScheduler
+        self.scheduler = self.crawler.engine._slot.scheduler  # scheduler.FrontierScheduler
         self.server.sadd(self.keys.fetchers, self.me)
         self.heartbeat()
         self.beat.start(max(self.ttl / 5, 0.2), now=False)
@@ -82,15 +94,12 @@ class Member:
     @guarded()
     def heartbeat(self) -> None:
         self.server.set(self.keys.alive(self.me), "1", px=int(self.ttl * 1000))
-        self.scheduler().sweep()
+        self.scheduler.sweep()
         if self.role == COORDINATOR:
             announce.refresh(self.server, self.keys.run_id)
             self.requeue_the_dead()
         else:
             self.publish_stats()
-
-    def scheduler(self):
-        return self.frontier
 
     def publish_stats(self) -> None:
         """This fetcher's counts so far (numbers only), for the coordinator to add up."""
@@ -106,7 +115,7 @@ class Member:
             if self.server.sismember(left, fetcher) or self.server.exists(self.keys.alive(fetcher)):
                 continue
             self.server.sadd(left, fetcher)  # given up: what it pushes later is still written
-            count = self.scheduler().queue.requeue(self.keys.inflight(self.source, fetcher))
+            count = self.scheduler.queue.requeue(self.keys.inflight(self.source, fetcher))
             self.requeued[fetcher] = count
             logger.warning(
                 "stdnews crawl: fetcher %s stopped answering; %d of its requests of %s put back "
@@ -118,7 +127,7 @@ class Member:
 
     @guarded()
     def idle(self, spider, **_) -> None:
-        self.scheduler().sweep(everything=True)  # this engine is idle: it works on nothing
+        self.scheduler.sweep(everything=True)  # this engine is idle: it works on nothing
         if self.role == COORDINATOR:
             self.requeue_the_dead()
             if self.over():
@@ -130,18 +139,17 @@ class Member:
         raise DontCloseSpider
 
     def over(self) -> bool:
-        """Nothing queued, in flight or waiting to be written, in one atomic look."""
+        """Nothing queued, in flight or waiting to be written, in one atomic look (a Lua
+        script: a fetcher that joins and takes a request meanwhile is seen)."""
         inbox = getattr(self.crawler, "stdnews_inbox", None)
         if inbox is not None and inbox.busy:
             return False
-        fetchers = [m.decode() for m in self.server.smembers(self.keys.fetchers)]
-        pipe = self.server.pipeline(transaction=True)
-        pipe.get(f"{self.keys.queue(self.source)}:pending")
-        pipe.llen(self.keys.events(self.source))
-        for fetcher in fetchers:
-            pipe.hlen(self.keys.inflight(self.source, fetcher))
-        pending, events, *inflight = pipe.execute()
-        return int(pending or 0) == 0 and events == 0 and not any(inflight)
+        keys = [
+            f"{self.keys.queue(self.source)}:pending",
+            self.keys.events(self.source),
+            self.keys.fetchers,
+        ]
+        return bool(self.over_script(keys, [self.keys.inflight(self.source, "")]))
 
     def coordinator_gone(self) -> bool:
         """The coordinator's heartbeat stopped: nobody will say the run is over."""
@@ -160,7 +168,7 @@ class Member:
     def closed(self, spider, reason, **_) -> None:
         if self.beat.running:
             self.beat.stop()
-        self.scheduler().sweep(everything=True)
+        self.scheduler.sweep(everything=True)
         self.publish_stats()
         self.server.sadd(self.keys.left(self.source), self.me)
 

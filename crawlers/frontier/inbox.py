@@ -42,6 +42,7 @@ class Inbox:
         self.keys = RunKeys(settings.get("STDNEWS_RUN_ID"))
         self.busy = False  # a batch is being written: the run is not over
         self.task: asyncio.Task | None = None
+        self.stopping = False
         self.written: Counter = Counter()
         pipeline.crawler.stdnews_inbox = self
 
@@ -49,17 +50,20 @@ class Inbox:
         self.task = asyncio.ensure_future(self.drain())
 
     async def stop(self) -> None:
-        """Write what is left, then stop (the run is over: nothing more comes)."""
+        """Finish the batch in hand, write what is left, then stop (the run is over, or
+        interrupted: what the fetchers pushed is written before the run's record)."""
+        self.stopping = True
         if self.task is not None:
-            self.task.cancel()
+            await self.task
             self.task = None
-        await self.drain_once()
+        while await self.drain_once():
+            pass
 
     async def drain(self) -> None:
         """Batches as they come; when there are none, looks again less and less often (a run
         of a hundred sources has a hundred inboxes in this process)."""
         pause = IDLE_SLEEP
-        while True:
+        while not self.stopping:
             if await self.drain_once():
                 pause = IDLE_SLEEP
             else:

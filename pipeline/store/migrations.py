@@ -383,6 +383,20 @@ def m105_post_body_structure(db: Database) -> None:
     db["posts"].add_column("body_html", str)
 
 
+@migrations()
+def m106_post_authors(db: Database) -> None:
+    """Bylines: each post's authors (people, teams, organizations) with where each was read,
+    and the names as one line on posts (byline) for display and facets; existing posts get none
+    until `stdnews reprocess` reads their raw pages again."""
+    db["posts"].add_column("byline", str)
+    db["post_authors"].create(
+        {"post_id": str, "position": int, "name": str, "kind": str, "provenance": str},
+        pk=("post_id", "position"),
+        foreign_keys=[("post_id", "posts", "id")],
+    )
+    db["post_authors"].create_index(["name"])
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

@@ -41,6 +41,15 @@ class Tag(TypedDict):
     matched: list[str]
 
 
+class Author(TypedDict):
+    """Someone a post credits: a person, a team or an organization (kind), and where the name
+    was read (provenance: markup:<kind>, api:authors, text:signature, trafilatura)."""
+
+    name: str
+    kind: str
+    provenance: str
+
+
 # The default of a field every post must be given.
 REQUIRED: Any = dataclasses.MISSING
 
@@ -75,6 +84,8 @@ class Post:
     published_year: int | None = column()
     updated: str | None = column()
     updated_source: str | None = column()
+    # The authors' names as one line; each author with its kind and provenance: `authors`.
+    byline: str | None = column()
     # Dates the text mentions (events, deadlines): never the publication date.
     mentioned_dates: list[Mention] = listed()
     simhash: int | None = column(body=True)
@@ -101,6 +112,8 @@ class Post:
     # Standards the page lists beside the story (ISO's "Related standards" aside).
     related_standards: list[str] = listed()
     committees: list[str] = listed()
+    # Who the post credits, in the page's order (normalize/bylines.py).
+    authors: list[Author] = listed()
 
     def to_dict(self) -> dict[str, Any]:
         """The post as plain JSON-ready data, fields in order."""

@@ -397,6 +397,27 @@ def m106_post_authors(db: Database) -> None:
     db["post_authors"].create_index(["name"])
 
 
+@migrations()
+def m107_minhash_near_duplicates(db: Database) -> None:
+    """Near-duplicates by MinHash beside the simhash (pipeline/store/duplicates.py): each
+    body's signature, its LSH bands as (band, bucket) -> post (WITHOUT ROWID: the primary key
+    is the look-up's index), and which hash found a post's duplicate_of. Existing posts get
+    their signatures, bands and links again from `stdnews reprocess` (hashing every stored body
+    here would hold the first command after an upgrade for minutes on a large corpus)."""
+    db["posts"].add_column("duplicate_method", str)
+    db["minhash_signatures"].create(
+        {"post_id": str, "signature": bytes},
+        pk="post_id",
+        foreign_keys=[("post_id", "posts", "id")],
+        not_null={"signature"},
+    )
+    db.execute(
+        """create table minhash_bands (
+  band integer not null, bucket integer not null, post_id text not null references posts(id),
+  primary key (band, bucket, post_id)) without rowid"""
+    )
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

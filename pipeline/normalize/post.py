@@ -1,7 +1,8 @@
 """One fetched page (a plain dict, see crawlers/items.py) -> one normalized `Post`.
 
 Stages run in order: extract (title, body, date and where each came from), language, standards and
-committees, organizations, tags. Each stage is a module of its own; this one only wires them.
+committees, organizations, tags, bylines. Each stage is a module of its own; this one only wires
+them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pipeline.normalize import (
+    bylines,
     dates,
     duplicates,
     extract,
@@ -71,6 +73,7 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         s for s in standards.standards("\n".join(fields.related)) if s not in found_standards
     ]
     found_committees = standards.committees(whole)
+    credited = bylines.authors(item.get("html"), text, hints)
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
     return Post(
         id=url_id(url),
@@ -87,6 +90,7 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         published_year=published.year if published else None,
         updated=fields.updated.value if fields.updated else None,
         updated_source=fields.updated.source if fields.updated else None,
+        byline=bylines.byline(credited),
         mentioned_dates=dates.mentions(text),
         simhash=duplicates.simhash(text),
         published_month=published.value[:7]
@@ -114,4 +118,5 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         standards=found_standards,
         related_standards=related,
         committees=found_committees,
+        authors=credited,
     )

@@ -24,7 +24,14 @@ BODY_COLUMNS = stored("body")
 # Columns of `posts` made from Post's lists: JSON arrays of names, for the table's facets.
 LIST_COLUMNS = ("organizations", "tags", "standards", "committees")
 # Columns the store keeps itself: when the post was seen, gone, and the post it duplicates.
-BOOKKEEPING_COLUMNS = ("first_seen", "last_seen", "gone_at", "duplicate_of", "duplicate_similarity")
+BOOKKEEPING_COLUMNS = (
+    "first_seen",
+    "last_seen",
+    "gone_at",
+    "duplicate_of",
+    "duplicate_similarity",
+    "duplicate_method",
+)
 # The link tables a post's lists fill, and how a row goes in (all deleted first on a rewrite but
 # post_urls, where a post's addresses accumulate).
 LINK_INSERTS = {
@@ -142,12 +149,11 @@ def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
                 now,
             ],
         )
-    original = duplicates.find_original(db, post.id, row["simhash"], row["first_seen"])
-    row["duplicate_of"], row["duplicate_similarity"] = original or (None, None)
     upsert(conn, "posts", row, "id")
     index_pairs_pending(conn)
     _save_links(conn, post, now)
-    duplicates.save_bands(db, post.id, row["simhash"])
+    # After the row: the look-up also points later near-duplicates at this post.
+    duplicates.index_post(db, row)
     if previous is None:
         return "new"
     return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"

@@ -29,8 +29,8 @@ from pipeline.store.migrations import drop_pairs, migrations
 
 PREFIX = "standards-news"
 LATEST = f"{PREFIX}-latest"
-# Internal bookkeeping, not data: near-duplicate index bands and HTTP validators.
-LEFT_OUT = ("simhash_bands", "http_validators")
+# Internal bookkeeping, not data: near-duplicate indexes (bands, signatures), HTTP validators.
+LEFT_OUT = ("simhash_bands", "minhash_signatures", "minhash_bands", "http_validators")
 
 
 def folder_for(db_path: str | Path) -> Path:

@@ -40,6 +40,7 @@ LINK_INSERTS = {
     "post_dates": "insert",
     "post_standards": "insert or ignore",
     "post_committees": "insert or ignore",
+    "post_authors": "insert",
     "post_urls": "insert or ignore",
 }
 
@@ -101,6 +102,9 @@ def link_rows(post: Post, now: str) -> dict[str, list[dict]]:
             {"post_id": pid, "standard_id": name, "origin": origin} for name, origin in standards
         ],
         "post_committees": [{"post_id": pid, "committee_id": n} for n in post.committees],
+        "post_authors": [
+            {"post_id": pid, "position": i, **author} for i, author in enumerate(post.authors)
+        ],
         "post_urls": [
             {"url": a["url"], "post_id": pid, "kind": a["kind"], "first_seen": now}
             for a in addresses

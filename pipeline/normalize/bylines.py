@@ -136,6 +136,8 @@ PARTICLES = frozenset(
         "ten",
     ]
 )
+# Small words of a team's or an organization's name ("Office of the Secretary-General").
+LINKS = frozenset(["of", "the", "and", "for", "de", "du", "des", "la", "le", "et", "for"])
 # Words that are never part of a name a byline gives (the chrome's labels).
 NOT_NAME = frozenset(
     [
@@ -379,13 +381,16 @@ def kind_of(name: str) -> str | None:
     folded = {w.casefold().strip(".,") for w in words}
     if folded & NOT_NAME:
         return None
-    if name.casefold() in organization_names():
+    if name.casefold() in organization_names() or (len(words) == 1 and is_acronym(name)):
         return "organization"
+    capitalized = all(w[0].isupper() or w.casefold() in LINKS for w in words)
     if folded & TEAM_WORDS:
-        return "team"
-    if organizations.mentions(name) or (len(words) == 1 and name.isupper() and len(name) <= 8):
-        return "organization"
+        return "team" if capitalized else None
     return "person" if is_person(words) else None
+
+
+def is_acronym(word: str) -> bool:
+    return 2 <= len(word) <= 8 and word.isupper() and word.isalpha()
 
 
 @cache

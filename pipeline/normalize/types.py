@@ -50,6 +50,22 @@ class Author(TypedDict):
     provenance: str
 
 
+class PersonMention(TypedDict):
+    """A person the post names with a role (normalize/people.py): the name as written without
+    titles, the key that is the same for every post naming them, the role (named in English),
+    the body (an organization's id or a committee), and the sentence as evidence."""
+
+    name: str
+    key: str
+    honorific: str | None
+    role: str
+    role_text: str
+    organization: str | None
+    committee: str | None
+    sentence: str
+    language: str | None
+
+
 # The default of a field every post must be given.
 REQUIRED: Any = dataclasses.MISSING
 
@@ -114,6 +130,8 @@ class Post:
     committees: list[str] = listed()
     # Who the post credits, in the page's order (normalize/bylines.py).
     authors: list[Author] = listed()
+    # People named with their role and body (normalize/people.py).
+    people: list[PersonMention] = listed()
 
     def to_dict(self) -> dict[str, Any]:
         """The post as plain JSON-ready data, fields in order."""

@@ -1,8 +1,8 @@
 """One fetched page (a plain dict, see crawlers/items.py) -> one normalized `Post`.
 
 Stages run in order: extract (title, body, date and where each came from), language, standards and
-committees, organizations, tags, bylines. Each stage is a module of its own; this one only wires
-them.
+committees, organizations, tags, bylines, people. Each stage is a module of its own; this one
+only wires them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pipeline.normalize import (
     extract,
     language,
     organizations,
+    people,
     phrases,
     standards,
     tags,
@@ -75,6 +76,7 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
     found_committees = standards.committees(whole)
     credited = bylines.authors(item.get("html"), text, hints)
     post_tags = tags.site_tags(fields.site_tags) + tags.topics(fields.title, text)
+    lang = language.detect(text or fields.title, fields.html_lang or hints.get("language"))
     return Post(
         id=url_id(url),
         source=source.id if source else urlsplit(url).hostname,
@@ -96,7 +98,7 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         published_month=published.value[:7]
         if published and published.precision != "year"
         else None,
-        language=language.detect(text or fields.title, fields.html_lang or hints.get("language")),
+        language=lang,
         description=fields.description,
         text=text,
         text_source=fields.text_source,
@@ -119,4 +121,5 @@ def normalize(item: dict, now: datetime | None = None) -> Post:
         related_standards=related,
         committees=found_committees,
         authors=credited,
+        people=people.find(fields.title, text, lang),
     )

@@ -418,6 +418,32 @@ def m107_minhash_near_duplicates(db: Database) -> None:
     )
 
 
+@migrations()
+def m108_story_clusters(db: Database) -> None:
+    """Stories across publishers (pipeline/store/stories.py): clusters of posts of different
+    sources that tell one event, their posts with confidence and evidence, and the keys of each
+    post's long sentences that find the candidates. Not the `stories` view (language versions
+    of one post). Existing posts are clustered by `stdnews reprocess`."""
+    db.execute(
+        """create table story_clusters (
+  id integer primary key, title text, first_published text, publishers text,
+  post_count integer, confidence real, created_at text, updated_at text)"""
+    )
+    db.execute("create index idx_story_clusters_created_at on story_clusters(created_at)")
+    db.execute(
+        """create table story_cluster_posts (
+  post_id text primary key references posts(id),
+  cluster_id integer not null references story_clusters(id), confidence real, evidence text)"""
+    )
+    db.execute("create index idx_story_cluster_posts_cluster_id on story_cluster_posts(cluster_id)")
+    db.execute(
+        """create table story_sentences (
+  key integer not null, post_id text not null references posts(id),
+  primary key (key, post_id)) without rowid"""
+    )
+    db.execute("create index idx_story_sentences_post_id on story_sentences(post_id)")
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

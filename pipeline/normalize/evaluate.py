@@ -6,15 +6,22 @@ organizations, standards, committees and topics. The page is the snapshot's own 
 must be labelled again (tools/gold.py), not scored against labels of another text. Dates and
 languages are scored by accuracy, the sets by micro-averaged precision, recall and F1;
 floors.json pins the minimum each must reach.
+
+People with roles are scored on their own set (people/*.yaml, see its README.md): labelled
+passages written for it and the people of snapshot pages, per (person, role, body) mention.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from pipeline.normalize import people
 from pipeline.normalize.extract import decode_html
 from pipeline.normalize.post import normalize
 from pipeline.normalize.sources import source_for_url
@@ -22,6 +29,8 @@ from pipeline.normalize.types import Post
 from pipeline.paths import SNAPSHOT
 
 SET_FIELDS = ("organizations", "standards", "committees", "topics")
+# Scored by precision, recall and F1 too, each from a gold set of its own.
+SCORED_SETS = ("people",)
 
 
 @dataclass
@@ -114,14 +123,46 @@ def evaluate(gold: Path, only: tuple[str, ...] = (), snapshot: Path = SNAPSHOT) 
         source = source_for_url(label["url"])
         post = normalize({"url": label["url"], "html": html, "source": source.id})
         score_page(file.stem, label, post, scores)
+    if not only:
+        scores["people"] = score_people(gold, snapshot)
     return scores
+
+
+def score_people(gold: Path, snapshot: Path = SNAPSHOT) -> Score:
+    """People with roles over gold/people/*.yaml: a found (person key, role, body) of a passage
+    is right when the passage's labels hold it."""
+    score = Score()
+    for name, passage, found in people_found(gold, snapshot):
+        expected = {(people.key(n), role, body) for n, role, body in passage["people"]}
+        got = {(m["key"], m["role"], m["organization"] or m["committee"]) for m in found}
+        score.tp += len(expected & got)
+        score.fp += len(got - expected)
+        score.fn += len(expected - got)
+        if got != expected:
+            score.errors.append(
+                f"{name}: extra {sorted(got - expected)}, missing {sorted(expected - got)}"
+            )
+    return score
+
+
+def people_found(gold: Path, snapshot: Path = SNAPSHOT) -> Iterator[tuple[str, dict, list]]:
+    """(name, passage, the mentions found) for each labelled passage or snapshot page."""
+    for file in sorted((gold / "people").glob("*.yaml")):
+        for passage in yaml.safe_load(file.read_text("utf-8")) or []:
+            name = f"{file.stem}/{passage['id']}"
+            if "page" not in passage:
+                yield name, passage, people.find("", passage["text"], passage["language"])
+                continue
+            html = decode_html(gold_page(passage, name, snapshot))
+            item = {"url": passage["url"], "html": html, "source": passage["source"]}
+            yield name, passage, normalize(item).people
 
 
 def figures(scores: dict[str, Score]) -> dict[str, float]:
     """The figures floors.json pins: <field>_accuracy and <field>_precision/recall/f1."""
     result = {}
     for key, score in scores.items():
-        if key in SET_FIELDS:
+        if key in SET_FIELDS or key in SCORED_SETS:
             result |= {
                 f"{key}_precision": score.precision,
                 f"{key}_recall": score.recall,

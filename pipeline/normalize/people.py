@@ -66,6 +66,7 @@ ROLES = {
     "convenor": "Convenor",
     "convener": "Convenor",
     "treasurer": "Treasurer",
+    "secretary": "Secretary",
     "secrétaire général": "Secretary-General",
     "secrétaire générale": "Secretary-General",
     "secrétaire général adjoint": "Deputy Secretary-General",
@@ -81,6 +82,7 @@ ROLES = {
     "vice-président": "Vice-President",
     "vice-présidente": "Vice-President",
     "économiste en chef": "Chief Economist",
+    "secrétaire": "Secretary",
     "animateur": "Convenor",
     "animatrice": "Convenor",
 }
@@ -137,11 +139,12 @@ _NOT_NAME = """
     ms mr mrs dr prof professor sir dame m mme"""
 NOT_NAME = frozenset(_NOT_NAME.split())
 # Between a body and the role it names: "ISO Secretary-General", "the OECD's Director".
-BODY_BEFORE = re.compile(r"(?:['’]s)?\s+$")
+BODY_BEFORE = re.compile(r"\)?(?:['’]s)?\s+$")
 # Between a role and its body: "Director of the BIPM", "Director for Trade at the OECD",
 # "directeur du BIPM", "présidente de l'IEC".
 BODY_AFTER = re.compile(
-    r"\s+(?:(?:for|of)\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w’'-]*){0,4}\s+)?"
+    r"\s+(?:(?:for|of)\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w’'-]*){0,4}"
+    r"(?:\s+(?:programme|program|department|division|directorate|centre|center|office|unit))?\s+)?"
     r"(?:of|at)\s+(?:the\s+)?$"
     r"|\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*$"
 )
@@ -177,7 +180,18 @@ NAME_TAKES = re.compile(
 )
 # After a body and its role, the name: "ISO Secretary-General Sergio Mujica", "OECD Director
 # for Education and Skills Andreas Schleicher".
-DIRECT = re.compile(rf"(?:{AREA.pattern})?\s+({NAME})")
+DIRECT = re.compile(rf"(?:{AREA.pattern})?(?:\s+\([^()]{{1,60}}\))?\s+({NAME})")
+# A body followed by one of its committees or boards is not the role's body: "Chair of IEC SyC
+# SM", "Chair of the ISO Technical Management Board".
+UNIT_AFTER = re.compile(
+    r"\s+(?:(?:SyC|TC|SC|JTC|PC|WG|AG|SG)\b|(?:[A-Z][\w-]*\s+){0,3}"
+    r"(?:Board|Council|Committee|Subcommittee|Group|Assembly)\b)"
+)
+# Words saying that a name given next takes the role: "elected Dr X as ISO President".
+NAME_ELECTED = re.compile(
+    rf"\b(?:elected|appointed|named|re-elected|reappointed)\s+({NAME})\s+as\s+(?:the\s+)?"
+    r"(?:new\s+|next\s+)?$"
+)
 NAME_AFTER_COMMA = re.compile(rf",\s+({NAME})")
 # Quotation marks: text between them is quoted speech or a title, not read.
 QUOTED = re.compile(r"“[^”]{0,2000}”|«[^»]{0,2000}»|\"[^\"\n]{0,2000}\"|„[^“”]{0,2000}[“”]")
@@ -283,7 +297,7 @@ def body_after(sentence: str, end: int, bodies: list[Body]) -> Body | None:
     """The body named right after the role ("of the BIPM", "de l'ISO"), if any."""
     for body in bodies:
         if body.start >= end and BODY_AFTER.fullmatch(sentence[end : body.start]):
-            return body
+            return None if UNIT_AFTER.match(sentence, body.end) else body
         if body.start > end + 80:
             break
     return None
@@ -309,7 +323,7 @@ def best_name(
         inside = any(b.start < name.start + len(name.text) and name.start < b.end for b in bodies)
         return None if inside else name
 
-    if body is not None and body.end <= end and (direct := valid(DIRECT.match(sentence, end))):
+    if body is not None and body.start == start and (direct := valid(DIRECT.match(sentence, end))):
         return direct
     head = sentence[:start]
     first = valid(NAME_FIRST.search(head))
@@ -319,7 +333,7 @@ def best_name(
     after = valid(comma) if comma and NAME_END.match(sentence, comma.end()) else None
     if first and after:
         return None  # "In Abu Dhabi, the Director of the BIPM, Martin Milton": which one?
-    return first or after or valid(NAME_TAKES.search(head))
+    return first or after or valid(NAME_TAKES.search(head)) or valid(NAME_ELECTED.search(head))
 
 
 def person(written: str) -> tuple[str | None, str, str] | None:
@@ -333,7 +347,9 @@ def person(written: str) -> tuple[str | None, str, str] | None:
             titles.append(word)
         elif titles:
             return None  # "Dr World ..."
-    words = [t for t in tokens if not re.fullmatch(PARTICLES, t)]
+    # Particles inside a name ("Francesco La Camera", "Ursula von der Leyen") are not checked.
+    words = tokens[:1] + [t for t in tokens[1:-1] if not re.fullmatch(PARTICLES, t, re.I)]
+    words += tokens[-1:] if len(tokens) > 1 else []
     if not 2 <= len(words) <= 4 or len(words[-1].rstrip(".")) < 2:
         return None
     for word in words:

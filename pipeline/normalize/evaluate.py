@@ -30,7 +30,9 @@ from pipeline.paths import SNAPSHOT
 
 SET_FIELDS = ("organizations", "standards", "committees", "topics")
 # Scored by precision, recall and F1 too, each from a gold set of its own.
-SCORED_SETS = ("people",)
+SCORED_SETS = ("people", "bylines")
+# Scored both ways: as sets and by page (bylines: a page right when all its authors are).
+BOTH = ("bylines",)
 
 
 @dataclass
@@ -125,7 +127,31 @@ def evaluate(gold: Path, only: tuple[str, ...] = (), snapshot: Path = SNAPSHOT) 
         score_page(file.stem, label, post, scores)
     if not only:
         scores["people"] = score_people(gold, snapshot)
+        if (gold / "bylines.json").is_file():
+            scores["bylines"] = score_bylines(gold, snapshot)
     return scores
+
+
+def score_bylines(gold: Path, snapshot: Path = SNAPSHOT) -> Score:
+    """Bylines over gold/bylines.json: each credited (name, kind) scored as a set member
+    (precision, recall), and a page right when its authors are the labelled ones, in order."""
+    score = Score()
+    for label in json.loads((gold / "bylines.json").read_text("utf-8"))["pages"]:
+        if "fixture" in label:
+            body = (gold.parent / "fixtures" / "bylines" / label["fixture"]).read_bytes()
+        else:
+            body = gold_page(label, label["name"], snapshot)
+        item = {"url": label["url"], "html": decode_html(body), "hints": label.get("hints", {})}
+        got = [(a["name"], a["kind"]) for a in normalize(item).authors]
+        expected = [(a["name"], a["kind"]) for a in label["authors"]]
+        score.tp += len(set(got) & set(expected))
+        score.fp += len(set(got) - set(expected))
+        score.fn += len(set(expected) - set(got))
+        score.total += 1
+        score.right += got == expected
+        if got != expected:
+            score.errors.append(f"{label['name']}: got {got}, expected {expected}")
+    return score
 
 
 def score_people(gold: Path, snapshot: Path = SNAPSHOT) -> Score:
@@ -168,7 +194,7 @@ def figures(scores: dict[str, Score]) -> dict[str, float]:
                 f"{key}_recall": score.recall,
                 f"{key}_f1": score.f1,
             }
-        else:
+        if key not in SET_FIELDS and key not in SCORED_SETS or key in BOTH:
             result[f"{key}_accuracy"] = score.accuracy
     return {k: round(v, 4) for k, v in result.items()}
 

@@ -8,7 +8,7 @@ import json
 from sqlite_utils import Database
 
 from pipeline.normalize.types import Post, stored
-from pipeline.store import duplicates
+from pipeline.store import duplicates, stories
 from pipeline.store.connection import (
     bookkeeping,
     utcnow,
@@ -158,6 +158,8 @@ def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
     _save_links(conn, post, now)
     # After the row: the look-up also points later near-duplicates at this post.
     duplicates.index_post(db, row)
+    # Last: its story across publishers reads the links and the near-duplicate link above.
+    stories.assign(db, post.id, now)
     if previous is None:
         return "new"
     return "unchanged" if previous["content_hash"] == row["content_hash"] else "updated"

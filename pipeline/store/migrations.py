@@ -444,6 +444,47 @@ def m108_story_clusters(db: Database) -> None:
     db.execute("create index idx_story_sentences_post_id on story_sentences(post_id)")
 
 
+@migrations()
+def m109_people(db: Database) -> None:
+    """People with roles (pipeline/store/people.py): each post's mentions (person, role, body,
+    the sentence as evidence) in post_people, and one row per person in people (the current
+    role and body, first and last seen, posts). Existing posts get theirs from `stdnews
+    reprocess`."""
+    db["people"].create(
+        {
+            "id": str,
+            "name": str,
+            "role": str,
+            "role_text": str,
+            "organization": str,
+            "committee": str,
+            "first_seen": str,
+            "last_seen": str,
+            "posts": int,
+            "mentions": int,
+        },
+        pk="id",
+    )
+    db["people"].create_index(["name"])
+    db["post_people"].create(
+        {
+            "post_id": str,
+            "person_id": str,
+            "name": str,
+            "honorific": str,
+            "role": str,
+            "role_text": str,
+            "organization": str,
+            "committee": str,
+            "sentence": str,
+            "language": str,
+        },
+        foreign_keys=[("post_id", "posts", "id"), ("person_id", "people", "id")],
+    )
+    db["post_people"].create_index(["post_id"])
+    db["post_people"].create_index(["person_id", "post_id"])
+
+
 # Every pair of adjacent tokens of posts_fts, as one token (pipeline/store/search.py's pairs_text).
 # Contentless: the pairs are never read back, and would double the text's size. FTS5 removes
 # a contentless row given the values it indexed, which fts_pairs() of the old row recomputes.

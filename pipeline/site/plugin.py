@@ -603,6 +603,10 @@ def post_page_vars(datasette, database, request):
                 "committees": await rows(
                     "select committee_id from post_committees where post_id = ? order by 1"
                 ),
+                "authors": await rows(
+                    "select name, kind, provenance from post_authors where post_id = ?"
+                    " order by position"
+                ),
                 "versions": await rows(
                     "select id, language, title from posts where story_id = ? and id != ?"
                     " order by language",

@@ -1052,26 +1052,30 @@ def evaluate(gold, show_errors):
     """Score normalization on the labelled gold pages; fail under the pinned floors.
 
     Prints accuracy (publication date, language) and precision, recall and F1 (organizations,
-    standards, committees, topics). Exit status 1 when a figure is under its floor in
-    floors.json.
+    standards, committees, topics), and near-duplicates' recall per kind of change and precision
+    (gold/near_duplicates). Exit status 1 when a figure is under its floor in floors.json.
     """
     from pipeline.normalize import evaluate as evaluation
+    from pipeline.normalize import evaluate_duplicates as near
 
     try:
         scores = evaluation.evaluate(gold)
     except evaluation.GoldPageChanged as error:
         raise click.ClickException(str(error)) from error
-    values = evaluation.figures(scores)
+    near_result = near.evaluate(gold)
+    values = evaluation.figures(scores) | near.figures(near_result)
     floors = json.loads((gold / "floors.json").read_text("utf-8"))
     pages = scores["published"].total
-    click.echo(f"{pages} gold pages")
+    click.echo(f"{pages} gold pages; {near.summary(near_result)}")
     for key, value in values.items():
         floor = f"  (floor {floors[key]})" if key in floors else ""
-        click.echo(f"  {key:<26} {value:.3f}{floor}")
+        click.echo(f"  {key:<42} {value:.3f}{floor}")
     if show_errors:
         for key, score in scores.items():
             for error in score.errors:
                 click.echo(f"{key}: {error}")
+        for error in near.errors(near_result):
+            click.echo(f"near_duplicates: {error}")
     failures = evaluation.below_floors(values, floors)
     for failure in failures:
         click.echo(f"UNDER FLOOR: {failure}", err=True)

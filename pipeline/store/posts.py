@@ -8,7 +8,7 @@ import json
 from sqlite_utils import Database
 
 from pipeline.normalize.types import Post, stored
-from pipeline.store import duplicates, stories
+from pipeline.store import duplicates, people, stories
 from pipeline.store.connection import (
     bookkeeping,
     utcnow,
@@ -156,6 +156,7 @@ def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
     upsert(conn, "posts", row, "id")
     index_pairs_pending(conn)
     _save_links(conn, post, now)
+    people.save_people(conn, post)
     # After the row: the look-up also points later near-duplicates at this post.
     duplicates.index_post(db, row)
     # Last: its story across publishers reads the links and the near-duplicate link above.

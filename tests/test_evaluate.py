@@ -40,6 +40,8 @@ def test_gold_set_covers_every_source_and_generation():
 def test_normalization_meets_the_pinned_floors(scores):
     values = evaluate.figures(scores)
     floors = json.loads((GOLD / "floors.json").read_text())
+    # Near-duplicates' floors: tests/test_duplicates.py (its own gold set and evaluation).
+    floors = {k: v for k, v in floors.items() if not k.startswith("near_duplicates_")}
     assert evaluate.below_floors(values, floors) == []
 
 

@@ -17,6 +17,7 @@
   to the post page, lists as links to the filters above.
 - Pages: the reading list and the search results as cards (pipeline/site/reader.py), linked
   from the top menu.
+- The stories page: stories told by more than one publisher (pipeline/site/stories.py).
 - Template variables: the dumps and the sources (home page), a post's organizations, tags,
   standards and language versions (post page), the active filters (posts table).
 - Feeds: the `.atom` renderer of pipeline/site/feeds.py (titles from the parameters, summaries,
@@ -51,6 +52,7 @@ from markupsafe import Markup, escape
 from pipeline.site import facets as facet_index
 from pipeline.site import feeds as atom_feeds
 from pipeline.site import post_page, queries, reader
+from pipeline.site import stories as joint_stories
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
 from pipeline.store import search
@@ -528,6 +530,7 @@ def register_routes():
         (r"^/-/databases(\.(?P<format>json))?$", databases_without_paths),
         (r"^/-/facet-index\.json$", facet_index_status),
         *reader.routes(),
+        *joint_stories.routes(),
     ]
 
 
@@ -616,6 +619,8 @@ def post_page_vars(datasette, database, request):
                 "duplicate_of": await rows(
                     "select id, title, source from posts where id = ?", post["duplicate_of"]
                 ),
+                # The same story told by other publishers (pipeline/site/stories.py).
+                "joint_versions": await joint_stories.other_versions(db, post_id),
             }
         }
 

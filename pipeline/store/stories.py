@@ -188,12 +188,23 @@ def join(conn, cluster: int, post: StoryPost, matches: dict, versions: list[str]
         sibling = next(v for v in versions if cluster_of(conn, v) is not None)
         inherit(conn, cluster, post.id, sibling)
     for other, match in matches.items():
-        if cluster_of(conn, other) is None:
+        if weaker(conn, other, match.confidence):
             put(conn, cluster, other, match.confidence, {**match.evidence, "matched": post.id})
     for member in [post.id, *matches]:
         for version in language_versions(conn, load(conn, member)):
             if cluster_of(conn, version) is None:
                 inherit(conn, cluster, version, member)
+
+
+def weaker(conn, post_id: str, confidence: float) -> bool:
+    """Whether a match of this confidence tells more than the post's row does: it has none,
+    holds it only as a language version, or with less confidence."""
+    row = conn.execute(
+        "select confidence, evidence from story_cluster_posts where post_id = ?", [post_id]
+    ).fetchone()
+    if row is None or "language_version_of" in json.loads(row[1] or "{}"):
+        return True
+    return (row[0] or 0) < confidence
 
 
 def inherit(conn, cluster: int, post_id: str, version_of: str) -> None:

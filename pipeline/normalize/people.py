@@ -141,12 +141,15 @@ NOT_NAME = frozenset(_NOT_NAME.split())
 # Between a body and the role it names: "ISO Secretary-General", "the OECD's Director".
 BODY_BEFORE = re.compile(r"\)?(?:['’]s)?\s+$")
 # Between a role and its body: "Director of the BIPM", "Director for Trade at the OECD",
-# "directeur du BIPM", "présidente de l'IEC".
+# "directeur du BIPM", "présidente de l'IEC", "directrice de la gouvernance publique de l'OCDE".
 BODY_AFTER = re.compile(
     r"\s+(?:(?:for|of)\s+(?:the\s+)?[A-Z][\w’'-]*(?:\s+(?:and\s+|&\s+)?[A-Z][\w’'-]*){0,4}"
     r"(?:\s+(?:programme|program|department|division|directorate|centre|center|office|unit))?\s+)?"
     r"(?:of|at)\s+(?:the\s+)?$"
-    r"|\s+(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*$"
+    r"|\s+(?:(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*"
+    r"(?!\w*\s*(?:comité|groupe|conseil|bureau|sous-comité|commission)\b)"
+    r"[^\W\d][\w’' -]{0,40}?\s+)?"
+    r"(?:de\s+la|de\s+l['’]|du|des|de|d['’])\s*$"
 )
 # A group the gazetteer does not know, after a chair's role: "chair of the fonts subgroup".
 GROUP = re.compile(r"\s+of\s+the\s+[\w’'-]+(?:\s+[\w’'-]+){0,3}?\s+(?:sub)?group\b", re.I)
@@ -208,6 +211,9 @@ class Body(NamedTuple):
     end: int
     organization: str | None
     committee: str | None
+    # An acronym the gazetteer flags ambiguous ("IEA", "IECEE"): a body only right before a role
+    # ("IEA Executive Director"), where the role says it names a body.
+    ambiguous: bool = False
 
 
 def find(title: str, text: str, language: str | None = None) -> list[PersonMention]:
@@ -286,17 +292,20 @@ def find_bodies(sentence: str) -> list[Body]:
         for m in standards.COMMITTEE.finditer(sentence)
     ]
     for start, end, _, (org, how) in organizations.matcher().finditer(sentence):
-        if how == "acronym" and org.get("ambiguous_acronym"):
-            continue
+        ambiguous = how == "acronym" and bool(org.get("ambiguous_acronym"))
         if not any(b.start <= start < b.end for b in found):
-            found.append(Body(start, end, org["id"], None))
+            found.append(Body(start, end, org["id"], None, ambiguous))
     return sorted(found)
 
 
 def body_after(sentence: str, end: int, bodies: list[Body]) -> Body | None:
     """The body named right after the role ("of the BIPM", "de l'ISO"), if any."""
     for body in bodies:
-        if body.start >= end and BODY_AFTER.fullmatch(sentence[end : body.start]):
+        if (
+            body.start >= end
+            and not body.ambiguous
+            and BODY_AFTER.fullmatch(sentence[end : body.start])
+        ):
             return None if UNIT_AFTER.match(sentence, body.end) else body
         if body.start > end + 80:
             break

@@ -35,6 +35,8 @@ STYLESHEET = "/assets/feed.css"
 # The feed queries titled from their parameters (and the post_feed table's feed, from the
 # posts table's filters of filters.TABLE_FILTERS).
 FEED_QUERIES = {"feed_latest", "feed_source", "feed_organization", "feed_tag", "feed_search"}
+# The feed of new stories across publishers: its entries are stories, its page the stories page.
+JOINT_STORIES = "feed_joint_stories"
 LANGUAGES = {
     "ar": "Arabic",
     "de": "German",
@@ -76,7 +78,9 @@ async def render_atom(datasette, request, columns, rows, database, table, query_
     described = query_name in FEED_QUERIES or (table == "post_feed" and only_filters(request))
     title = await feed_title(datasette, database, table, query_name, params, data, described)
     page = alternate_page(datasette, database, params) if described else None
-    feed = Feed(datasette, request, database, title, page)
+    if query_name == JOINT_STORIES:
+        page = datasette.urls.path(f"/{database}/-/stories")
+    feed = Feed(datasette, request, database, title, page, query_name != JOINT_STORIES)
     for row in rows:
         feed.entry(dict(zip(columns, row, strict=False)) if not hasattr(row, "keys") else row)
     return Response(
@@ -184,7 +188,7 @@ def alternate_page(datasette, database, params) -> str:
 class Feed:
     """An Atom feed being written: its head, then entries, newest first as the rows come."""
 
-    def __init__(self, datasette, request, database, title, page):
+    def __init__(self, datasette, request, database, title, page, of_posts=True):
         self.datasette, self.request, self.database = datasette, request, database
         self.root = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
         self.updated = None
@@ -195,7 +199,7 @@ class Feed:
             link(self.root, self.absolute(page), "alternate", "text/html")
         add(add(self.root, "author"), "name", "standards-news")
         add(self.root, "generator", "standards-news (Datasette)")
-        self.root.append(subtitle(self.absolute(page) if page else None))
+        self.root.append(subtitle(self.absolute(page) if page else None, of_posts))
         self.updated_element = add(self.root, "updated", "")
 
     def absolute(self, path: str) -> str:
@@ -259,15 +263,17 @@ def html(parent, name: str, text: str | None = None, **attributes):
     return element
 
 
-def subtitle(page: str | None):
+def subtitle(page: str | None, of_posts: bool = True):
     """What a person who opened the feed in a browser reads first."""
     element = etree.Element(f"{{{ATOM}}}subtitle", type="xhtml")
     div = html(element, "div")
-    html(div, "span", "The 50 newest posts of standards-news that match. ")
+    what = "posts of standards-news that match" if of_posts else "stories across publishers"
+    html(div, "span", f"The 50 newest {what}. ")
     html(div, "span", "To subscribe, copy this page's address into a feed reader.")
     if page:
         html(div, "br")
-        html(html(div, "span", "The same posts as a page: "), "a", "open the list", href=page)
+        same = "The same posts as a page: " if of_posts else "The stories as a page: "
+        html(html(div, "span", same), "a", "open the list", href=page)
     return element
 
 

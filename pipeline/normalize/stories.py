@@ -26,6 +26,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
+from pipeline.normalize.types import Post
+
 MAX_DAYS = 7
 MIN_SENTENCE_WORDS = 8
 # At or above it, two posts tell one story.
@@ -166,3 +168,53 @@ def evidence(shared: list[str], near: bool, title: float, gap: int, common: set[
         "standards": [n[4:] for n in names if n.startswith("std:")],
         "committees": [n[4:] for n in names if n.startswith("com:")],
     }
+
+
+def story_post(post: Post, duplicate_of: str | None = None) -> StoryPost:
+    """What scoring reads of a normalized post (the evaluation's, without a store)."""
+    return StoryPost(
+        id=post.id,
+        source=post.source,
+        title=post.title,
+        text=post.text,
+        published=post.published,
+        language=post.language,
+        story_id=post.story_id,
+        duplicate_of=duplicate_of,
+        organizations=frozenset(o["id"] for o in post.organizations),
+        standards=frozenset(post.standards) | frozenset(post.related_standards),
+        committees=frozenset(post.committees),
+    )
+
+
+def cluster(posts: list[StoryPost]) -> list[set[str]]:
+    """Clusters of a small set of posts, every pair scored: what the store's clusters are for
+    the same posts (a post joins all it matches, with its language versions; a cluster needs
+    two publishers). For the evaluation; the store never compares all pairs."""
+    parent = {p.id: p.id for p in posts}
+
+    def root(pid: str) -> str:
+        while parent[pid] != pid:
+            parent[pid] = parent[parent[pid]]
+            pid = parent[pid]
+        return pid
+
+    def union(a: str, b: str) -> None:
+        parent[root(a)] = root(b)
+
+    for i, a in enumerate(posts):
+        for b in posts[i + 1 :]:
+            versions = a.story_id and a.story_id == b.story_id and a.source == b.source
+            if versions or score(a, b):
+                union(a.id, b.id)
+    groups: dict[str, set[str]] = {}
+    for post in posts:
+        groups.setdefault(root(post.id), set()).add(post.id)
+    # Language versions alone (one source) are no story across publishers.
+    sources = {p.id: p.source for p in posts}
+    return [g for g in groups.values() if len({sources[i] for i in g}) > 1]
+
+
+def pairs(clusters: list[set[str]]) -> set[frozenset[str]]:
+    """Every pair of posts in the same cluster: what pairwise precision and recall count."""
+    return {frozenset((a, b)) for c in clusters for a in c for b in c if a < b}

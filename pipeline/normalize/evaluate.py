@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.normalize import people
+from pipeline.normalize import people, stories
 from pipeline.normalize.extract import decode_html
 from pipeline.normalize.post import normalize
 from pipeline.normalize.sources import source_for_url
@@ -30,7 +30,7 @@ from pipeline.paths import SNAPSHOT
 
 SET_FIELDS = ("organizations", "standards", "committees", "topics")
 # Scored by precision, recall and F1 too, each from a gold set of its own.
-SCORED_SETS = ("people", "bylines")
+SCORED_SETS = ("people", "bylines", "stories")
 # Scored both ways: as sets and by page (bylines: a page right when all its authors are).
 BOTH = ("bylines",)
 
@@ -129,6 +129,8 @@ def evaluate(gold: Path, only: tuple[str, ...] = (), snapshot: Path = SNAPSHOT) 
         scores["people"] = score_people(gold, snapshot)
         if (gold / "bylines.json").is_file():
             scores["bylines"] = score_bylines(gold, snapshot)
+        if (gold / "stories.json").is_file():
+            scores["stories"] = score_stories(gold, snapshot)
     return scores
 
 
@@ -151,6 +153,25 @@ def score_bylines(gold: Path, snapshot: Path = SNAPSHOT) -> Score:
         score.right += got == expected
         if got != expected:
             score.errors.append(f"{label['name']}: got {got}, expected {expected}")
+    return score
+
+
+def score_stories(gold: Path, snapshot: Path = SNAPSHOT) -> Score:
+    """Stories across publishers over gold/stories.json: the snapshot's posts normalized and
+    clustered (normalize/stories.py, every pair), scored by pairs of posts in one cluster."""
+    labels = json.loads((gold / "stories.json").read_text("utf-8"))
+    posts, ids = [], {}
+    for entry in labels["posts"]:
+        html = decode_html((snapshot / entry["page"]).read_bytes())
+        post = normalize({"url": entry["url"], "html": html})
+        posts.append(stories.story_post(post))
+        ids[entry["url"]] = post.id
+    got = stories.pairs(stories.cluster(posts))
+    expected = stories.pairs([{ids[url] for url in c["urls"]} for c in labels["clusters"]])
+    titles = {p.id: f"{p.source}: {p.title[:50]}" for p in posts}
+    score = Score(tp=len(got & expected), fp=len(got - expected), fn=len(expected - got))
+    for kind, wrong in (("joined", got - expected), ("missed", expected - got)):
+        score.errors += [f"{kind} " + " + ".join(sorted(titles[i] for i in pair)) for pair in wrong]
     return score
 
 

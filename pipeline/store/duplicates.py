@@ -67,11 +67,11 @@ def index_post(db: Database, row: dict) -> None:
     for other, found in matches:
         if other.key > post.key and (other.original is None or other.original > post.key):
             set_original(db, other.id, (post.id, *found))
+    save_bands(db, post)  # before looking up again those it let go: they must see it as it is
     matched = {other.id for other, _ in matches}
     for (stale,) in db.execute("select id from posts where duplicate_of = ?", [post.id]).fetchall():
         if stale not in matched:
             relink(db, stale)
-    save_bands(db, post)
 
 
 def compare(post: Stored, other: Stored) -> tuple[float, str] | None:
@@ -111,6 +111,12 @@ def stored(db: Database, where: str, params: list) -> list[Stored]:
 
 def candidates(db: Database, post: Stored) -> list[Stored]:
     """The stored posts sharing a simhash band or a MinHash bucket with the post."""
+    where, params = candidates_where(post)
+    return stored(db, where, params) if where else []
+
+
+def candidates_where(post: Stored) -> tuple[str | None, list]:
+    """The condition on posts (p) that picks the candidates: one index seek per band."""
     queries, params = [], []
     if post.signature is not None:  # first: a WITH clause opens a compound select
         buckets = duplicates.buckets(post.signature)
@@ -127,8 +133,8 @@ def candidates(db: Database, post: Stored) -> list[Stored]:
         )
         params += [x for band, v in enumerate(duplicates.bands(post.simhash)) for x in (band, v)]
     if not queries:
-        return []
-    return stored(db, f"p.id in ({' union '.join(queries)})", params)
+        return None, []
+    return f"p.id in ({' union '.join(queries)})", params
 
 
 def band_rows(post_id: str, value: int | None) -> list[dict]:

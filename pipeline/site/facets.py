@@ -9,10 +9,10 @@ pass and rebuilt when the database changes (`PRAGMA data_version`):
 synchronously when that is quick, otherwise in the background while the previous index answers
 (its counts are then up to one rebuild behind a running crawl).
 
-Facets: the `indexed` columns of posts (source, year, month, language) and the `list` columns
-from their link tables, each valued as its JSON list shows it: organizations by acronym (else
-name), tags by name (a site tag and a topic of one name count once), standards and committees
-by their id.
+Facets: the `indexed` columns of posts (source, year, month, language, byline) and the `list`
+columns from their link tables, each valued as its JSON list shows it: organizations by acronym
+(else name), tags by name (a site tag and a topic of one name count once), standards and
+committees by their id.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-COLUMNS = ("source", "published_year", "published_month", "language")
+COLUMNS = ("source", "published_year", "published_month", "language", "byline")
 # List column -> its (post rowid, value key) pairs, and each key's label (keys are the rowids of
 # organizations and tags, so that the pairs are integers only; None: the value is the key).
 LISTS = {

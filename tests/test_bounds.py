@@ -268,11 +268,22 @@ def generated(tmp_path_factory) -> tuple[Path, set[tuple], float]:
     return site, posts(folder / "reference.db"), time.monotonic() - started
 
 
-@pytest.mark.parametrize("moment", ["random", "worker start-up"])
-def test_kill_9_of_the_crawl_leaves_no_process_and_loses_no_post(generated, moment, tmp_path):
-    """KILLS / 2 kills at random moments of the crawl, KILLS / 2 within 0.4 s of its worker's
-    start (still importing and warming up); each followed by a normal run on the same
-    database. In two halves, each under a minute."""
+# Two classes, not one parametrized test: `make test` spreads tests over processes by class
+# and module (pytest-xdist's loadscope), and the halves are the suite's two longest tests.
+class TestKill9AtRandomMoments:
+    def test_leaves_no_process_and_loses_no_post(self, generated, tmp_path):
+        kill_trials(generated, "random", tmp_path)
+
+
+class TestKill9DuringTheWorkersStartUp:
+    def test_leaves_no_process_and_loses_no_post(self, generated, tmp_path):
+        kill_trials(generated, "worker start-up", tmp_path)
+
+
+def kill_trials(generated, moment: str, tmp_path: Path) -> None:
+    """KILLS / 2 kills at random moments of the crawl, or KILLS / 2 within 0.4 s of its
+    worker's start (still importing and warming up); each followed by a normal run on the
+    same database."""
     site, expected, whole = generated
     rng = random.Random(f"15 {moment}")
     for trial in range(KILLS // 2):

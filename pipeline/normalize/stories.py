@@ -7,15 +7,18 @@ source (the `stories` view); a cross-publisher story groups posts of several sou
 post brings its language versions along.
 
 The evidence, strongest first:
-- shared sentences: sentences of at least MIN_SENTENCE_WORDS words that both texts hold, after
-  folding case, quotes and punctuation (the joint statement, the quoted message);
+- shared text: sentences of at least MIN_SENTENCE_WORDS words that both texts hold, after
+  folding case, quotes and punctuation (the joint statement, the quoted message), and the share
+  of the shorter text's word 5-grams the other holds (phrases a rewording keeps: "the Technical
+  Management Board of ISO and the Standardization Management Board of the IEC");
 - a near-duplicate link between the two (posts.duplicate_of);
 - title similarity (the share of content words in common);
 - shared organizations, standards and committees;
 - publication dates: never more than MAX_DAYS apart (an event is told within days; two posts
   on one topic a month apart are two stories).
-Precision first: without a shared sentence or a near-duplicate link, only a close title with
-shared standards or committees counts, and the date window is a gate, not a weight.
+Precision first: shared text is required (on the snapshot, posts of one story share a fifth of
+their 5-grams or more, other posts within a week a few thousandths), the rest only adds to the
+confidence, and the date window is a gate, not a weight.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ MAX_DAYS = 7
 MIN_SENTENCE_WORDS = 8
 # At or above it, two posts tell one story.
 MIN_CONFIDENCE = 0.5
-# Without shared text: how close the titles and the named things must be.
-MIN_TITLE_ALONE = 0.6
-MIN_ENTITIES_ALONE = 0.4
+# Without a shared sentence, the share of 5-grams two texts of one story must share at least;
+# at FULL_PHRASES the text evidence is whole.
+MIN_PHRASES = 0.08
+FULL_PHRASES = 0.25
+PHRASE_WORDS = 5
 # Weights of the evidence in the confidence (they add up to 1).
 WEIGHTS = {"text": 0.55, "title": 0.2, "entities": 0.15, "dates": 0.1}
 # Shared sentences that make the text evidence whole.
@@ -141,18 +146,30 @@ def score(a: StoryPost, b: StoryPost) -> Match | None:
     ours, theirs = sentences(a.text), sentences(b.text)
     shared = [ours[key] for key in ours.keys() & theirs.keys()]
     near = a.duplicate_of == b.id or b.duplicate_of == a.id
-    text = 1.0 if near else min(1.0, len(shared) / FULL_TEXT_EVIDENCE)
+    phrases = round(containment(phrase_set(a.text), phrase_set(b.text)), 3)
+    if not (near or shared or phrases >= MIN_PHRASES):
+        return None
+    text = 1.0 if near else min(1.0, max(len(shared) / FULL_TEXT_EVIDENCE, phrases / FULL_PHRASES))
     title = title_similarity(a.title, b.title)
     common = entities(a) & entities(b)
     entity = jaccard(entities(a), entities(b))
-    named = any(not name.startswith("org:") for name in common)
-    if not text and not (title >= MIN_TITLE_ALONE and entity >= MIN_ENTITIES_ALONE and named):
-        return None
     parts = {"text": text, "title": title, "entities": entity, "dates": 1 - gap / (MAX_DAYS + 1)}
     confidence = round(sum(WEIGHTS[k] * v for k, v in parts.items()), 3)
     if confidence < MIN_CONFIDENCE:
         return None
-    return Match(confidence, evidence(shared, near, title, gap, common))
+    found = evidence(shared, near, title, gap, common)
+    return Match(confidence, {**found, "shared_phrases": phrases})
+
+
+def phrase_set(text: str) -> set[str]:
+    """The text's word 5-grams, folded as sentences are."""
+    words = fold(text or "").split()
+    return {" ".join(words[i : i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)}
+
+
+def containment(a: set, b: set) -> float:
+    """The share of the smaller set that the other holds."""
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
 def evidence(shared: list[str], near: bool, title: float, gap: int, common: set[str]) -> dict:

@@ -90,6 +90,8 @@ def describe(evidence: dict) -> str:
     if evidence.get("shared_sentences"):
         count = evidence["shared_sentences"]
         parts.append(f"{count} shared sentence{'s' if count > 1 else ''}")
+    if evidence.get("shared_phrases"):
+        parts.append(f"{evidence['shared_phrases']:.0%} of phrases shared")
     if evidence.get("near_duplicate"):
         parts.append("near-duplicate text")
     if evidence.get("title_similarity") is not None:

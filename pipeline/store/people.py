@@ -48,11 +48,12 @@ def save_people(conn, post: Post) -> None:
         refresh(conn, person)
 
 
-# A person's mentions, oldest first: by the post's publication date, else when it was stored.
+# A person's mentions, oldest first: by the post's publication date, else when it was stored
+# (of one day, the English version last: the one a person's row shows).
 MENTIONS = """select pp.name, pp.role, pp.role_text, pp.organization, pp.committee, pp.post_id,
   coalesce(p.published, p.first_seen) as seen
 from post_people pp join posts p on p.id = pp.post_id
-where pp.person_id = ? order by seen, pp.rowid"""
+where pp.person_id = ? order by seen, pp.language = 'en', pp.post_id, pp.rowid"""
 
 
 def refresh(conn, person: str) -> None:

@@ -64,12 +64,17 @@ def test_a_joint_statement_under_another_source_is_a_duplicate_of_the_first(db):
 
 
 def test_translations_are_not_duplicates(db):
-    for url in (
-        "https://www.bipm.org/en/-/2022-12-19-si-prefixes",
-        "https://www.bipm.org/fr/-/2022-12-19-si-prefixes",
-    ):
-        store.save_post(db, post_for(url, "bipm"))
-    assert [r["duplicate_of"] for r in db["posts"].rows] == [None, None]
+    """Language versions, even the French page that carries the English text word for word."""
+    urls = [
+        f"https://www.bipm.org/{lang}/-/{name}"
+        for name in ("2022-12-19-si-prefixes", "2026-10-05-preparing-for-the-28th-cgpm")
+        for lang in ("en", "fr")
+    ]
+    posts = [post_for(url, "bipm") for url in urls]
+    assert posts[2].text == posts[3].text
+    for post in posts:
+        store.save_post(db, post)
+    assert [r["duplicate_of"] for r in db["posts"].rows] == [None] * 4
 
 
 def test_mentioned_dates_are_kept_apart_from_the_publication_date(db):

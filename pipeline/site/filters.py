@@ -1,6 +1,6 @@
 """The posts a filter value selects, as SQL written once: the posts table's filters (the
-Datasette plugin's `_organization=`, `_tag=`, `_standard=`, `_committee=`, `_from=`, `_to=`),
-the ranked search and its feed, and the canned queries built from them
+Datasette plugin's `_organization=`, `_tag=`, `_standard=`, `_committee=`, `_person=`, `_from=`,
+`_to=`), the ranked search and its feed, and the canned queries built from them
 (pipeline/site/queries.py) answer the same question with the same text.
 """
 
@@ -31,6 +31,9 @@ POSTS_OF = {
     "  where " + STANDARD_IS.format(t="ps", p="{p}"),
     "committee": """select pc.post_id from post_committees pc
   where pc.committee_id = :{p} or pc.committee_id like :{p} || '/%'""",
+    # A person by key ("martin-milton") or name as the people table has it.
+    "person": """select pp.post_id from post_people pp join people pe on pe.id = pp.person_id
+  where pe.id = :{p} or pe.name = :{p} collate nocase""",
 }
 
 # The ranked search's filters (pipeline/site/queries.py), on the rowid of the post a match is. A

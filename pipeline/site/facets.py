@@ -12,7 +12,7 @@ synchronously when that is quick, otherwise in the background while the previous
 Facets: the `indexed` columns of posts (source, year, month, language, byline) and the `list`
 columns from their link tables, each valued as its JSON list shows it: organizations by acronym
 (else name), tags by name (a site tag and a topic of one name count once), standards and
-committees by their id.
+committees by their id; and people (post_people), by name.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ LISTS = {
         """select p.rowid, l.committee_id from post_committees l
       join posts p on p.id = l.post_id""",
         None,
+    ),
+    # A person once per post (a post may name them in two roles), labelled by name.
+    "people": (
+        """select distinct p.rowid, pe.rowid from post_people l
+      join posts p on p.id = l.post_id join people pe on pe.id = l.person_id""",
+        "select rowid, name from people",
     ),
 }
 logger = logging.getLogger(__name__)

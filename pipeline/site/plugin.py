@@ -8,7 +8,8 @@
 - Canned queries: the SQL of those data/metadata.yml declares without it, built from the filters
   (pipeline/site/queries.py).
 - Filters on the posts table: `_organization`, `_tag`, `_standard` (a standard or any part or
-  edition of it), `_from` and `_to` (dates at any precision), answered from the link tables.
+  edition of it), `_person` (a person's key or name), `_from` and `_to` (dates at any
+  precision), answered from the link tables.
 - Facets of the posts table all at once (`indexed` columns, and `list` facets on the JSON-array
   columns), from the in-memory facet index of pipeline/site/facets.py, in SQL while it is not built;
   Datasette's `array` facet de-duplicates whole rows, which is slow on a large corpus.
@@ -51,7 +52,7 @@ from markupsafe import Markup, escape
 
 from pipeline.site import facets as facet_index
 from pipeline.site import feeds as atom_feeds
-from pipeline.site import post_page, queries, reader
+from pipeline.site import person_page, post_page, queries, reader
 from pipeline.site import stories as joint_stories
 from pipeline.site.filters import POSTS_OF, PUBLISHED_FROM, PUBLISHED_TO
 from pipeline.site.serve import date_label, dumps_dir, filesize, read_dumps
@@ -65,6 +66,7 @@ LIST_COLUMNS = {
     "tags": "_tag",
     "standards": "_standard",
     "committees": "_committee",
+    "people": "_person",  # no column of posts: the people facet and filter (post_people)
 }
 # Where each date came from, for the post page (published_source values).
 DATE_SIGNALS = {
@@ -183,6 +185,7 @@ FILTERS = {
     "_tag": (POSTS_OF["tag"], "tagged {!r}"),
     "_standard": (POSTS_OF["standard"], "references standard {!r} (any part or edition)"),
     "_committee": (POSTS_OF["committee"], "references committee {!r}"),
+    "_person": (POSTS_OF["person"], "names person {!r}"),
     "_from": (PUBLISHED_FROM, "published from {}"),
     "_to": (PUBLISHED_TO, "published up to {}"),
 }
@@ -255,6 +258,8 @@ LIST_COUNTS = {
       group by 1""",
     "committees": """select committee_id as value, count(*) as n from post_committees l {where}
       group by 1""",
+    "people": """select pe.name as value, count(distinct l.post_id) as n from post_people l
+      join people pe on pe.id = l.person_id {where} group by 1""",
 }
 # The columns Datasette selects from the table, replaced by the rowid for the facet index.
 ROWS_FROM = re.compile(r"^select .*? from posts\b", re.DOTALL)
@@ -460,6 +465,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         return home_page_vars(datasette)
     if view_name == "row" and table == "posts" and request is not None:
         return post_page_vars(datasette, database, request)
+    if view_name == "row" and table == "people" and request is not None:
+        return person_page.person_page_vars(datasette, database, request)
     if view_name == "table" and table in POST_TABLES and request is not None:
         return {"post_filters": active_filters(request)}
     return {}
@@ -606,6 +613,7 @@ def post_page_vars(datasette, database, request):
                 "committees": await rows(
                     "select committee_id from post_committees where post_id = ? order by 1"
                 ),
+                "people": await person_page.post_people(db, post_id),
                 "authors": await rows(
                     "select name, kind, provenance from post_authors where post_id = ?"
                     " order by position"

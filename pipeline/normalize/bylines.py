@@ -195,15 +195,19 @@ GENERIC_META = frozenset(
 NAME_WORD = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:[-'’][^\W\d_]+)*\.?$|^[^\W\d_]\.$")
 
 
-def authors(html: str | bytes | None, text: str = "", hints: dict | None = None) -> list[Author]:
-    """The post's authors, from the first signal that gives any (see the module's docstring)."""
+def authors(
+    html: Page | str | bytes | None, text: str = "", hints: dict | None = None
+) -> list[Author]:
+    """The post's authors, from the first signal that gives any (see the module's docstring);
+    `html` may be the page as extraction parsed it, which saves parsing it again."""
     page = _page(html)
-    for found in (
-        _from_markup(page),
-        _from_hints(hints or {}),
-        _from_signature(text),
-        _from_trafilatura(page),
+    for signal, argument in (
+        (_from_markup, page),
+        (_from_hints, hints or {}),
+        (_from_signature, text),
+        (_from_trafilatura, page),
     ):
+        found = signal(argument)  # in turn: trafilatura's search costs the most
         if found:
             return found
     return []
@@ -214,7 +218,10 @@ def byline(found: list[Author]) -> str | None:
     return ", ".join(a["name"] for a in found) or None
 
 
-def _page(html: str | bytes | None) -> Page | None:
+def _page(html: Page | str | bytes | None) -> Page | None:
+    """The page parsed, or as extraction parsed it already (a Page)."""
+    if isinstance(html, Page):
+        return html
     tree = parse_html(html) if html else None
     return Page(tree) if tree is not None else None
 

@@ -211,21 +211,33 @@ def test_reprocess_recomputes_the_authors(crawled, tmp_path):
     )
 
 
-def test_the_post_page_shows_the_byline(crawled):
+def served(db_path: Path, path: str):
     from pipeline.site.serve import make_datasette
 
-    (post_id,) = query(
-        crawled, "select id from posts where url like '%blog.iec.ch/2019/03/what-it-takes%'"
-    )[0]
-    ds = make_datasette(crawled)
+    ds = make_datasette(db_path)
 
     async def fetch():
         await ds.invoke_startup()
-        return await ds.client.get(f"/news/posts/{post_id}")
+        return await ds.client.get(path)
 
-    page = asyncio.run(fetch()).text
+    return asyncio.run(fetch())
+
+
+def test_the_post_page_shows_the_byline(crawled):
+    (post_id,) = query(
+        crawled, "select id from posts where url like '%blog.iec.ch/2019/03/what-it-takes%'"
+    )[0]
+    page = served(crawled, f"/news/posts/{post_id}").text
     assert (
         'class="sn-byline">By <a href="/news/posts?byline__contains=Catherine%20Bischofberger"'
         in (page)
     )
     assert "read from markup:wordpress-vcard" in page
+
+
+def test_the_posts_table_facets_by_byline(crawled):
+    facets = served(crawled, "/news/posts.json?_size=0").json()["facet_results"]
+    counts = {v["value"]: v["count"] for v in facets["byline"]["results"]}
+    stored = dict(query(crawled, "select byline, count(*) from posts group by 1"))
+    assert counts["Clare Naden"] == stored["Clare Naden"] >= 5
+    assert counts["IEC Editor Team"] == stored["IEC Editor Team"]

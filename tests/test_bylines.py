@@ -47,6 +47,16 @@ def test_json_ld_people_are_the_authors_not_the_publisher_of_the_meta_tag():
     ]
 
 
+def test_json_ld_authors_are_the_article_objects_not_another_objects():
+    graph = [
+        {"@type": "CollectionPage", "author": {"@type": "Person", "name": "Paulo Reis"}},
+        {"@type": "NewsArticle", "author": [{"@type": "Person", "name": "Ana Lima"}]},
+    ]
+    html = f'<html><head><script type="application/ld+json">{json.dumps(graph)}</script>'
+    found = bylines.authors(html + "</head><body><p>Text.</p></body></html>")
+    assert [(a["name"], a["provenance"]) for a in found] == [("Ana Lima", "markup:json-ld")]
+
+
 def test_a_joint_drupal_credit_is_split_into_a_team_and_a_person():
     assert fixture_authors("drupal-joint-credit") == [
         ("IEC Editor Team", "team", "markup:drupal-field-author"),

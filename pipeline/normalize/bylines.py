@@ -20,7 +20,7 @@ from functools import cache
 from lxml import etree
 
 from pipeline.normalize import organizations
-from pipeline.normalize.extract import Page, clean, parse_html
+from pipeline.normalize.extract import ARTICLE_TYPES, Page, clean, parse_html
 from pipeline.normalize.types import Author
 
 
@@ -254,17 +254,22 @@ def _outside(element) -> bool:
     return False
 
 
-def _json_ld_authors(page: Page) -> Iterator[str]:
-    for item in page.json_ld:
+def _json_ld_authors(page: Page) -> list[str]:
+    """The authors of the page's article object (else of the first object naming any): an
+    Organization marked as one; a related article's authors are not this page's."""
+    items = sorted(page.json_ld, key=lambda i: not ARTICLE_TYPES.search(str(i.get("@type"))))
+    for item in items:
         value = item.get("author") or item.get("creator")
+        names = []
         for author in value if isinstance(value, list) else [value]:
-            if isinstance(author, dict):
-                kind = str(author.get("@type") or "")
-                name = author.get("name")
-                if isinstance(name, str):
-                    yield f"{name}" if kind != "Organization" else f"\x00{name}"
+            if isinstance(author, dict) and isinstance(author.get("name"), str):
+                organization = str(author.get("@type") or "") == "Organization"
+                names.append(("\x00" if organization else "") + author["name"])
             elif isinstance(author, str) and not author.startswith("http"):
-                yield author
+                names.append(author)
+        if names:
+            return names
+    return []
 
 
 def _meta_authors(page: Page) -> Iterator[str]:

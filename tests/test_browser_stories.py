@@ -13,8 +13,12 @@ import pytest
 
 from pipeline.paths import GOLD
 from pipeline.site.serve import ServedSite
+from tests import test_browser
 from tests.site_support import build_site_db
-from tests.test_browser import CHROMIUM, LAUNCH_ARGS, Visit, sync_api
+
+# The browser and a visit of one page, as the site's own browser tests have them (over the
+# server fixture below); Chromium missing skips this module as it skips those.
+browser, visit = test_browser.browser, test_browser.visit
 
 STORIES = json.loads((GOLD / "stories.json").read_text("utf-8"))["clusters"]
 QUANTUM_IEC = "IEC and ISO establish a joint technical committee for quantum technologies"
@@ -27,21 +31,6 @@ def server(tmp_path_factory):
     served = ServedSite(build_site_db(folder))
     yield served
     served.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def visit(browser, server):
-    opened = Visit(browser, server)
-    yield opened
-    opened.close()
 
 
 def test_from_the_stories_page_to_a_post_and_the_other_publishers_version(visit):

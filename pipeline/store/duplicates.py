@@ -51,10 +51,31 @@ STORED_FROM = """posts p left join minhash_signatures s on s.post_id = p.id
   left join posts o on o.id = p.duplicate_of"""
 
 
+# The posts recorded as duplicates of one. INDEXED BY: once ANALYZE has seen that nearly every
+# post's duplicate_of is NULL, the planner takes the index for unselective and scans `posts`.
+STALE = "select id from posts indexed by idx_posts_duplicate_of where duplicate_of = ?"
+
+
 def index_post(db: Database, row: dict) -> None:
     """Index the post just written (its `posts` row: id, text, simhash, language, story_id,
     first_seen), record the post it duplicates, and keep the others' links right."""
-    post = Stored(
+    post = from_row(row)
+    found_matches = matches(db, post)
+    set_original(db, post.id, min_earlier(post, found_matches))
+    for other, found in found_matches:
+        if other.key > post.key and (other.original is None or other.original > post.key):
+            set_original(db, other.id, (post.id, *found))
+    save_bands(db, post)  # before looking up again those it let go: they must see it as it is
+    matched = {other.id for other, _ in found_matches}
+    for (stale,) in db.execute(STALE, [post.id]).fetchall():
+        if stale not in matched:
+            relink(db, stale)
+
+
+def from_row(row: dict) -> Stored:
+    """The post of a `posts` row, its signature computed from its text (the writer's share of
+    the hashing: Post carries the simhash, the signature is the store's index)."""
+    return Stored(
         row["id"],
         row["first_seen"],
         row.get("language"),
@@ -62,16 +83,6 @@ def index_post(db: Database, row: dict) -> None:
         row.get("simhash"),
         duplicates.signature(row.get("text") or ""),
     )
-    matches = [(other, found) for other in candidates(db, post) if (found := compare(post, other))]
-    set_original(db, post.id, min_earlier(post, matches))
-    for other, found in matches:
-        if other.key > post.key and (other.original is None or other.original > post.key):
-            set_original(db, other.id, (post.id, *found))
-    save_bands(db, post)  # before looking up again those it let go: they must see it as it is
-    matched = {other.id for other, _ in matches}
-    for (stale,) in db.execute("select id from posts where duplicate_of = ?", [post.id]).fetchall():
-        if stale not in matched:
-            relink(db, stale)
 
 
 def compare(post: Stored, other: Stored) -> tuple[float, str] | None:
@@ -97,8 +108,13 @@ def set_original(db: Database, post_id: str, original: tuple[str, float, str] | 
 def relink(db: Database, post_id: str) -> None:
     """Look a stored post's original up again from its stored hashes."""
     (post,) = stored(db, "p.id = ?", [post_id])
-    matches = [(other, found) for other in candidates(db, post) if (found := compare(post, other))]
-    set_original(db, post_id, min_earlier(post, matches))
+    set_original(db, post_id, min_earlier(post, matches(db, post)))
+
+
+def matches(db: Database, post: Stored) -> list[tuple[Stored, tuple[float, str]]]:
+    """The stored posts the post is a near-duplicate of (or they of it), each with
+    (similarity, method): the look-up through the bands, then the comparison."""
+    return [(other, found) for other in candidates(db, post) if (found := compare(post, other))]
 
 
 def stored(db: Database, where: str, params: list) -> list[Stored]:

@@ -43,6 +43,8 @@ PLAN = {
     # A real redis-server / nginx on loopback (skipped without them); minutes each: full only.
     "frontier": (None, []),
     "replicas": (None, []),  # 1 and 2 replicas, and two rollouts under load
+    # Near-duplicates: hashing beside normalize; look-up among 1,000,000 posts (minutes).
+    "duplicates": (None, ["--posts", "1000000"]),
 }
 
 

@@ -57,6 +57,23 @@ def test_json_ld_authors_are_the_article_objects_not_another_objects():
     assert [(a["name"], a["provenance"]) for a in found] == [("Ana Lima", "markup:json-ld")]
 
 
+@pytest.mark.parametrize(
+    ("markup", "expected"),
+    [
+        ('<a rel="author" href="/people/rc">Rui Costa</a>', ("Rui Costa", "markup:rel-author")),
+        (
+            '<span itemprop="author" itemscope><span itemprop="name">Tomás García</span>'
+            "<span itemprop='jobTitle'>Editor</span></span>",
+            ("Tomás García", "markup:itemprop-author"),
+        ),
+        ('<p class="article-author">Written by Aiko Tanaka</p>', ("Aiko Tanaka", "markup:byline")),
+    ],
+)
+def test_rel_itemprop_and_class_bylines(markup, expected):
+    found = bylines.authors(f"<html><body><h1>T</h1><p>Text.</p>{markup}</body></html>")
+    assert [(a["name"], a["provenance"]) for a in found] == [expected]
+
+
 def test_a_joint_drupal_credit_is_split_into_a_team_and_a_person():
     assert fixture_authors("drupal-joint-credit") == [
         ("IEC Editor Team", "team", "markup:drupal-field-author"),

@@ -30,6 +30,9 @@ class Rule:
 
     css: str
     provenance: str
+    # Selects by an attribute (rel, itemprop) no class or id names: run only on a page whose
+    # rel or itemprop values name an author (Page.select cannot tell, and would scan the page).
+    by_attribute: bool = False
 
 
 # Per-site knowledge as data, most specific first; the first rule that gives a valid author
@@ -40,9 +43,9 @@ MARKUP_RULES = (
     Rule(".field--name-field-author", "markup:drupal-field-author"),
     Rule(".author.vcard .fn", "markup:wordpress-vcard"),
     Rule(".author.vcard", "markup:wordpress-vcard"),
-    Rule("a[rel~=author]", "markup:rel-author"),
-    Rule("[itemprop~=author] [itemprop~=name]", "markup:itemprop-author"),
-    Rule("[itemprop~=author]", "markup:itemprop-author"),
+    Rule("a[rel~=author]", "markup:rel-author", by_attribute=True),
+    Rule("[itemprop~=author] [itemprop~=name]", "markup:itemprop-author", by_attribute=True),
+    Rule("[itemprop~=author]", "markup:itemprop-author", by_attribute=True),
     Rule(".byline, .author, .article-author, .post-author, .entry-author", "markup:byline"),
 )
 # Meta tags naming the author (their content), after the elements: sites often set them once
@@ -229,12 +232,18 @@ def _page(html: Page | str | bytes | None) -> Page | None:
 def _from_markup(page: Page | None) -> list[Author]:
     if page is None:
         return []
+    marked = any("author" in value.lower() for value in _AUTHOR_ATTRIBUTES(page.tree))
     for rule in MARKUP_RULES:
+        if rule.by_attribute and not marked:
+            continue
         found = _credits(_texts(page, rule.css), rule.provenance)
         if found:
             return found
     found = _credits(_json_ld_authors(page), "markup:json-ld")
     return found or _credits(_meta_authors(page), "markup:meta-author")
+
+
+_AUTHOR_ATTRIBUTES = etree.XPath("//@rel | //@itemprop", smart_strings=False)
 
 
 def _texts(page: Page, css: str) -> Iterator[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sqlite3
 
 import pytest
@@ -106,6 +107,11 @@ def test_the_constructions_it_reads(text, language, expected):
 )
 def test_what_it_does_not_take_for_a_person_with_a_role(text):
     assert found(text) == set()
+
+
+def test_each_role_has_a_word_that_makes_its_sentence_read():
+    for role in people.ROLES:
+        assert not people.ROLE_WORDS.isdisjoint(re.findall(r"\w+", role)), role
 
 
 def test_titles_case_and_accents_aside_one_person_has_one_key():

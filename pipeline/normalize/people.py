@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from pipeline.normalize import organizations, standards
+from pipeline.normalize import organizations, phrases, standards
 from pipeline.normalize.types import PersonMention
 
 # Role words as written (lower case) -> the role's name. French roles are named in English, so
@@ -86,6 +86,13 @@ ROLES = {
     "animateur": "Convenor",
     "animatrice": "Convenor",
 }
+# A word every role has (lower case; test_people checks each role): a sentence without one is
+# not read.
+_ROLE_WORDS = """
+    secretary director president chair chairman chairwoman chairperson ceo chief economist head
+    convenor convener treasurer secrétaire directeur directrice président présidente économiste
+    animateur animatrice"""
+ROLE_WORDS = frozenset(_ROLE_WORDS.split())
 # Of a committee, a president or vice-president is its chair (French "président du TC").
 COMMITTEE_ROLES = {"President": "Chair", "Vice-President": "Vice-Chair"}
 # Roles a group the gazetteer does not know may have ("chair of the fonts subgroup").
@@ -217,28 +224,70 @@ class Body(NamedTuple):
 
 
 def find(title: str, text: str, language: str | None = None) -> list[PersonMention]:
-    """The people the post names with a role, each (person, role, body) once, in order."""
+    """The people the post names with a role, each (person, role, body) once, in order. Only
+    the sentences with a role word are read (the role words are found in one pass)."""
+    whole = phrases.post_text(title, text)
+    words = phrases.words_of(whole)  # the organizations' stage splits the same text
+    if ROLE_WORDS.isdisjoint(words.folded):
+        return []
+    masked = QUOTED.sub(lambda m: m[0][0] + " " * (len(m[0]) - 2) + m[0][-1], whole)
+    spans = {
+        sentence_around(masked, at)
+        for at, word in zip(words.starts, words.folded, strict=True)
+        if word in ROLE_WORDS
+    }
     found: dict[tuple, PersonMention] = {}
-    for sentence, masked in sentences(f"{title}\n\n{text}"):
-        for mention in in_sentence(sentence, masked, language):
+    for start, end in sorted(spans):
+        for mention in in_sentence(whole[start:end], masked[start:end], language):
             key = (mention["key"], mention["role"], mention["organization"], mention["committee"])
             found.setdefault(key, mention)
     return list(found.values())
 
 
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each sentence of the text, without the spaces around it."""
+    start = 0
+    for match in SENTENCE_END.finditer(text):
+        if match[0].startswith("\n") or not ABBREVIATION.search(
+            text, max(start, match.start() - 8), match.start()
+        ):
+            yield from stripped(text, start, match.start())
+            start = match.end()
+    yield from stripped(text, start, len(text))
+
+
+# How far from a role word its sentence's ends are looked for (longer sentences are cut).
+REACH = 1000
+
+
+def sentence_around(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the sentence around an offset, as sentence_spans() cuts the text."""
+    start, end = max(0, at - REACH), min(len(text), at + REACH)
+    for match in SENTENCE_END.finditer(text, start, end):
+        if match[0].startswith("\n") or not ABBREVIATION.search(
+            text, max(start, match.start() - 8), match.start()
+        ):
+            if match.end() <= at:
+                start = match.end()
+            elif match.start() >= at:
+                end = match.start()
+                break
+    return next(stripped(text, start, end), (start, end))
+
+
+def stripped(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The span without its leading and trailing spaces, unless nothing is left."""
+    part = text[start:end]
+    if part.strip():
+        start += len(part) - len(part.lstrip())
+        yield start, start + len(part.strip())
+
+
 def sentences(text: str) -> Iterator[tuple[str, str]]:
     """(sentence, the sentence with quoted text blanked out) for each sentence of the text."""
     masked = QUOTED.sub(lambda m: m[0][0] + " " * (len(m[0]) - 2) + m[0][-1], text)
-    start = 0
-    for match in SENTENCE_END.finditer(masked):
-        if match[0].startswith("\n") or not ABBREVIATION.search(
-            masked[max(0, start) : match.start()]
-        ):
-            if match.start() > start:
-                yield text[start : match.start()].strip(), masked[start : match.start()].strip()
-            start = match.end()
-    if text[start:].strip():
-        yield text[start:].strip(), masked[start:].strip()
+    for start, end in sentence_spans(masked):
+        yield text[start:end], masked[start:end]
 
 
 def in_sentence(sentence: str, masked: str, language: str | None) -> Iterator[PersonMention]:

@@ -45,6 +45,8 @@ PLAN = {
     "replicas": (None, []),  # 1 and 2 replicas, and two rollouts under load
     # Near-duplicates: hashing beside normalize; look-up among 1,000,000 posts (minutes).
     "duplicates": (None, ["--posts", "1000000"]),
+    # People with roles: the stage beside normalize() per post (seconds).
+    "people": ([], []),
 }
 
 

@@ -151,6 +151,9 @@ def test_the_api_records_authors_when_the_page_has_none():
         ("By contrast, ISO and IEC agreed", []),
         ("Share on Twitter", []),
         ("ISO", [("ISO", "organization")]),
+        ("By Dr Jane Smith and Prof. Ian Roe", [("Jane Smith", "person"), ("Ian Roe", "person")]),
+        ("Mme Claire Dubois", [("Claire Dubois", "person")]),
+        ("Agency XYZ Ltd", []),
     ],
 )
 def test_credits_split_into_people_teams_and_organizations(credit, expected):

@@ -73,6 +73,8 @@ PREFIX = re.compile(
 )
 # A signature line of the body: the prefix, then only names.
 SIGNATURE = re.compile(r"^(?:by|par|por|von|texte\s+de|written\s+by)\s+(\S.{2,100})$", re.I)
+# Titles before a name, left out of it ("Dr Jane Smith" is credited as "Jane Smith").
+HONORIFIC = re.compile(r"^(?:(?:dr|prof|mr|mrs|ms|mx|m|mme|mlle|sir|dame)\.?\s+)+", re.IGNORECASE)
 # A credit's authors are joined by these; " and " / " et " only split when every part is a name.
 JOINERS = re.compile(r"\s*(?:&|;|\||,|\s/\s|\+)\s*")
 CONJUNCTIONS = re.compile(r"\s+(?:and|et|y|und|with|avec)\s+", re.IGNORECASE)
@@ -164,6 +166,17 @@ NOT_NAME = frozenset(
         "our",
         "your",
         "this",
+        # a company's name (a web agency's meta tag), never a person
+        "ltd",
+        "inc",
+        "llc",
+        "gmbh",
+        "sarl",
+        "agency",
+        "studio",
+        "digital",
+        "design",
+        "solutions",
     ]
 )
 # What trafilatura reads authors from (its AUTHOR_XPATHS' names, its meta tags): a page with
@@ -378,7 +391,7 @@ def split_credit(text: str, provenance: str) -> list[Author]:
     text = PREFIX.sub("", text)
     found = []
     for part in JOINERS.split(text):
-        part = TAIL.sub("", PREFIX.sub("", part)).strip(" .:")
+        part = HONORIFIC.sub("", TAIL.sub("", PREFIX.sub("", part)).strip(" .:"))
         for name in _names(part):
             kind = "organization" if declared_organization else kind_of(name)
             if kind:
@@ -388,7 +401,7 @@ def split_credit(text: str, provenance: str) -> list[Author]:
 
 def _names(part: str) -> list[str]:
     """The part as one name, or its names joined by "and"/"et" when every one is a person's."""
-    pieces = CONJUNCTIONS.split(part)
+    pieces = [HONORIFIC.sub("", piece) for piece in CONJUNCTIONS.split(part)]
     if len(pieces) > 1 and all(kind_of(p) == "person" for p in pieces):
         return pieces
     return [part] if part else []

@@ -28,6 +28,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from pipeline.normalize.types import Post
 
@@ -48,7 +49,6 @@ FULL_TEXT_EVIDENCE = 2
 # quote, so that a quoted statement compares alone, whoever introduces it in their own words.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”»’']?\s+|\n+|:\s*(?=[\"“«])")
 _WORD = re.compile(r"\w+")
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "«": '"', "»": '"'})
 _STOPWORDS = "the a an and or of for to in on at by with from its their new this that is are as be"
 _STOPWORDS_FR = "le la les de des du et en un une pour sur par aux au dans avec"
 STOPWORDS = frozenset(f"{_STOPWORDS} {_STOPWORDS_FR}".split(" "))
@@ -80,11 +80,14 @@ class Match:
 
 
 def fold(sentence: str) -> str:
-    """A sentence as compared: case, accents of quotes, punctuation and spacing folded."""
-    text = unicodedata.normalize("NFKC", sentence).translate(_QUOTES).casefold()
-    return " ".join(_WORD.findall(text))
+    """A sentence as compared: its words only (quotes, apostrophes and punctuation of any
+    typography dropped), case and compatibility forms folded."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", sentence).casefold()))
 
 
+# Cached: a post's text is read by its indexing and by the scoring of each of its candidates
+# (callers do not change what they get).
+@lru_cache(maxsize=64)
 def sentences(text: str) -> dict[int, str]:
     """The text's sentences long enough to tell, by their key (a signed 64-bit hash, as SQLite
     keeps integers), each with its text as written."""
@@ -161,10 +164,13 @@ def score(a: StoryPost, b: StoryPost) -> Match | None:
     return Match(confidence, {**found, "shared_phrases": phrases})
 
 
-def phrase_set(text: str) -> set[str]:
+@lru_cache(maxsize=64)
+def phrase_set(text: str) -> frozenset[str]:
     """The text's word 5-grams, folded as sentences are."""
     words = fold(text or "").split()
-    return {" ".join(words[i : i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)}
+    return frozenset(
+        " ".join(words[i : i + PHRASE_WORDS]) for i in range(len(words) - PHRASE_WORDS + 1)
+    )
 
 
 def containment(a: set, b: set) -> float:

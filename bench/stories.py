@@ -67,11 +67,11 @@ def assign_times(db, posts: list, repeat: int) -> tuple[list[float], list[int]]:
     return times, looked
 
 
-def grow(db, count: int, pool: list[str], names: list[str], rng: random.Random) -> None:
+def grow(db, start: int, count: int, pool: list[str], names: list[str], rng) -> None:
     """count more posts straight into the tables the look-up reads; a third of them name two
     of the standards the snapshot's posts name (candidates through the link tables)."""
     batch_posts, batch_sentences, batch_standards = [], [], []
-    for number in range(count):
+    for number in range(start, start + count):
         pid = f"g{number:08d}"
         day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
         body = [f"{s} (item {number}-{i})" for i, s in enumerate(rng.sample(pool, 12))]
@@ -84,7 +84,7 @@ def grow(db, count: int, pool: list[str], names: list[str], rng: random.Random) 
         batch_sentences += [(key, pid) for key in stories.sentences(text)]
         if rng.random() < 0.33:
             batch_standards += [(pid, s, "text") for s in rng.sample(names, 2)]
-        if len(batch_posts) == 10_000 or number == count - 1:
+        if len(batch_posts) == 10_000 or number == start + count - 1:
             write_batch(db, batch_posts, batch_sentences, batch_standards)
             batch_posts, batch_sentences, batch_standards = [], [], []
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         names = sorted({s for p in posts for s in p.standards})
         grown = 0
         for target in sorted(args.posts or [20_000]):
-            grow(db, target - grown, pool, names, rng)
+            grow(db, grown, target - grown, pool, names, rng)
             grown = target
             step, looked = assign_times(db, posts, 1)
             figures = {

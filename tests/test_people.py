@@ -81,6 +81,11 @@ def test_the_labelled_set_covers_the_four_sources_in_english_and_french():
             "fr",
             {("Jean Dupuis", "Chair", "ISO/TC 176")},
         ),
+        (  # a headline in Title Case: where the name ends
+            "ISO Secretary-General Sergio Mujica Bids Farewell to Geneva\n\nHe leaves in May.",
+            "en",
+            {("Sergio Mujica", "Secretary-General", "iso")},
+        ),
     ],
 )
 def test_the_constructions_it_reads(text, language, expected):
@@ -103,6 +108,7 @@ def test_the_constructions_it_reads(text, language, expected):
         "In New York, Chair of the ISO Council Hans Berg spoke.",  # a place, a council
         "ISO/TC 207, Environmental Management, Chair of ISO/TC 207/SC 1, met in Paris.",
         "Dr Elena Kovač is the Chair of IEC SyC SM.",  # a committee the references do not read
+        "ISO President Eddy Njoroge Farewell\n\nThe dinner was held in May.",  # a title
     ],
 )
 def test_what_it_does_not_take_for_a_person_with_a_role(text):

@@ -17,7 +17,9 @@ OECD Secretary-General said"), a name with no role (nothing says who they are), 
 quotation marks (quoted speech, titles of publications), a role said to be past ("former ISO
 President"), and candidate names that are organizations, committees, places or common words.
 Names are keyed with titles (Dr, Prof, M., Mme...), case and accents aside, so that "Dr Martin
-Milton" and "MARTIN MILTON" are one person across posts.
+Milton" and "M. Martin Milton" are one person across posts, "Angel Gurría" and "Angel Gurria"
+too. In a headline in Title Case a name ends before a headline's verb ("... Sergio Mujica Bids
+Farewell"), and a name of more than two words there is not trusted.
 """
 
 from __future__ import annotations
@@ -145,6 +147,13 @@ _NOT_NAME = """
     young professionals professional leaders leader officers staff team teams users partners
     ms mr mrs dr prof professor sir dame m mme"""
 NOT_NAME = frozenset(_NOT_NAME.split())
+# Verbs of headlines in Title Case that may follow a name ("... Sergio Mujica Bids Farewell").
+_HEADLINE_VERBS = """
+    says said bids calls opens welcomes joins named appointed elected takes launches highlights
+    discusses visits speaks signs announces meets addresses urges warns presents receives wins
+    leads hosts steps retires reflects looks talks shares unveils outlines stresses explains
+    thanks celebrates marks honoured honored awarded becomes to on at in of for and with"""
+HEADLINE_VERBS = frozenset(_HEADLINE_VERBS.split())
 # Between a body and the role it names: "ISO Secretary-General", "the OECD's Director".
 BODY_BEFORE = re.compile(r"\)?(?:['’]s)?\s+$")
 # Between a role and its body: "Director of the BIPM", "Director for Trade at the OECD",
@@ -238,7 +247,8 @@ def find(title: str, text: str, language: str | None = None) -> list[PersonMenti
     }
     found: dict[tuple, PersonMention] = {}
     for start, end in sorted(spans):
-        for mention in in_sentence(whole[start:end], masked[start:end], language):
+        title = start == len(whole) - len(whole.lstrip())  # the first line: the title
+        for mention in in_sentence(whole[start:end], masked[start:end], language, title):
             key = (mention["key"], mention["role"], mention["organization"], mention["committee"])
             found.setdefault(key, mention)
     return list(found.values())
@@ -290,8 +300,11 @@ def sentences(text: str) -> Iterator[tuple[str, str]]:
         yield text[start:end], masked[start:end]
 
 
-def in_sentence(sentence: str, masked: str, language: str | None) -> Iterator[PersonMention]:
-    """The mentions of one sentence (masked: quotations blanked out, same offsets)."""
+def in_sentence(
+    sentence: str, masked: str, language: str | None, title: bool = False
+) -> Iterator[PersonMention]:
+    """The mentions of one sentence (masked: quotations blanked out, same offsets; title: the
+    post's title, perhaps in Title Case)."""
     if not ROLE.search(masked):
         return
     bodies = find_bodies(masked)
@@ -300,7 +313,7 @@ def in_sentence(sentence: str, masked: str, language: str | None) -> Iterator[Pe
         if found is None:
             continue
         role_name, start, end, body = found
-        name = best_name(masked, start, end, body, bodies)
+        name = best_name(masked, start, end, body, bodies, title)
         if name is not None:
             if name.start < start and body is not None and body.end <= end:
                 end = area.end() if (area := AREA.match(masked, end)) else end  # "for Trade"
@@ -369,15 +382,14 @@ class Name(NamedTuple):
 
 
 def best_name(
-    sentence: str, start: int, end: int, body: Body | None, bodies: list[Body]
+    sentence: str, start: int, end: int, body: Body | None, bodies: list[Body], title: bool
 ) -> Name | None:
     """The name the role phrase (start-end) is said of, by the constructions the module
     lists; None when there is none, or when a name before and a name after compete."""
 
     def valid(match: re.Match | None) -> Name | None:
-        if match is None or person(match[1]) is None:
+        if match is None or (name := headline_cut(match[1], match.start(1), title)) is None:
             return None
-        name = Name(match[1], match.start(1))
         inside = any(b.start < name.start + len(name.text) and name.start < b.end for b in bodies)
         return None if inside else name
 
@@ -392,6 +404,21 @@ def best_name(
     if first and after:
         return None  # "In Abu Dhabi, the Director of the BIPM, Martin Milton": which one?
     return first or after or valid(NAME_TAKES.search(head)) or valid(NAME_ELECTED.search(head))
+
+
+def headline_cut(written: str, start: int, title: bool) -> Name | None:
+    """The name without the words of a headline after it ("ISO President Eddy Njoroge Opens
+    ..."), if a person's; in a title, a name of more than two words is not trusted (a title in
+    Title Case does not show where a name ends)."""
+    tokens = written.split()
+    cut = next((i for i, t in enumerate(tokens) if i >= 2 and t.lower() in HEADLINE_VERBS), None)
+    if cut is not None:
+        written = written[: written.index(tokens[cut - 1], len(" ".join(tokens[: cut - 1])))]
+        written += tokens[cut - 1]
+    found = person(written)
+    if found is None or (title and len(found[1].split()) > 2):
+        return None
+    return Name(written, start)
 
 
 def person(written: str) -> tuple[str | None, str, str] | None:

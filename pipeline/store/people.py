@@ -48,34 +48,26 @@ def save_people(conn, post: Post) -> None:
         refresh(conn, person)
 
 
-# A person's mentions, oldest first: by the post's publication date, else when it was stored
-# (of one day, the English version last: the one a person's row shows).
-MENTIONS = """select pp.name, pp.role, pp.role_text, pp.organization, pp.committee, pp.post_id,
-  coalesce(p.published, p.first_seen) as seen
-from post_people pp join posts p on p.id = pp.post_id
-where pp.person_id = ? order by seen, pp.language = 'en', pp.post_id, pp.rowid"""
+# A person's mentions by the post's publication date (else when it was stored).
+SEEN = "coalesce(p.published, p.first_seen)"
+# The latest mention (of one day, the English version: the one a person's row shows).
+LATEST = f"""select pp.name, pp.role, pp.role_text, pp.organization, pp.committee
+from post_people pp join posts p on p.id = pp.post_id where pp.person_id = ?
+order by {SEEN} desc, pp.language = 'en' desc, pp.post_id desc, pp.rowid desc limit 1"""
+# The span and counts of all their mentions, in SQL (a person of many posts is one scan of
+# the person's range of the (person_id, post_id) index, not rows brought into Python).
+SPAN = f"""select min({SEEN}), max({SEEN}), count(distinct pp.post_id), count(*)
+from post_people pp join posts p on p.id = pp.post_id where pp.person_id = ?"""
 
 
 def refresh(conn, person: str) -> None:
     """The person's row from all their mentions; deleted when there are none."""
-    mentions = conn.execute(MENTIONS, [person]).fetchall()
-    if not mentions:
+    latest = conn.execute(LATEST, [person]).fetchone()
+    if latest is None:
         conn.execute("delete from people where id = ?", [person])
         return
-    name, role, role_text, organization, committee, _, last = mentions[-1]
     conn.execute(
         """insert or replace into people (id, name, role, role_text, organization, committee,
              first_seen, last_seen, posts, mentions) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [
-            person,
-            name,
-            role,
-            role_text,
-            organization,
-            committee,
-            mentions[0][-1],
-            last,
-            len({m[5] for m in mentions}),
-            len(mentions),
-        ],
+        [person, *latest, *conn.execute(SPAN, [person]).fetchone()],
     )

@@ -156,7 +156,9 @@ def _save_post(db: Database, post: Post, now: str, keep_version: bool) -> str:
     upsert(conn, "posts", row, "id")
     index_pairs_pending(conn)
     _save_links(conn, post, now)
-    people.save_people(conn, post)
+    # The post's date before this write: a rewrite with the same people and date changes none.
+    seen_before = previous and (previous["published"] or previous["first_seen"])
+    people.save_people(conn, post, seen_before)
     # After the row: the look-up also points later near-duplicates at this post.
     duplicates.index_post(db, row)
     # Last: its story across publishers reads the links and the near-duplicate link above.

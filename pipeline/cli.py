@@ -1011,6 +1011,7 @@ def reprocess(db_path, source):
 
     from pipeline.normalize import workers
     from pipeline.store import open_db, optimize_search, raw, save_post
+    from pipeline.store.people import recompute_people
 
     if source:
         validate_sources([source], known_sources(), "--source")
@@ -1031,6 +1032,7 @@ def reprocess(db_path, source):
                 click.echo(f"\nrejected: {rejected}", err=True)
             else:
                 counts[save_post(db, post, keep_version=False)] += 1
+    recompute_people(db)  # every person's row from their mentions, once
     optimize_search(db)
     seconds = time.perf_counter() - started
     rate = total / max(seconds, 1e-9)

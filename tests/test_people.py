@@ -238,3 +238,18 @@ def test_reprocess_recomputes_the_people(crawled, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert conn.execute("select * from people order by id").fetchall() == before
     conn.close()
+
+
+def test_people_counted_in_post_by_post_are_those_recomputed_from_all_mentions(crawled, tmp_path):
+    """The crawl writes people one post at a time (a new post's person counted into their row);
+    recomputing every row from all the mentions gives the same rows."""
+    from pipeline.store.people import recompute_all
+
+    db_path = tmp_path / "news.db"
+    db_path.write_bytes(crawled.read_bytes())
+    conn = sqlite3.connect(db_path)
+    written = conn.execute("select * from people order by id").fetchall()
+    conn.execute("update people set role = null, posts = 0, first_seen = null")
+    recompute_all(conn)
+    assert conn.execute("select * from people order by id").fetchall() == written
+    conn.close()

@@ -7,8 +7,10 @@ role word and names (each sentence goes through the whole construction matching)
 post: `people.find()` on its title and text as normalize() calls it (the text's words split
 beforehand, as the organizations' stage of normalize() has split them), and the whole
 `normalize()` of its page (the worst case has no page: the figure is people.find() alone, for
-its ratio to the snapshot's normalize()). Run alone, it prints its table and merges its rows
-into bench/results.json.
+its ratio to the snapshot's normalize()). And the store's side: save_post() of posts that all
+name one person (the worst case: their row is recomputed from all their mentions at each
+write) beside the same posts naming nobody, in a real SQLite file. Run alone, it prints its
+table and merges its rows into bench/results.json.
 
     .venv/bin/python bench/people.py [--repeat N]
 """
@@ -19,6 +21,9 @@ import argparse
 import random
 import statistics
 import sys
+import tempfile
+import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +36,8 @@ import results  # noqa: E402
 from pipeline.normalize import people, phrases  # noqa: E402
 from pipeline.normalize.post import normalize  # noqa: E402
 from pipeline.normalize.sources import source_for_url  # noqa: E402
+from pipeline.normalize.types import Post  # noqa: E402
+from pipeline.store import open_db, save_post  # noqa: E402
 
 # The people stage should stay a small part of a post's normalization.
 TARGET_RATIO = 0.10
@@ -82,9 +89,57 @@ def measure(posts: list[tuple[str, str, str]], items: list[dict] | None, repeat:
     return figures
 
 
+def store_posts(count: int, named: bool) -> list[Post]:
+    """Posts of one day each, all naming one person (named) or nobody."""
+    text = "“It works,” said ISO Secretary-General Ana Ruiz at the meeting in Geneva."
+    mentions = people.find("", text, "en") if named else []
+    return [
+        Post(
+            id=f"{i:016x}",
+            source="iso",
+            url=f"https://www.iso.org/contents/news/bench/{i}.html",
+            title=f"Post {i}",
+            published=(date(2000, 1, 1) + timedelta(days=i)).isoformat(),
+            published_precision="day",
+            language="en",
+            text=text,
+            people=mentions,
+        )
+        for i in range(count)
+    ]
+
+
+def measure_store(count: int) -> dict:
+    """save_post() per post, with and without the person, in a real SQLite file."""
+    figures = {}
+    for named in (False, True):
+        with tempfile.TemporaryDirectory() as folder:
+            db = open_db(Path(folder) / "news.db")
+            times = []
+            for post in store_posts(count, named):
+                start = time.perf_counter()
+                save_post(db, post)
+                times.append((time.perf_counter() - start) * 1000)
+            db.close()
+        tail = times[-max(1, count // 10) :]  # the last tenth: the person has most mentions
+        figures["with_person" if named else "without"] = {
+            "median_ms": round(statistics.median(times), 3),
+            "last_tenth_median_ms": round(statistics.median(tail), 3),
+        }
+    figures["posts"] = count
+    figures["extra_ms_last_tenth"] = round(
+        figures["with_person"]["last_tenth_median_ms"] - figures["without"]["last_tenth_median_ms"],
+        3,
+    )
+    return figures
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timings per post (default 3)")
+    parser.add_argument(
+        "--store-posts", type=int, default=2000, help="posts naming one person (default 2000)"
+    )
     args = parser.parse_args(argv)
     items = [
         {"url": url, "html": html, "source": source_for_url(url).id}
@@ -109,6 +164,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         figures = measure(corpus, None, args.repeat)
         figures["ratio_to_snapshot_normalize"] = round(figures["people"]["median_ms"] / base, 3)
         rows.append(results.result(f"people/{name}", figures, "reported", None))
+    rows.append(results.result("people/store", measure_store(args.store_posts), "reported", None))
     return rows
 
 

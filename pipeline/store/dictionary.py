@@ -23,10 +23,15 @@ def described_tables() -> dict[str, dict]:
 
 
 def public_tables(db: Database) -> list[str]:
-    """Tables and views a reader of the data meets (not the FTS index's internals)."""
+    """Tables and views a reader of the data meets (not the FTS index's internals, nor SQLite's
+    own: sqlite_stat1, which `pragma optimize` writes once queries have used the indexes)."""
     fts = [t for t in db.table_names() if t.endswith("_fts")]
     shadow = {f"{t}{suffix}" for t in fts for suffix in FTS_SHADOW}
-    return [t for t in db.table_names() + db.view_names() if t not in shadow and t not in fts]
+    return [
+        t
+        for t in db.table_names() + db.view_names()
+        if t not in shadow and t not in fts and not t.startswith("sqlite_")
+    ]
 
 
 def entries(db: Database) -> list[dict]:

@@ -44,7 +44,9 @@ def test_listing_items_give_their_day_title_and_lead_as_hints():
 
 
 def test_last_listing_page_has_no_next_page():
-    articles, listings = discover(make_spider(IecSpider), "https://www.iec.ch/blog?page=1")
+    _, listings = discover(make_spider(IecSpider), "https://www.iec.ch/blog?page=1")
+    assert [r.url for r in listings] == ["https://www.iec.ch/blog?page=2"]
+    articles, listings = discover(make_spider(IecSpider), "https://www.iec.ch/blog?page=2")
     assert SEED in [r.url for r in articles]
     assert listings == []
 

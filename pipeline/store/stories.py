@@ -28,8 +28,9 @@ from pipeline.store.connection import utcnow
 # A sentence more posts share than this is boilerplate (a contact line, a standard notice): it
 # finds no candidates.
 MAX_POSTS_PER_SENTENCE = 8
-# Posts of the date window looked at through shared standards or committees alone.
-MAX_NAMED_CANDIDATES = 200
+# Posts of the date window looked at through shared standards or committees alone (the closest
+# in date first): each is scored on its whole text.
+MAX_NAMED_CANDIDATES = 10
 
 
 def assign(db: Database, post_id: str, now: str | None = None) -> int | None:
@@ -128,15 +129,27 @@ def candidates(conn, post: StoryPost) -> list[str]:
              and (select count(*) from story_sentences s where s.key = mine.key) <= ?""",
         [post.id, post.source, *span, MAX_POSTS_PER_SENTENCE],
     ).fetchall()
+    # From the date window (the posts index), each post checked through the link tables'
+    # primary keys: never every post that names a common standard.
     named = conn.execute(
-        """select p.id from posts p where p.source != ? and p.published between ? and ?
-           and p.id in (select post_id from post_standards where standard_id in
-                          (select standard_id from post_standards where post_id = ?)
-                        union
-                        select post_id from post_committees where committee_id in
-                          (select committee_id from post_committees where post_id = ?))
-           limit ?""",
-        [post.source, *span, post.id, post.id, MAX_NAMED_CANDIDATES],
+        """select p.id from posts p
+           where p.published between :first and :last and p.source != :source
+           and (exists (select 1 from post_standards theirs
+                        where theirs.post_id = p.id and theirs.standard_id in
+                          (select standard_id from post_standards where post_id = :id))
+                or exists (select 1 from post_committees theirs
+                           where theirs.post_id = p.id and theirs.committee_id in
+                             (select committee_id from post_committees where post_id = :id)))
+           order by abs(julianday(substr(p.published, 1, 10)) - julianday(:day))
+           limit :limit""",
+        {
+            "first": span[0],
+            "last": span[1],
+            "source": post.source,
+            "id": post.id,
+            "day": post.published[:10],
+            "limit": MAX_NAMED_CANDIDATES,
+        },
     ).fetchall()
     return list(dict.fromkeys(r[0] for r in [*shared, *named]))
 

@@ -106,6 +106,7 @@ def test_the_constructions_it_reads(text, language, expected):
         "Former ISO President Eddy Njoroge chaired the session.",  # a past role
         "Selon Yinbiao Shu, ancien président de l’IEC, la coopération compte.",
         "In New York, Chair of the ISO Council Hans Berg spoke.",  # a place, a council
+        "Viet Nam, Chair of ASEAN in 2027, hosted the meeting.",  # a country chairs
         "ISO/TC 207, Environmental Management, Chair of ISO/TC 207/SC 1, met in Paris.",
         "Dr Elena Kovač is the Chair of IEC SyC SM.",  # a committee the references do not read
         "ISO President Eddy Njoroge Farewell\n\nThe dinner was held in May.",  # a title

@@ -140,6 +140,9 @@ _NOT_NAME = """
     geneva paris sèvres london brussels washington tokyo beijing south north east west
     central africa america asia europe oceania arab gulf pacific atlantic costa rica
     colombia saudi arabia sri lanka hong kong zealand korea san santa saint los las rio
+    viet nam burkina faso sierra macedonia czech dominican puerto cabo verde equatorial guinea
+    papua islands holy ivoire kitts nevis grenadines bosnia herzegovina dhabi buenos aires cape
+    town kuala lumpur tel delhi mexico addis ababa dar salaam são sao janeiro emirates
     chair chairman chairwoman chairperson president présidente président vice deputy director
     directeur directrice secretary secrétaire general générale général chief executive
     officer head convenor convener treasurer minister ministers prime governor governors

@@ -48,15 +48,15 @@ class Body:
 
 
 def linked(a: Body, b: Body, method: str = "both") -> bool:
-    """Whether the store would link b to a: a shared band or bucket, then match() (for the
-    simhash alone: within MAX_DISTANCE bits, which always shares a band)."""
+    """Whether the store would link b to a (pipeline/store/duplicates.py): they share a MinHash
+    bucket or their simhashes are within MAX_DISTANCE bits, and match() accepts them; for the
+    simhash alone, the latter."""
     if a.simhash is None or b.simhash is None:
         return False
+    close = duplicates.distance(a.simhash, b.simhash) <= duplicates.MAX_DISTANCE
     if method == "simhash":
-        return duplicates.distance(a.simhash, b.simhash) <= duplicates.MAX_DISTANCE
-    shared = set(duplicates.bands(a.simhash)) & set(duplicates.bands(b.simhash)) or set(
-        duplicates.buckets(a.signature)
-    ) & set(duplicates.buckets(b.signature))
+        return close
+    shared = close or set(duplicates.buckets(a.signature)) & set(duplicates.buckets(b.signature))
     return bool(shared and duplicates.match(a.simhash, a.signature, b.simhash, b.signature))
 
 

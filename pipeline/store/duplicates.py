@@ -120,7 +120,7 @@ def matches(db: Database, post: Stored) -> list[tuple[Stored, tuple[float, str]]
 def stored(db: Database, where: str, params: list) -> list[Stored]:
     rows = db.execute(f"select {STORED_COLUMNS} from {STORED_FROM} where {where}", params)
     return [
-        Stored(*values, original=(seen, oid) if oid else None)
+        Stored(*values, original=(seen or "", oid) if oid else None)
         for *values, seen, oid in rows.fetchall()
     ]
 

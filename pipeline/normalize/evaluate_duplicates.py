@@ -6,7 +6,7 @@ reordered, a republisher's boilerplate added), drawn with a seeded generator so 
 scores the same copies. Non-pairs: different posts of one template and series written for it
 (nonpairs/*.json: two years' reports of one meeting around the same boilerplate), and every two
 different snapshot bodies of one source. Two bodies are linked as the store links them: they
-share a simhash band or a MinHash bucket, and duplicates.match() accepts them.
+share a MinHash bucket or their simhashes are close, and duplicates.match() accepts them.
 
 Recall is reported per kind of change, for the simhash alone (what the store had) and for both
 hashes; precision over every link made, with the non-pairs that were linked named.

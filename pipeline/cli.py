@@ -1054,8 +1054,9 @@ def evaluate(gold, show_errors):
     """Score normalization on the labelled gold pages; fail under the pinned floors.
 
     Prints accuracy (publication date, language) and precision, recall and F1 (organizations,
-    standards, committees, topics), and near-duplicates' recall per kind of change and precision
-    (gold/near_duplicates). Exit status 1 when a figure is under its floor in floors.json.
+    standards, committees, topics), near-duplicates' recall per kind of change and precision
+    (gold/near_duplicates), and the pairwise precision and recall of stories across publishers
+    (gold/stories.json). Exit status 1 when a figure is under its floor in floors.json.
     """
     from pipeline.normalize import evaluate as evaluation
     from pipeline.normalize import evaluate_duplicates as near

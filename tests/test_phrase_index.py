@@ -97,17 +97,13 @@ def test_only_searches_of_phrases_go_to_the_pair_index():
 
 
 def delete_by_hand(db, post_id: str) -> None:
-    """A post and its links deleted by plain SQL, as another tool would (no save_post)."""
-    for table in (
-        "post_organizations",
-        "post_tags",
-        "post_standards",
-        "post_urls",
-        "post_versions",
-        "post_dates",
-        "post_committees",
-    ):
-        db.execute(f"delete from {table} where post_id = ?", [post_id])
+    """A post and its links deleted by plain SQL, as another tool would (no save_post): every
+    table whose foreign key names posts first, read from the schema so a new link table is
+    covered."""
+    for table in db.table_names():
+        for fk in db[table].foreign_keys:
+            if fk.other_table == "posts":
+                db.execute(f"delete from [{table}] where [{fk.column}] = ?", [post_id])
     db.execute("delete from posts where id = ?", [post_id])
 
 

@@ -47,6 +47,10 @@ PLAN = {
     "duplicates": (None, ["--posts", "1000000"]),
     # People with roles: the stage beside normalize() per post (seconds).
     "people": ([], []),
+    # Bylines: the stage beside normalize() per page (seconds).
+    "bylines": (["--repeat", "1"], []),
+    # Stories across publishers: the clustering step per post, and at 200,000 posts (full only).
+    "stories": (None, []),
 }
 
 

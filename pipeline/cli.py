@@ -1005,7 +1005,9 @@ def reprocess(db_path, source):
     """Re-normalize every stored post from its raw page, without the network.
 
     Raw pages are kept beside the database (news.db -> news-raw.db) by every crawl; run this
-    after an improvement to extraction or normalization to bring old posts up to date.
+    after an improvement to extraction or normalization to bring old posts up to date. It also
+    computes what later versions added for stored posts: their MinHash near-duplicate links,
+    bylines, people with roles and stories across publishers.
     """
     import time
 
@@ -1055,8 +1057,10 @@ def evaluate(gold, show_errors):
 
     Prints accuracy (publication date, language) and precision, recall and F1 (organizations,
     standards, committees, topics), near-duplicates' recall per kind of change and precision
-    (gold/near_duplicates), and the pairwise precision and recall of stories across publishers
-    (gold/stories.json). Exit status 1 when a figure is under its floor in floors.json.
+    (gold/near_duplicates), the pairwise precision and recall of stories across publishers
+    (gold/stories.json), bylines' precision, recall and pages right (gold/bylines.json) and
+    people's precision and recall (gold/people). Exit status 1 when a figure is under its floor
+    in floors.json.
     """
     from pipeline.normalize import evaluate as evaluation
     from pipeline.normalize import evaluate_duplicates as near

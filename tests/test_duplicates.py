@@ -4,6 +4,8 @@ MinHash through its bands in SQLite, posts of one template and series are not.""
 
 import json
 import random
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -267,3 +269,27 @@ def test_a_post_stored_before_its_signature_is_still_found_by_its_simhash(db):
     row = db["posts"].get("copy")
     assert (row["duplicate_of"], row["duplicate_method"]) == (first.id, "simhash")
     assert row["duplicate_similarity"] == 1.0
+
+
+def test_the_signature_is_datasketchs_minhash_without_loading_scipy():
+    """The writer loads datasketch's MinHash alone (its package imports SciPy for classes we do
+    not use); the signature is the one the whole package computes, and the package still
+    imports whole afterwards."""
+    program = f"""
+import sys, zlib
+from pipeline.normalize import duplicates
+text = {post_for(IEC_SEED, "iec").text!r}
+ours = duplicates.signature(text)
+assert "scipy" not in sys.modules, "scipy loaded"
+import datasketch
+theirs = datasketch.MinHash(num_perm=duplicates.NUM_PERM, seed=duplicates.SEED,
+                            scheme="affine32", hashfunc=zlib.crc32)
+theirs.update_batch(duplicates.shingles(text))
+assert ours == theirs.hashvalues.astype("<u4").tobytes(), "another signature"
+assert datasketch.MinHashLSH and datasketch.MinHash is duplicates._minhash_class()
+print("same")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "same", done.stderr

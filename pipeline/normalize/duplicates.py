@@ -19,7 +19,10 @@ The hashing lives here; the look-up among stored posts is pipeline/store/duplica
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import re
+import sys
 import zlib
 from functools import cache
 
@@ -84,23 +87,41 @@ def distance(a: int, b: int) -> int:
 
 
 @cache
+def _minhash_class():
+    """datasketch's MinHash, loaded without the package's `__init__`: that one imports every
+    sketch of the package, its LSH classes and through them SciPy, which took longer than a
+    crawl's first hundred posts in every process that writes (we keep our own bands in SQLite
+    and use none of them). The placeholder package is removed at once, so that a later `import
+    datasketch` runs the whole package as usual, with this same module."""
+    if "datasketch" in sys.modules:
+        return sys.modules["datasketch"].MinHash
+    try:
+        spec = importlib.util.find_spec("datasketch")
+        sys.modules["datasketch"] = importlib.util.module_from_spec(spec)
+        try:
+            return importlib.import_module("datasketch.minhash").MinHash
+        finally:
+            del sys.modules["datasketch"]
+    except (ImportError, AttributeError):  # another layout of the package: the usual way
+        from datasketch import MinHash
+
+        return MinHash
+
+
+@cache
 def _permutations():
     """The NUM_PERM permutations, drawn once per process (drawing them costs more than a post)."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
+    return _minhash_class()(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
 
 
 def signature(text: str) -> bytes | None:
     """The body's MinHash: NUM_PERM little-endian 32-bit minimums (a BLOB of 4 * NUM_PERM
     bytes), None for texts too short to tell. CRC-32 hashes the shingles: datasketch's default
     SHA-1 costs twice as much per post and datasketch's affine32 scheme mixes the hash anyway."""
-    from datasketch import MinHash
-
     found = shingles(text)
     if found is None:
         return None
-    minhash = MinHash(
+    minhash = _minhash_class()(
         num_perm=NUM_PERM, permutations=_permutations(), scheme="affine32", hashfunc=zlib.crc32
     )
     minhash.update_batch(found)

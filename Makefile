@@ -19,10 +19,11 @@ demo: $(STAMP)
 	$(BIN)/stdnews demo
 
 # Two processes (pytest-xdist; CI's machines have two cores), grouped by module and class so a
-# module's fixtures are built once per process. `make test PYTEST_WORKERS=0` runs in one.
+# module's fixtures are built once per process, the longest first (tests/conftest.py's
+# RUN_FIRST). `make test PYTEST_WORKERS=0` runs in one.
 PYTEST_WORKERS ?= 2
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

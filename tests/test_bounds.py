@@ -206,7 +206,7 @@ def test_a_worker_whose_parent_dies_during_its_start_up_ends():
             end_session(parent.pid)
 
 
-GENERATED_ARTICLES = 100  # plus the snapshot's: about 170 posts, a 2-3 s crawl
+GENERATED_ARTICLES = 50  # plus the snapshot's: about 130 posts, a crawl of a few seconds
 KILLS = 20
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,25 @@ def stdnews(*args, timeout: int = 300) -> subprocess.CompletedProcess:
 def crawl_replay(db_path, root: Path = SNAPSHOT, *args) -> subprocess.CompletedProcess:
     """`stdnews crawl` of a saved mirror (default: the snapshot) into db_path."""
     return stdnews("crawl", "--replay", str(root), "--db", str(db_path), *args)
+
+
+@functools.cache
+def _snapshot_crawled() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="stdnews-snapshot-crawl-"))
+    atexit.register(shutil.rmtree, folder, True)
+    result = crawl_replay(folder / "news.db")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder
+
+
+def crawled_snapshot(folder: Path) -> Path:
+    """A first crawl of the whole snapshot (real spiders, engine and store), exit 0, copied into
+    folder (news.db and its raw pages): the crawl runs once per test process, for the modules
+    that only need its database. A module that checks the crawl itself runs its own."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for file in _snapshot_crawled().iterdir():
+        shutil.copy2(file, folder / file.name)
+    return folder / "news.db"
 
 
 def mirror_of(tmp_path: Path, *hosts: str) -> Path:

@@ -11,7 +11,7 @@ from pipeline.normalize.types import Post
 from pipeline.normalize.urls import url_id
 from pipeline.store import open_db, save_post
 from pipeline.store.dumps import dump
-from tests.conftest import crawl_replay
+from tests.conftest import crawled_snapshot
 
 HOSTILE_TITLE = "Alert <script>alert('title')</script> & <b>bold</b> news"
 HOSTILE_TEXT = (
@@ -28,8 +28,7 @@ def build_site_db(folder: Path) -> Path:
     db_path = folder / "news.db"
     if db_path.exists():
         return db_path
-    result = crawl_replay(db_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    crawled_snapshot(folder)
     db = open_db(db_path)
     save_post(db, hostile_post())
     db.close()

@@ -23,7 +23,12 @@ from crawlers.replay.server import MirrorServer
 from pipeline import verdicts
 from pipeline.normalize.sources import SOURCES
 from pipeline.paths import ROOT, SNAPSHOT
-from tests.conftest import crawl_replay, hide_article_links, snapshot_file, stdnews
+from tests.conftest import (
+    crawled_snapshot,
+    hide_article_links,
+    snapshot_file,
+    stdnews,
+)
 from tests.test_operations import documented_cron_line
 
 PAGE = snapshot_file("https://www.iso.org/contents/news/2021/05/Ref2667.html")
@@ -126,9 +131,7 @@ def test_an_unknown_source_date_or_path_is_one_usage_line(tmp_path, args):
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("crawled") / "news.db"
-    assert crawl_replay(db_path).returncode == 0
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("crawled"))
 
 
 def immutable(path: Path, on: bool) -> bool:

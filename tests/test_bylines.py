@@ -16,7 +16,7 @@ from pipeline.normalize import bylines, evaluate
 from pipeline.normalize.extract import decode_html, parse_html
 from pipeline.normalize.post import normalize
 from pipeline.paths import GOLD
-from tests.conftest import crawl_replay, stdnews
+from tests.conftest import crawled_snapshot, stdnews
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bylines"
 LABELS = {
@@ -179,10 +179,7 @@ def test_the_labelled_bylines_are_above_their_floors():
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory) -> Path:
-    db_path = tmp_path_factory.mktemp("bylines") / "news.db"
-    result = crawl_replay(db_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("bylines"))
 
 
 def query(db_path: Path, sql: str) -> list[tuple]:

@@ -21,7 +21,7 @@ import redis
 from sqlite_utils import Database
 
 from pipeline.paths import ROOT, SNAPSHOT
-from tests.conftest import crawl_replay, stdnews
+from tests.conftest import crawled_snapshot, stdnews
 from tests.servers import redis_server
 
 
@@ -34,9 +34,7 @@ def frontier(tmp_path_factory):
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
     """A single-process crawl of the snapshot."""
-    db_path = tmp_path_factory.mktemp("single") / "news.db"
-    assert crawl_replay(db_path).returncode == 0
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("single"))
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from pipeline.normalize.sources import SOURCES
 from pipeline.paths import ROOT, SNAPSHOT
 from pipeline.store import dictionary
 from pipeline.store.migrations import migrations
-from tests.conftest import crawl_replay, stdnews
+from tests.conftest import crawled_snapshot, stdnews
 
 DOC = ROOT / "docs" / "operations.md"
 POSTS_FILES = ROOT / "tools" / "snapshot" / "posts"
@@ -73,10 +73,7 @@ def test_the_documented_cron_line_works_under_an_empty_environment(tmp_path):
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("dumps") / "news.db"
-    result = crawl_replay(db_path)
-    assert result.returncode == 0, result.stderr
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("dumps"))
 
 
 def run_dump(db_path, *args):

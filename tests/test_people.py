@@ -15,7 +15,7 @@ from pipeline.normalize import evaluate, people
 from pipeline.normalize.types import Post
 from pipeline.paths import GOLD
 from pipeline.store import save_post
-from tests.conftest import crawl_replay, stdnews
+from tests.conftest import crawled_snapshot, stdnews
 
 
 def found(text: str, language: str = "en") -> set[tuple]:
@@ -192,10 +192,7 @@ def test_a_post_rewritten_without_the_person_takes_them_off(db):
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("people") / "news.db"
-    result = crawl_replay(db_path)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("people"))
 
 
 def test_the_crawl_of_the_snapshot_stores_the_people(crawled):

@@ -34,7 +34,10 @@ from tests.site_support import build_site_db, hostile_post
 
 EXTRA_URL = "https://www.iso.org/contents/news/2026/02/replicas-rollout.html"
 EXTRA_TITLE = "Replicas rolled out without a failed request"
-LOAD = 2000
+# At least this many requests, and on until the new copy serves: the rollout takes its time on
+# a loaded machine, so the deadline is generous. bench/replicas.py sends 2,000 and reports p95.
+LOAD = 1000
+LOAD_DEADLINE_S = 300
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +234,12 @@ def test_a_new_copy_is_rolled_out_under_load_without_a_failed_request(
         paths = mix(a_post)
         rolled_out = False
         load = LoadRun(
-            nginx.url, paths, LOAD, keep_going=lambda: not rolled_out, keep_alive=False
+            nginx.url,
+            paths,
+            LOAD,
+            keep_going=lambda: not rolled_out,
+            deadline=LOAD_DEADLINE_S,
+            keep_alive=False,
         ).start()
         while load.result.sent < 200 and time.monotonic() < load.deadline:
             time.sleep(0.05)

@@ -14,7 +14,7 @@ from pipeline.normalize import evaluate
 from pipeline.normalize.stories import MIN_CONFIDENCE, StoryPost, score
 from pipeline.paths import GOLD
 from pipeline.store import stories
-from tests.conftest import crawl_replay, stdnews
+from tests.conftest import crawled_snapshot, stdnews
 
 LABELS = json.loads((GOLD / "stories.json").read_text("utf-8"))
 FLOORS = json.loads((GOLD / "floors.json").read_text("utf-8"))
@@ -22,10 +22,7 @@ FLOORS = json.loads((GOLD / "floors.json").read_text("utf-8"))
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
-    db_path = tmp_path_factory.mktemp("stories") / "news.db"
-    result = crawl_replay(db_path)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return db_path
+    return crawled_snapshot(tmp_path_factory.mktemp("stories"))
 
 
 def clusters_by_url(db: Database) -> list[set[str]]:

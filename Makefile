@@ -18,10 +18,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/stdnews demo
 
-# Two processes (pytest-xdist; CI's machines have two cores), grouped by module and class so a
-# module's fixtures are built once per process, the longest first (tests/conftest.py's
-# RUN_FIRST). `make test PYTEST_WORKERS=0` runs in one.
-PYTEST_WORKERS ?= 2
+# Three processes on two cores (pytest-xdist): the tests mostly wait on the crawls, servers and
+# browsers they start. Grouped by module and class so a module's fixtures are built once per
+# process, the longest first (tests/conftest.py's RUN_FIRST). `make test PYTEST_WORKERS=0`
+# runs in one.
+PYTEST_WORKERS ?= 3
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder
 

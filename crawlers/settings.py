@@ -6,6 +6,8 @@ contact URL from the environment, so cron jobs need no edited files.
 
 import os
 
+from scrapy.settings import default_settings
+
 from pipeline import __version__
 from pipeline.paths import DEFAULT_DB
 from pipeline.store import state
@@ -46,6 +48,18 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy's remote-control HTTP endpoint (code execution for a job manager): an open port an
 # unattended crawler has no use for.
 REMOTE_CONTROL_ENABLED = False
+# Left out of Scrapy's base lists, not only switched off: Scrapy imports every class these lists
+# name at start-up, and these three bring aiohttp and tldextract's suffix list into every crawl
+# (cookies are off above: COOKIES_ENABLED).
+_UNUSED = {
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+}
+EXTENSIONS_BASE = {k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in _UNUSED}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    k: v for k, v in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _UNUSED
+}
 REDIRECT_MAX_TIMES = 10
 
 DEFAULT_REQUEST_HEADERS = {

@@ -1,12 +1,15 @@
 """Conventions that keep the project whole: every spider tested, every column described."""
 
+import subprocess
+import sys
+
 import pytest
 import yaml
 
 from crawlers.run import spider_names
 from crawlers.spiders.generic import written_spiders
 from pipeline.normalize.sources import SOURCES
-from pipeline.paths import METADATA, SNAPSHOT
+from pipeline.paths import METADATA, ROOT, SNAPSHOT
 from tests.conftest import TESTS
 
 SPIDERS = spider_names()
@@ -67,3 +70,23 @@ def test_the_crawler_opens_no_port_of_its_own():
     settings = get_project_settings()
     assert not settings.getbool("TELNETCONSOLE_ENABLED")
     assert not settings.getbool("REMOTE_CONTROL_ENABLED")  # Scrapy 2.19's code-execution endpoint
+
+
+def test_a_crawl_loads_no_component_it_switched_off():
+    """Telnet, remote control and cookies are off, and not even imported: Scrapy imports every
+    class its component lists name (aiohttp and tldextract's suffix list, in every crawl)."""
+    program = """
+import sys
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
+from scrapy.utils.project import get_project_settings
+settings = get_project_settings()
+for name in ("EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES"):
+    for path in build_component_list(settings.getwithbase(name)):  # as Scrapy's managers do
+        load_object(path)
+print(sorted(m for m in ("aiohttp", "tldextract", "scrapy.extensions.telnet") if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr[-2000:]

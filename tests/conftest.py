@@ -21,7 +21,7 @@ from pipeline.store import open_db
 TESTS = ROOT / "tests"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
-# The longest modules and classes, longest first. `make test` runs the suite in two processes
+# The longest modules and classes, longest first. `make test` runs the suite in three processes
 # (pytest-xdist, --dist loadscope --no-loadscope-reorder), which hand out modules and classes in
 # collection order: a long one collected last would run alone at the end.
 RUN_FIRST = (

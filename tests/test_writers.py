@@ -173,11 +173,17 @@ def test_a_post_the_lock_kept_out_is_recorded_and_fetched_by_the_next_run(plain,
     first = stdnews_popen(
         "crawl", "--replay", str(snapshot()), "--db", str(db_path), env={"STDNEWS_LOCK_WAIT": "1"}
     )
+    while not CrawlLock(db_path).held_elsewhere():
+        assert first.poll() is None, first.communicate()
+        time.sleep(0.02)
+    # Started as soon as the first crawl holds its lock, not once the grabber holds the write
+    # lock: on a loaded machine the first could end while a later second was still starting.
+    second = stdnews_popen("crawl", "--replay", str(snapshot()), "--db", str(db_path))
     assert grabber.stdout.readline().strip() == "holding"
-    second = stdnews("crawl", "--replay", str(snapshot()), "--db", str(db_path))
     out, err = first.communicate(timeout=300)
+    second_out, second_err = second.communicate(timeout=300)
     grabber.communicate(timeout=60)
-    assert second.returncode == 4, second.stdout + second.stderr  # refused while the first runs
+    assert second.returncode == 4, second_out + second_err  # refused while the first runs
     assert "Traceback" not in err, err
     locked = rows(db_path, "select url, source from crawl_errors where reason = 'locked'")
     assert locked, out + err

@@ -50,15 +50,18 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Left out of Scrapy's base lists, not only switched off: Scrapy imports every class these lists
 # name at start-up, and these three bring aiohttp and tldextract's suffix list into every crawl
-# (cookies are off above: COOKIES_ENABLED).
-_UNUSED = {
+# (cookies are off above: COOKIES_ENABLED). Lower case: Scrapy reads every upper-case name here
+# as a setting.
+_switched_off = {
     "scrapy.extensions.telnet.TelnetConsole",
     "scrapy.extensions.remote_control.RemoteControl",
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
 }
-EXTENSIONS_BASE = {k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in _UNUSED}
+EXTENSIONS_BASE = {
+    k: v for k, v in default_settings.EXTENSIONS_BASE.items() if k not in _switched_off
+}
 DOWNLOADER_MIDDLEWARES_BASE = {
-    k: v for k, v in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _UNUSED
+    k: v for k, v in default_settings.DOWNLOADER_MIDDLEWARES_BASE.items() if k not in _switched_off
 }
 REDIRECT_MAX_TIMES = 10
 

@@ -145,9 +145,7 @@ def test_a_refused_second_crawl_costs_the_first_nothing(plain, tmp_path):
     stop = tmp_path / "stop"
     grabber = competitor(stop, db_path)  # keeps the first crawl going long enough
     first = stdnews_popen("crawl", "--replay", str(snapshot()), "--db", str(db_path))
-    while not CrawlLock(db_path).held_elsewhere():
-        assert first.poll() is None, first.communicate()
-        time.sleep(0.02)
+    wait_for_its_lock(first, db_path)
     second = stdnews("crawl", "--replay", str(snapshot()), "--db", str(db_path))
     out, err = first.communicate(timeout=300)
     stop.touch()
@@ -156,6 +154,13 @@ def test_a_refused_second_crawl_costs_the_first_nothing(plain, tmp_path):
     assert first.returncode == 0, out + err
     assert "Traceback" not in err, err
     assert post_urls(db_path) == post_urls(plain)
+
+
+def wait_for_its_lock(crawl: subprocess.Popen, db_path: Path) -> None:
+    """Until the crawl holds the database's crawl lock (failing if it ends first)."""
+    while not CrawlLock(db_path).held_elsewhere():
+        assert crawl.poll() is None, crawl.communicate()
+        time.sleep(0.02)
 
 
 def snapshot() -> Path:
@@ -173,9 +178,7 @@ def test_a_post_the_lock_kept_out_is_recorded_and_fetched_by_the_next_run(plain,
     first = stdnews_popen(
         "crawl", "--replay", str(snapshot()), "--db", str(db_path), env={"STDNEWS_LOCK_WAIT": "1"}
     )
-    while not CrawlLock(db_path).held_elsewhere():
-        assert first.poll() is None, first.communicate()
-        time.sleep(0.02)
+    wait_for_its_lock(first, db_path)
     # Started as soon as the first crawl holds its lock, not once the grabber holds the write
     # lock: on a loaded machine the first could end while a later second was still starting.
     second = stdnews_popen("crawl", "--replay", str(snapshot()), "--db", str(db_path))
